@@ -1,0 +1,255 @@
+/* sa.c — socket address helpers; see sa.h. */
+#include "base/sa.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sa_init(struct sa *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+int sa_set_str(struct sa *a, const char *addr, uint16_t port)
+{
+	struct sa t;
+
+	if (!a || !addr)
+		return EINVAL;
+	sa_init(&t);
+	if (inet_pton(AF_INET, addr, &t.u.in.sin_addr) == 1) {
+		t.u.in.sin_family = AF_INET;
+		t.u.in.sin_port = htons(port);
+		t.len = sizeof(t.u.in);
+	} else if (inet_pton(AF_INET6, addr, &t.u.in6.sin6_addr) == 1) {
+		t.u.in6.sin6_family = AF_INET6;
+		t.u.in6.sin6_port = htons(port);
+		t.len = sizeof(t.u.in6);
+	} else {
+		return EINVAL;
+	}
+	*a = t;
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	long v;
+
+	if (!*s)
+		return EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > 65535)
+		return EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int sa_parse(struct sa *a, const char *text, uint16_t def_port)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *colon, *hs = text;
+	uint16_t port = def_port;
+	size_t hl;
+
+	if (!a || !text)
+		return EINVAL;
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close)
+			return EINVAL;
+		hs = text + 1;
+		hl = (size_t)(close - hs);
+		if (close[1] == ':') {
+			if (parse_port(close + 2, &port))
+				return EINVAL;
+		} else if (close[1]) {
+			return EINVAL;
+		}
+	} else if ((colon = strchr(text, ':')) && !strchr(colon + 1, ':')) {
+		hl = (size_t)(colon - text);
+		if (parse_port(colon + 1, &port))
+			return EINVAL;
+	} else {
+		hl = strlen(text);
+	}
+	if (hl == 0 || hl >= sizeof(host))
+		return EINVAL;
+	memcpy(host, hs, hl);
+	host[hl] = '\0';
+	return sa_set_str(a, host, port);
+}
+
+int sa_set_raw(struct sa *a, int family, const uint8_t *addr, uint16_t port)
+{
+	if (!a || !addr)
+		return EINVAL;
+	sa_init(a);
+	if (family == AF_INET) {
+		a->u.in.sin_family = AF_INET;
+		memcpy(&a->u.in.sin_addr, addr, 4);
+		a->u.in.sin_port = htons(port);
+		a->len = sizeof(a->u.in);
+		return 0;
+	}
+	if (family == AF_INET6) {
+		a->u.in6.sin6_family = AF_INET6;
+		memcpy(&a->u.in6.sin6_addr, addr, 16);
+		a->u.in6.sin6_port = htons(port);
+		a->len = sizeof(a->u.in6);
+		return 0;
+	}
+	return EINVAL;
+}
+
+int sa_set_sockaddr(struct sa *a, const struct sockaddr *s, socklen_t len)
+{
+	if (!a || !s)
+		return EINVAL;
+	if (s->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		sa_init(a);
+		memcpy(&a->u.in, s, sizeof(a->u.in));
+		a->len = sizeof(a->u.in);
+		return 0;
+	}
+	if (s->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		sa_init(a);
+		memcpy(&a->u.in6, s, sizeof(a->u.in6));
+		a->len = sizeof(a->u.in6);
+		return 0;
+	}
+	return EINVAL;
+}
+
+bool sa_is_set(const struct sa *a)
+{
+	return a && a->len != 0;
+}
+
+int sa_family(const struct sa *a)
+{
+	return a && a->len ? a->u.sa.sa_family : AF_UNSPEC;
+}
+
+uint16_t sa_port(const struct sa *a)
+{
+	switch (sa_family(a)) {
+	case AF_INET:
+		return ntohs(a->u.in.sin_port);
+	case AF_INET6:
+		return ntohs(a->u.in6.sin6_port);
+	default:
+		return 0;
+	}
+}
+
+void sa_set_port(struct sa *a, uint16_t port)
+{
+	switch (sa_family(a)) {
+	case AF_INET:
+		a->u.in.sin_port = htons(port);
+		break;
+	case AF_INET6:
+		a->u.in6.sin6_port = htons(port);
+		break;
+	default:
+		break;
+	}
+}
+
+const uint8_t *sa_addr_bytes(const struct sa *a, size_t *len)
+{
+	switch (sa_family(a)) {
+	case AF_INET:
+		*len = 4;
+		return (const uint8_t *)&a->u.in.sin_addr;
+	case AF_INET6:
+		*len = 16;
+		return (const uint8_t *)&a->u.in6.sin6_addr;
+	default:
+		*len = 0;
+		return NULL;
+	}
+}
+
+bool sa_equal_addr(const struct sa *a, const struct sa *b)
+{
+	size_t la, lb;
+	const uint8_t *pa, *pb;
+
+	if (sa_family(a) != sa_family(b))
+		return false;
+	pa = sa_addr_bytes(a, &la);
+	pb = sa_addr_bytes(b, &lb);
+	return la == lb && la && memcmp(pa, pb, la) == 0;
+}
+
+bool sa_equal(const struct sa *a, const struct sa *b)
+{
+	return sa_equal_addr(a, b) && sa_port(a) == sa_port(b);
+}
+
+void sa_unmap(struct sa *a)
+{
+	uint8_t v4[4];
+	uint16_t port;
+
+	if (sa_family(a) != AF_INET6 ||
+	    !IN6_IS_ADDR_V4MAPPED(&a->u.in6.sin6_addr))
+		return;
+	memcpy(v4, &a->u.in6.sin6_addr.s6_addr[12], 4);
+	port = sa_port(a);
+	sa_set_raw(a, AF_INET, v4, port);
+}
+
+const char *sa_print_addr(const struct sa *a, char *buf, size_t size)
+{
+	const void *p = NULL;
+
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	if (sa_family(a) == AF_INET)
+		p = &a->u.in.sin_addr;
+	else if (sa_family(a) == AF_INET6)
+		p = &a->u.in6.sin6_addr;
+	if (!p || !inet_ntop(sa_family(a), p, buf, (socklen_t)size))
+		snprintf(buf, size, "(none)");
+	return buf;
+}
+
+const char *sa_print(const struct sa *a, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	sa_print_addr(a, host, sizeof(host));
+	if (sa_family(a) == AF_INET6)
+		snprintf(buf, size, "[%s]:%u", host, sa_port(a));
+	else if (sa_family(a) == AF_INET)
+		snprintf(buf, size, "%s:%u", host, sa_port(a));
+	else
+		snprintf(buf, size, "%s", host);
+	return buf;
+}
+
+uint32_t sa_hash(const struct sa *a)
+{
+	/* FNV-1a over address bytes and port: fast and well spread for the
+	 * small tables we use; not exposed to collision attacks because the
+	 * tables that hold client-chosen keys add a random seed. */
+	uint32_t h = 2166136261u;
+	size_t n, i;
+	const uint8_t *p = sa_addr_bytes(a, &n);
+	uint16_t port = sa_port(a);
+
+	for (i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	h = (h ^ (port & 0xff)) * 16777619u;
+	h = (h ^ (port >> 8)) * 16777619u;
+	return h;
+}
