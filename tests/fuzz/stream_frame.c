@@ -1,0 +1,91 @@
+/*
+ * stream_frame.c — libFuzzer target for stream framing.
+ *
+ * Plays the input to a reassembler in chunks of varying size, the way TCP
+ * hands bytes over, cuts frames with stun_frame_len, and decodes each
+ * complete frame as STUN or ChannelData. Broken invariants abort.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stun/stun.h"
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			abort();                                               \
+	} while (0)
+
+static void deliver(const uint8_t *f, size_t len)
+{
+	const uint8_t *data;
+	struct stun_msg m;
+	uint16_t ch;
+	size_t n;
+
+	if (f[0] <= 3) {
+		if (stun_msg_decode(&m, f, len, STUN_DECODE_ALLOW_RFC3489) == 0)
+			CHECK(m.len == len && m.nattrs <= STUN_MAX_ATTRS);
+		return;
+	}
+	/* A stream frame always holds its ChannelData: 4 + len + pad. */
+	CHECK(stun_chdata_decode(f, len, &ch, &data, &n) == 0);
+	CHECK(ch >= 0x4000 && ch <= 0x4fff);
+	CHECK(data == f + 4 && n + 4 <= len && len - 4 - n < 4);
+	CHECK(stun_demux(f[0]) == STUN_DEMUX_CHANNEL);
+}
+
+/* Cut and deliver every complete frame; keep the rest at the start of rx.
+ * Returns the bytes kept, or SIZE_MAX when the stream is broken. */
+static size_t drain(uint8_t *rx, size_t have)
+{
+	size_t off = 0, frame = 0, again;
+	int err;
+
+	for (;;) {
+		err = stun_frame_len(rx + off, have - off, &frame);
+		if (err == EAGAIN)
+			break;
+		if (err)
+			return SIZE_MAX;
+		/* At most 20 + 0xFFFC (STUN) or 4 + 0x10000 (ChannelData). */
+		CHECK(frame >= 4 && frame <= STUN_HEADER_SIZE + 0xFFFCu);
+		/* The length is known from the first 4 bytes alone. */
+		CHECK(stun_frame_len(rx + off, 4, &again) == 0 &&
+		      again == frame);
+		if (frame > have - off)
+			break;
+		deliver(rx + off, frame);
+		off += frame;
+	}
+	memmove(rx, rx + off, have - off);
+	return have - off;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *rx = malloc(size ? size : 1);
+	size_t have = 0, in = 0, chunk;
+	uint32_t seed = size ? data[0] : 0;
+
+	CHECK(rx);
+	while (in < size) {
+		/* Chunk sizes from a small LCG over the first byte. */
+		seed = seed * 1103515245u + 12345u;
+		chunk = 1 + (seed >> 16) % 97;
+		if (chunk > size - in)
+			chunk = size - in;
+		memcpy(rx + have, data + in, chunk);
+		have += chunk;
+		in += chunk;
+		have = drain(rx, have);
+		if (have == SIZE_MAX)
+			break;
+	}
+	free(rx);
+	return 0;
+}
