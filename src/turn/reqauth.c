@@ -1,0 +1,334 @@
+/*
+ * reqauth.c — the long-term credential mechanism for TURN requests
+ * (RFC 8489 §9.2.4), stateless nonces, and the asynchronous credential
+ * lookup: the only state a request can create before it is authenticated,
+ * and only with an authentic nonce, bounded by cfg.max_pending.
+ */
+#include "turn/priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_NONCE_LIFETIME_S 600u
+#define DEFAULT_NONCE_GRACE_S	 3600u
+#define DEFAULT_MAX_PENDING	 256u
+
+/* A request waiting for the credential store. It holds a copy of the
+ * request and of where it came from, nothing else, and only until the
+ * store answers. s is NULL once the server (or the connection) is gone. */
+struct turn_pending {
+	struct turn_pending *next;
+	struct turn_server *s;
+	struct turn_in in;
+	struct turn_local local;
+	uint16_t alg;
+	size_t len;
+	uint8_t buf[];
+};
+
+/* What the request carries for authentication, pointing into it. */
+struct creds {
+	const char *user, *realm, *nonce;
+	size_t ulen, rlen, nlen;
+	uint16_t alg;
+};
+
+static const uint8_t *nonce_key(const struct turn_server *s, size_t *len)
+{
+	const struct turn_server_cfg *c = s->cfg;
+
+	if (c->nonce_secret && c->nonce_secret_len >= AUTH_NONCE_SECRET_MIN) {
+		*len = c->nonce_secret_len;
+		return c->nonce_secret;
+	}
+	*len = sizeof(s->nonce_secret);
+	return s->nonce_secret;
+}
+
+/* RFC 8489 §9.2.4: 401 (or 438) with REALM and a fresh NONCE, and
+ * PASSWORD-ALGORITHMS when the nonce says so (§9.2.1). Never signed. */
+static enum turn_verdict challenge(struct turn_server *s,
+				   const struct turn_in *in,
+				   const struct stun_msg *req, uint16_t code,
+				   enum turn_auth_fail why)
+{
+	static const uint16_t algs[] = { STUN_PWALG_SHA256, STUN_PWALG_MD5 };
+	const struct turn_server_cfg *c = s->cfg;
+	uint32_t feat = c->sha256 ? AUTH_FEAT_PASSWORD_ALGORITHMS : 0;
+	uint32_t life = c->nonce_lifetime_s ? c->nonce_lifetime_s
+					    : DEFAULT_NONCE_LIFETIME_S;
+	char nonce[AUTH_NONCE_LEN + 1];
+	const uint8_t *key;
+	struct stun_enc e;
+	size_t klen;
+
+	s->st.auth_fail[why]++;
+	key = nonce_key(s, &klen);
+	if (auth_nonce_make(key, klen, feat, turn_unix_s(s) + life, &in->from,
+			    nonce))
+		return turn_reply_error(s, in, req, 500, NULL, NULL, 0);
+	turn_reply_init(s, &e, req, STUN_CLASS_ERROR);
+	stun_enc_errcode(&e, code, NULL);
+	stun_enc_text(&e, STUN_ATTR_REALM, c->realm, strlen(c->realm));
+	stun_enc_text(&e, STUN_ATTR_NONCE, nonce, AUTH_NONCE_LEN);
+	if (c->sha256)
+		stun_enc_pwalgs(&e, algs, 2);
+	turn_count_error(s, code);
+	return turn_reply_send(s, &e, in, req);
+}
+
+static int get_text(const struct stun_msg *m, uint16_t type, const char **p,
+		    size_t *n)
+{
+	const struct stun_attr *a = stun_msg_attr(m, type);
+
+	return a ? stun_attr_text(a, p, n) : ENOENT;
+}
+
+/*
+ * RFC 8489 §9.2.4, when the nonce carries the "Password algorithms" bit:
+ * neither PASSWORD-ALGORITHMS nor PASSWORD-ALGORITHM means MD5; otherwise
+ * both must be there, the list must be the one we sent, and the choice
+ * must be in it, else 400. Returns 0 or 400.
+ */
+static uint16_t pick_alg(const struct turn_server *s,
+			 const struct stun_msg *req, uint32_t feat,
+			 uint16_t *alg)
+{
+	static const uint8_t ours[] = { 0, 2, 0, 0, 0, 1, 0, 0 };
+	const struct stun_attr *list =
+	    stun_msg_attr(req, STUN_ATTR_PASSWORD_ALGORITHMS);
+	const struct stun_attr *one =
+	    stun_msg_attr(req, STUN_ATTR_PASSWORD_ALGORITHM);
+
+	*alg = AUTH_ALG_MD5;
+	if (!(feat & AUTH_FEAT_PASSWORD_ALGORITHMS) || (!list && !one))
+		return 0;
+	if (!list || !one || !s->cfg->sha256 || list->len != sizeof(ours) ||
+	    memcmp(list->val, ours, sizeof(ours)) != 0)
+		return 400;
+	if (stun_attr_pwalg(one, alg) ||
+	    (*alg != AUTH_ALG_MD5 && *alg != AUTH_ALG_SHA256))
+		return 400;
+	return 0;
+}
+
+static bool mi_ok(const struct stun_msg *req, const struct auth_key *k)
+{
+	if (req->mi256 >= 0)
+		return stun_msg_check_mi256(req, k->k, k->len) == 0;
+	return stun_msg_check_mi(req, k->k, k->len) == 0;
+}
+
+static enum turn_verdict authenticated(struct turn_server *s,
+				       const struct turn_in *in,
+				       const struct stun_msg *req,
+				       const struct creds *c,
+				       const struct auth_key *key)
+{
+	struct turn_auth auth = { .key = *key,
+				  .user = c->user,
+				  .ulen = c->ulen,
+				  .mi256 = req->mi256 >= 0 };
+
+	s->st.auth_ok++;
+	return turn_dispatch(s, in, req, &auth);
+}
+
+/* USERNAME, REALM, NONCE are required with MESSAGE-INTEGRITY (RFC 8489
+ * §9.2.4: else 400). */
+static int read_creds(const struct stun_msg *req, struct creds *c)
+{
+	if (get_text(req, STUN_ATTR_USERNAME, &c->user, &c->ulen) ||
+	    get_text(req, STUN_ATTR_REALM, &c->realm, &c->rlen) ||
+	    get_text(req, STUN_ATTR_NONCE, &c->nonce, &c->nlen) || c->ulen == 0)
+		return EBADMSG;
+	return 0;
+}
+
+static void pending_unlink(struct turn_server *s, struct turn_pending *p)
+{
+	struct turn_pending **pp;
+
+	for (pp = &s->pending; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			s->st.lookups_pending--;
+			return;
+		}
+	}
+}
+
+/* The answer of one lookup, for one pending request (RFC 8489 §9.2.4
+ * from "the server uses the key"). */
+static enum turn_verdict on_answer(struct turn_server *s,
+				   struct turn_pending *p, int err,
+				   const struct auth_key *keys, size_t n)
+{
+	struct stun_msg req;
+	struct creds c;
+	size_t i;
+
+	if (stun_msg_decode(&req, p->buf, p->len, 0) || read_creds(&req, &c))
+		return TURN_DROP_MALFORMED; /* decoded once already */
+	c.alg = p->alg;
+	if (err == ENOENT)
+		return challenge(s, &p->in, &req, 401, TURN_AUTHF_UNKNOWN_USER);
+	if (err || !n) {
+		s->st.auth_fail[TURN_AUTHF_STORE_DOWN]++;
+		return turn_reply_error(s, &p->in, &req, 500,
+					"Credential store unavailable", NULL,
+					0);
+	}
+	for (i = 0; i < n && i < AUTH_MAX_KEYS; i++)
+		if (keys[i].alg == c.alg && mi_ok(&req, &keys[i]))
+			return authenticated(s, &p->in, &req, &c, &keys[i]);
+	return challenge(s, &p->in, &req, 401, TURN_AUTHF_BAD_MI);
+}
+
+static void lookup_done(void *arg, int err, const struct auth_key *keys,
+			size_t n)
+{
+	struct turn_pending *p = arg;
+	struct turn_server *s = p->s;
+	enum turn_verdict v;
+	bool was;
+
+	if (s) {
+		pending_unlink(s, p);
+		was = s->deferred;
+		s->deferred = !s->in_lookup;
+		v = on_answer(s, p, err, keys, n);
+		s->deferred = was;
+		if (s->in_lookup)
+			s->lookup_verdict = v;
+	}
+	free(p);
+}
+
+/* Ask the store; the answer may come now or later. */
+static enum turn_verdict ask_store(struct turn_server *s,
+				   const struct turn_in *in,
+				   const struct creds *c)
+{
+	const struct turn_server_cfg *cfg = s->cfg;
+	uint32_t max =
+	    cfg->max_pending ? cfg->max_pending : DEFAULT_MAX_PENDING;
+	struct auth_query q = { cfg->realm, strlen(cfg->realm),
+				c->user,    c->ulen,
+				c->alg,	    cfg->rest };
+	struct turn_pending *p;
+
+	if (s->st.lookups_pending >= max) {
+		/* Dropped, not answered: a UDP client retransmits. */
+		s->st.auth_fail[TURN_AUTHF_BUSY]++;
+		return TURN_DROP_POLICY;
+	}
+	p = malloc(sizeof(*p) + in->len);
+	if (!p)
+		return TURN_DROP_POLICY;
+	p->s = s;
+	p->in = *in;
+	p->local = *in->local;
+	p->in.local = &p->local;
+	p->in.buf = p->buf;
+	p->alg = c->alg;
+	p->len = in->len;
+	memcpy(p->buf, in->buf, in->len);
+	p->next = s->pending;
+	s->pending = p;
+	s->st.lookups_pending++;
+	s->in_lookup = true;
+	s->lookup_verdict = TURN_CONSUMED;
+	cfg->store->lookup(cfg->store->ctx, &q, lookup_done, p);
+	s->in_lookup = false;
+	return s->lookup_verdict;
+}
+
+static bool same_user(const struct turn_alloc *a, const struct creds *c)
+{
+	return a->user && a->user->len == c->ulen &&
+	       memcmp(a->user->name, c->user, c->ulen) == 0;
+}
+
+/* From a valid nonce on: the allocation's cached key, or the store. */
+static enum turn_verdict check_user(struct turn_server *s,
+				    const struct turn_in *in,
+				    const struct stun_msg *req,
+				    const struct creds *c)
+{
+	struct turn_alloc *a = turn_alloc_find(s, in);
+
+	if (a && !same_user(a, c)) {
+		/* RFC 8656 §5: requests on an allocation's 5-tuple must use
+		 * the credentials that created it. */
+		s->st.auth_fail[TURN_AUTHF_WRONG_USER]++;
+		return turn_reply_error(s, in, req, 441, NULL, NULL, 0);
+	}
+	if (a && a->key.alg == c->alg) {
+		/* Refresh, CreatePermission, ChannelBind: no store round trip,
+		 * and they keep working while the store is down. */
+		if (mi_ok(req, &a->key))
+			return authenticated(s, in, req, c, &a->key);
+		return challenge(s, in, req, 401, TURN_AUTHF_BAD_MI);
+	}
+	/* TURN REST API: an expired username is refused before the store is
+	 * asked. An allocation made while it was valid lives on through
+	 * Refreshes (above), as coturn's do. */
+	if (s->cfg->rest && auth_rest_expired(c->user, c->ulen, turn_unix_s(s)))
+		return challenge(s, in, req, 401, TURN_AUTHF_REST_EXPIRED);
+	return ask_store(s, in, c);
+}
+
+enum turn_verdict turn_auth_request(struct turn_server *s,
+				    const struct turn_in *in,
+				    const struct stun_msg *req)
+{
+	const struct turn_server_cfg *cfg = s->cfg;
+	uint64_t grace = 0;
+	const uint8_t *key;
+	struct creds c;
+	uint32_t feat = 0;
+	size_t klen;
+	int err;
+
+	if (req->mi < 0 && req->mi256 < 0)
+		return challenge(s, in, req, 401, TURN_AUTHF_CHALLENGE);
+	if (read_creds(req, &c))
+		return turn_reply_error(s, in, req, 400, NULL, NULL, 0);
+	if (req->method == STUN_METHOD_ALLOCATE)
+		grace = cfg->nonce_grace_s ? cfg->nonce_grace_s
+					   : DEFAULT_NONCE_GRACE_S;
+	key = nonce_key(s, &klen);
+	err = auth_nonce_check(key, klen, c.nonce, c.nlen, &in->from,
+			       turn_unix_s(s), grace, &feat);
+	if (err == ESTALE)
+		return challenge(s, in, req, 438, TURN_AUTHF_STALE_NONCE);
+	if (err)
+		return challenge(s, in, req, 401, TURN_AUTHF_BAD_NONCE);
+	if (c.rlen != strlen(cfg->realm) || memcmp(c.realm, cfg->realm, c.rlen))
+		return challenge(s, in, req, 401, TURN_AUTHF_BAD_REALM);
+	if (pick_alg(s, req, feat, &c.alg))
+		return turn_reply_error(s, in, req, 400, NULL, NULL, 0);
+	return check_user(s, in, req, &c);
+}
+
+void turn_pending_release(struct turn_server *s, void *conn, bool all)
+{
+	struct turn_pending **pp = &s->pending;
+
+	while (*pp) {
+		struct turn_pending *p = *pp;
+
+		if (!all && p->in.conn != conn) {
+			pp = &p->next;
+			continue;
+		}
+		/* The store still holds p and will answer it: orphan it, and
+		 * lookup_done frees it then. */
+		*pp = p->next;
+		p->s = NULL;
+		s->st.lookups_pending--;
+	}
+}

@@ -1,0 +1,296 @@
+/*
+ * server.c — the input seam: demultiplex, decode, dispatch, answer errors.
+ */
+#include "turn/priv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rand.h"
+
+static const char *const tp_names[TURN_TP_COUNT] = { "udp", "tcp", "tls",
+						     "dtls" };
+
+const char *turn_transport_name(enum turn_transport tp)
+{
+	return tp < TURN_TP_COUNT ? tp_names[tp] : "?";
+}
+
+const char *turn_verdict_name(enum turn_verdict v)
+{
+	static const char *const names[TURN_VERDICT_COUNT] = {
+		"answered", "consumed", "malformed", "unexpected", "policy"
+	};
+
+	return v < TURN_VERDICT_COUNT ? names[v] : "?";
+}
+
+int turn_server_alloc(struct turn_server **sp,
+		      const struct turn_server_cfg *cfg,
+		      const struct turn_out *out)
+{
+	struct turn_server *s;
+
+	if (!sp || !cfg || !out || !out->send)
+		return EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return ENOMEM;
+	s->cfg = cfg;
+	s->out = *out;
+	/* Table seed and the fallback nonce key from the CSPRNG: neither may
+	 * be guessable from outside. */
+	if (rand_bytes(&s->seed, sizeof(s->seed)) ||
+	    rand_bytes(s->nonce_secret, sizeof(s->nonce_secret)) ||
+	    rand_bytes(s->ind_tid, sizeof(s->ind_tid)) || turn_tables_init(s)) {
+		turn_tables_release(s);
+		free(s);
+		return ENOMEM;
+	}
+	*sp = s;
+	return 0;
+}
+
+void turn_server_free(struct turn_server *s)
+{
+	if (!s)
+		return;
+	turn_pending_release(s, NULL, true);
+	turn_tables_release(s);
+	free(s);
+}
+
+int turn_server_set_relay_out(struct turn_server *s,
+			      const struct turn_relay_out *ro)
+{
+	if (!s || !ro || !ro->send_client || !ro->relay_open ||
+	    !ro->relay_close || !ro->relay_send)
+		return EINVAL;
+	s->rout = *ro;
+	return 0;
+}
+
+void turn_server_set_wallclock(struct turn_server *s, uint64_t now_ms,
+			       uint64_t unix_ms)
+{
+	if (s)
+		s->wall_off_ms = (int64_t)(unix_ms - now_ms);
+}
+
+uint64_t turn_unix_s(const struct turn_server *s)
+{
+	return (uint64_t)((int64_t)s->now_ms + s->wall_off_ms) / 1000u;
+}
+
+const char *turn_err_name(enum turn_err e)
+{
+	static const char *const names[TURN_E_COUNT] = {
+		"400", "401", "403", "420", "437", "438", "440",
+		"441", "442", "443", "486", "500", "508", "other"
+	};
+
+	return e < TURN_E_COUNT ? names[e] : "?";
+}
+
+void turn_count_error(struct turn_server *s, uint16_t code)
+{
+	static const uint16_t codes[TURN_E_OTHER] = { 400, 401, 403, 420, 437,
+						      438, 440, 441, 442, 443,
+						      486, 500, 508 };
+	unsigned i;
+
+	if (code / 100 < 7)
+		s->st.err_resp[code / 100]++;
+	for (i = 0; i < TURN_E_OTHER; i++)
+		if (codes[i] == code)
+			break;
+	s->st.err_code[i]++;
+}
+
+void turn_server_set_cfg(struct turn_server *s,
+			 const struct turn_server_cfg *cfg)
+{
+	if (s && cfg)
+		s->cfg = cfg;
+}
+
+const struct turn_stats *turn_server_stats(const struct turn_server *s)
+{
+	return &s->st;
+}
+
+void turn_send(struct turn_server *s, const struct turn_in *in, unsigned via,
+	       const struct sa *to, size_t len)
+{
+	if (s->deferred && s->rout.send_client)
+		s->rout.send_client(s->rout.arg, in->conn,
+				    &in->local->addr[via], to, s->tx, len);
+	else if (!s->deferred)
+		s->out.send(s->out.arg, in->conn, via, to, s->tx, len);
+}
+
+void turn_reply_init(struct turn_server *s, struct stun_enc *e,
+		     const struct stun_msg *req, enum stun_class cls)
+{
+	stun_enc_reply(e, s->tx, sizeof(s->tx), req, cls);
+	if (s->cfg->software && s->cfg->software[0])
+		stun_enc_text(e, STUN_ATTR_SOFTWARE, s->cfg->software,
+			      strlen(s->cfg->software));
+}
+
+enum turn_verdict turn_reply_send(struct turn_server *s, struct stun_enc *e,
+				  const struct turn_in *in,
+				  const struct stun_msg *req)
+{
+	size_t len;
+
+	/* A client that protects its request with FINGERPRINT (RFC 8489
+	 * §14.7: multiplexed with other protocols) gets one back. */
+	if (req->fp >= 0)
+		stun_enc_fingerprint(e);
+	if (stun_enc_finish(e, &len))
+		return TURN_DROP_MALFORMED; /* cannot happen within STUN_MAX_MSG
+					       for what we build */
+	turn_send(s, in, in->local->self, &in->from, len);
+	return TURN_ANSWERED;
+}
+
+enum turn_verdict turn_reply_error(struct turn_server *s,
+				   const struct turn_in *in,
+				   const struct stun_msg *req, uint16_t code,
+				   const char *reason, const uint16_t *unknown,
+				   size_t nunknown)
+{
+	struct stun_enc e;
+
+	turn_reply_init(s, &e, req, STUN_CLASS_ERROR);
+	stun_enc_errcode(&e, code, reason);
+	if (nunknown)
+		stun_enc_unknown(&e, unknown, nunknown);
+	turn_count_error(s, code);
+	return turn_reply_send(s, &e, in, req);
+}
+
+enum turn_verdict turn_reply_send_auth(struct turn_server *s,
+				       struct stun_enc *e,
+				       const struct turn_in *in,
+				       const struct stun_msg *req,
+				       const struct turn_auth *auth)
+{
+	if (auth && auth->mi256)
+		stun_enc_mi256(e, auth->key.k, auth->key.len);
+	else if (auth)
+		stun_enc_mi(e, auth->key.k, auth->key.len);
+	return turn_reply_send(s, e, in, req);
+}
+
+enum turn_verdict turn_reply_error_auth(struct turn_server *s,
+					const struct turn_in *in,
+					const struct stun_msg *req,
+					const struct turn_auth *auth,
+					uint16_t code, const char *reason)
+{
+	struct stun_enc e;
+
+	turn_reply_init(s, &e, req, STUN_CLASS_ERROR);
+	stun_enc_errcode(&e, code, reason);
+	turn_count_error(s, code);
+	return turn_reply_send_auth(s, &e, in, req, auth);
+}
+
+static enum turn_verdict on_request(struct turn_server *s,
+				    const struct turn_in *in,
+				    const struct stun_msg *req)
+{
+	/* RFC 8489 §6.3.1: unknown comprehension-required attributes in a
+	 * request are answered with 420 listing them. */
+	if (req->nunknown)
+		return turn_reply_error(s, in, req, 420, NULL, req->unknown,
+					req->nunknown);
+	switch (req->method) {
+	case STUN_METHOD_BINDING:
+		return turn_binding_request(s, in, req);
+	case STUN_METHOD_ALLOCATE:
+	case STUN_METHOD_REFRESH:
+	case STUN_METHOD_CREATE_PERMISSION:
+	case STUN_METHOD_CHANNEL_BIND:
+		if (s->cfg->store && s->cfg->store->lookup && s->cfg->realm)
+			return turn_auth_request(s, in, req);
+		return turn_reply_error(s, in, req, 400, "TURN not enabled",
+					NULL, 0);
+	default:
+		/* RFC 8489 §6.3.1 leaves an unsupported method to the usage;
+		 * 400 tells the client plainly that it will not work here. */
+		return turn_reply_error(s, in, req, 400, "Unsupported method",
+					NULL, 0);
+	}
+}
+
+static enum turn_verdict on_stun(struct turn_server *s,
+				 const struct turn_in *in)
+{
+	struct stun_msg msg;
+	unsigned flags = s->cfg->rfc3489 ? STUN_DECODE_ALLOW_RFC3489 : 0;
+
+	if (stun_msg_decode(&msg, in->buf, in->len, flags))
+		return TURN_DROP_MALFORMED;
+	switch (msg.cls) {
+	case STUN_CLASS_REQUEST:
+		return on_request(s, in, &msg);
+	case STUN_CLASS_INDICATION:
+		/* A Binding indication is a keepalive (RFC 8489 §6.3.2): no
+		 * answer. A Send indication carries data to a peer (RFC 8656
+		 * §11.2); anything else is not for a server. */
+		if (msg.method == STUN_METHOD_BINDING)
+			return TURN_CONSUMED;
+		if (msg.method == STUN_METHOD_SEND)
+			return turn_send_indication(s, in, &msg);
+		return TURN_DROP_UNEXPECTED;
+	default:
+		/* A server sends no requests, so it expects no responses. */
+		return TURN_DROP_UNEXPECTED;
+	}
+}
+
+enum turn_verdict turn_server_input(struct turn_server *s,
+				    const struct turn_in *in, uint64_t now_ms)
+{
+	enum turn_verdict v;
+
+	s->now_ms = now_ms;
+	turn_expire(s, now_ms);
+	s->st.rx++;
+	if (!in->buf || in->len == 0) {
+		v = TURN_DROP_MALFORMED;
+	} else {
+		switch (stun_demux(in->buf[0])) {
+		case STUN_DEMUX_STUN:
+			v = on_stun(s, in);
+			break;
+		case STUN_DEMUX_CHANNEL:
+			v = turn_channel_data(s, in);
+			break;
+		default:
+			v = TURN_DROP_MALFORMED;
+			break;
+		}
+	}
+	s->st.verdict[v]++;
+	return v;
+}
+
+uint64_t turn_server_tick(struct turn_server *s, uint64_t now_ms)
+{
+	s->now_ms = now_ms;
+	turn_expire(s, now_ms);
+	return s->nheap ? s->heap[0]->when : UINT64_MAX;
+}
+
+void turn_server_conn_closed(struct turn_server *s, void *conn)
+{
+	if (!s || !conn)
+		return;
+	turn_pending_release(s, conn, false);
+	turn_allocs_conn_closed(s, conn);
+}

@@ -1,0 +1,342 @@
+/*
+ * server.h — the one seam into protocol logic.
+ *
+ * ternd's event loop (src/net, src/relay) reads a datagram or cuts a frame out
+ * of a stream and calls turn_server_input(). The server answers through the
+ * `struct turn_out` it was given; it owns no socket, reads no clock (`now` is
+ * a parameter) and logs nothing: the caller reads the counters and the
+ * verdict and decides what to log, rate-limited. Unit tests and fuzzers call
+ * the same seam with bytes.
+ *
+ * One turn_server per worker thread; it is not shared between threads.
+ */
+#ifndef TERN_TURN_SERVER_H
+#define TERN_TURN_SERVER_H
+
+#include <errno.h> /* the errno values turn_out.relay_open returns */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/store.h"
+#include "base/cidr.h"
+#include "base/sa.h"
+
+enum turn_transport {
+	TURN_TP_UDP = 0,
+	TURN_TP_TCP,
+	TURN_TP_TLS,
+	TURN_TP_DTLS,
+	TURN_TP_COUNT
+};
+
+const char *turn_transport_name(enum turn_transport tp);
+
+/*
+ * The local side a packet came in on. On a server with RFC 5780 configured a
+ * UDP listener has three siblings: same address other port, other address
+ * same port, other address other port. addr[] is indexed by two bits:
+ * bit 0 = alternate port, bit 1 = alternate address; `self` is the index of
+ * the socket that received the packet. Without RFC 5780 only addr[self] is
+ * set and has_alt is false.
+ */
+#define TURN_LOCAL_ALT_PORT 0x1u
+#define TURN_LOCAL_ALT_ADDR 0x2u
+struct turn_local {
+	struct sa addr[4];
+	unsigned self;
+	bool has_alt;
+};
+
+/* One packet handed to the server. */
+struct turn_in {
+	const uint8_t *buf;
+	size_t len;
+	struct sa from;			/* client's address as seen here */
+	const struct turn_local *local; /* where it came in */
+	enum turn_transport tp;
+	void *conn; /* net layer's handle of the client's TCP/TLS/DTLS session,
+		       NULL for plain UDP; passed back to turn_out.send */
+};
+
+/*
+ * Room a relay receive buffer keeps before and after the datagram, so that
+ * turn_server_relay_input() can write the ChannelData header (4 bytes) or
+ * the Data indication header (20-byte STUN header, XOR-PEER-ADDRESS of up to
+ * 24 bytes, DATA attribute header of 4) in front of the payload, and the
+ * padding to 4 bytes (DATA value, ChannelData on a stream, RFC 8656 §12.5)
+ * behind it, without copying the payload:
+ *
+ *   buf - TURN_HEADROOM        buf               buf + len + TURN_TAILROOM
+ *   |<------ headroom -------->|<---- payload --->|<- tailroom ->|
+ */
+#define TURN_HEADROOM 48
+#define TURN_TAILROOM 4
+
+/* relay_open flags. */
+#define TURN_RELAY_EVEN_PORT 0x1u /* an even port (RFC 8656 §7.2 EVEN-PORT) */
+#define TURN_RELAY_EXACT                                                       \
+	0x2u /* exactly the address and port in *bound (the port kept for      \
+		a RESERVATION-TOKEN: the even port + 1) */
+#define TURN_RELAY_DONT_FRAGMENT                                               \
+	0x4u /* set DF on what the relay sends (IP_PMTUDISC_DO,                \
+		IPV6_DONTFRAG): DONT-FRAGMENT, RFC 8656 §7.2 */
+
+/*
+ * How the server answers the packet being handled. `via` is an index into
+ * that packet's turn_local.addr (the receiving socket for an ordinary
+ * reply, a sibling for an RFC 5780 CHANGE-REQUEST); `to` is the
+ * destination. For a stream or DTLS session (conn != NULL) both are ignored
+ * and the bytes go to that session. The callee copies buf before it
+ * returns.
+ */
+struct turn_out {
+	void (*send)(void *arg, void *conn, unsigned via, const struct sa *to,
+		     const uint8_t *buf, size_t len);
+	void *arg;
+};
+
+/*
+ * How the server relays (set with turn_server_set_relay_out; without it
+ * every Allocate is answered 508). Kept apart from turn_out so that a
+ * STUN-only user fills in two fields. The callee copies any buffer before
+ * it returns.
+ *
+ * send_client: bytes for an allocation's client outside the handling of a
+ *   packet from it (Data indications, ChannelData, answers after an
+ *   asynchronous credential lookup): from the listener bound to `local`
+ *   (the server side of the client's 5-tuple) to `to`, or into `conn` when
+ *   it is not NULL.
+ * relay_open: open a relay socket of `family` (AF_INET, AF_INET6) on one of
+ *   the relay addresses, per `flags`. Datagrams arriving on it are handed to
+ *   turn_server_relay_input(srv, ctx, ...) until relay_close; ctx is never
+ *   NULL. Sets *handle and *bound (the relay transport address) and returns
+ *   0, or EADDRINUSE / EAGAIN when no port is free (the client gets 508),
+ *   EAFNOSUPPORT when no relay address of that family exists (440), or
+ *   another errno (500). The allocation owns the handle from then on and
+ *   closes it exactly once.
+ * relay_close: close it; relay_input is never called with its ctx after.
+ * relay_send: send buf to peer from the relay socket.
+ */
+struct turn_relay_out {
+	void (*send_client)(void *arg, void *conn, const struct sa *local,
+			    const struct sa *to, const uint8_t *buf,
+			    size_t len);
+	int (*relay_open)(void *arg, int family, unsigned flags, void *ctx,
+			  void **handle, struct sa *bound);
+	void (*relay_close)(void *arg, void *handle);
+	void (*relay_send)(void *arg, void *handle, const struct sa *peer,
+			   const uint8_t *buf, size_t len);
+	void *arg;
+};
+
+/* What became of one packet: for counters and for the net layer, which
+ * disconnects a stream client whose input is TURN_DROP_MALFORMED. */
+enum turn_verdict {
+	TURN_ANSWERED = 0,    /* a response or error response was sent */
+	TURN_CONSUMED,	      /* accepted, nothing to answer (indication) */
+	TURN_DROP_MALFORMED,  /* not a valid STUN/ChannelData message */
+	TURN_DROP_UNEXPECTED, /* valid, but not for a server (a response,
+				 an unknown indication, a bad class) */
+	TURN_DROP_POLICY,     /* valid, refused silently by policy */
+	TURN_VERDICT_COUNT
+};
+
+const char *turn_verdict_name(enum turn_verdict v);
+
+/* Settings the server reads; the caller keeps them alive and unchanged while
+ * the server exists (a reload makes a new server config and swaps it).
+ * Zero numbers take the default named beside them. */
+struct turn_server_cfg {
+	const char *software; /* SOFTWARE attribute, NULL for none */
+	bool rfc3489;	      /* answer classic (RFC 3489) Binding requests */
+
+	/* TURN. Without a store, TURN methods are answered 400 and only
+	 * Binding works. */
+	const struct auth_store *store;
+	const char *realm; /* REALM (required with a store) */
+	bool rest;	   /* usernames are TURN REST ephemeral credentials */
+	bool sha256;	   /* offer PASSWORD-ALGORITHMS SHA-256 (RFC 8489
+			      §9.2.1); MD5 is always accepted */
+	/* Nonce MAC key, shared by every worker (and every server behind one
+	 * load balancer); NULL: a random one per server (nonces then stay
+	 * valid only on this worker). At least AUTH_NONCE_SECRET_MIN bytes. */
+	const uint8_t *nonce_secret;
+	size_t nonce_secret_len;
+	uint32_t nonce_lifetime_s; /* 600 */
+	/* An Allocate is accepted with an authentic nonce up to this long
+	 * after it expired: Chromium treats 438 on Allocate as fatal (other
+	 * requests get 438). The MESSAGE-INTEGRITY check still needs the
+	 * key, so the grace only widens the replay window of an Allocate,
+	 * whose replay from another 5-tuple gains the attacker nothing but
+	 * a 401-free allocation under the victim's quota. 3600. */
+	uint32_t nonce_grace_s;
+	uint32_t max_pending; /* concurrent asynchronous lookups: 256 */
+
+	uint32_t lifetime_default_s; /* 600 (RFC 8656 §7.2) */
+	uint32_t lifetime_max_s;     /* 3600 */
+	bool no_ipv4;		     /* relay families this server refuses */
+	bool no_ipv6;
+	uint32_t max_allocs;	      /* total on this server: 0 = no limit */
+	uint32_t max_allocs_per_user; /* 0 = no limit */
+	uint32_t max_perms_per_alloc; /* 0: 128 */
+	uint32_t bandwidth_bps;	      /* bytes/s per allocation, each way
+					 summed; 0 = no limit */
+	uint32_t bandwidth_burst;     /* bucket size in bytes; 0: one second */
+
+	/* Peer policy (RFC 8656 §21.3 "Filtering"): the built-in deny list
+	 * (turn/policy.c), then these. allow wins over both deny lists,
+	 * only for what it lists. self lists the server's own listener (and
+	 * relay) transport addresses; port 0 means the whole address. Never
+	 * relayed to, allow or not. */
+	const struct cidr_set *peer_allow;
+	const struct cidr_set *peer_deny;
+	const struct sa *self;
+	size_t nself;
+};
+
+/* Why an authentication failed (turn_stats.auth_fail). */
+enum turn_auth_fail {
+	TURN_AUTHF_CHALLENGE = 0, /* no MESSAGE-INTEGRITY: the normal 401 */
+	TURN_AUTHF_BAD_NONCE,	  /* forged, or for another address */
+	TURN_AUTHF_STALE_NONCE,	  /* 438 */
+	TURN_AUTHF_BAD_REALM,
+	TURN_AUTHF_UNKNOWN_USER,
+	TURN_AUTHF_BAD_MI,
+	TURN_AUTHF_REST_EXPIRED,
+	TURN_AUTHF_WRONG_USER, /* 441 */
+	TURN_AUTHF_STORE_DOWN, /* 500 */
+	TURN_AUTHF_BUSY,       /* too many lookups pending: dropped */
+	TURN_AUTHF_COUNT
+};
+
+/* The error codes TURN answers, for turn_stats.err_code[]. */
+enum turn_err {
+	TURN_E400 = 0,
+	TURN_E401,
+	TURN_E403,
+	TURN_E420,
+	TURN_E437,
+	TURN_E438,
+	TURN_E440,
+	TURN_E441,
+	TURN_E442,
+	TURN_E443,
+	TURN_E486,
+	TURN_E500,
+	TURN_E508,
+	TURN_E_OTHER,
+	TURN_E_COUNT
+};
+/* The code of an index ("400") for metric labels. */
+const char *turn_err_name(enum turn_err e);
+
+/* Counters a worker reads for metrics and logs. */
+struct turn_stats {
+	uint64_t rx;
+	uint64_t verdict[TURN_VERDICT_COUNT];
+	uint64_t binding;	  /* Binding success responses */
+	uint64_t binding_rfc3489; /* ... of which to classic clients */
+	uint64_t err_resp[7];	  /* error responses by class 0..6 (3xx..6xx
+				     in [3]..[6]) */
+	uint64_t err_code[TURN_E_COUNT];
+	uint64_t auth_fail[TURN_AUTHF_COUNT];
+	uint64_t auth_ok;
+	uint64_t lookups_pending; /* gauge */
+
+	uint64_t allocs_active; /* gauge */
+	uint64_t allocs_created;
+	uint64_t allocs_expired;
+	uint64_t allocs_deleted; /* Refresh with LIFETIME 0 */
+	uint64_t allocs_closed;	 /* their stream connection closed */
+	uint64_t reservations;	 /* gauge: EVEN-PORT R ports held */
+	uint64_t reservations_expired;
+	uint64_t perms_active;	  /* gauge */
+	uint64_t channels_active; /* gauge */
+
+	uint64_t quota_user;	 /* 486 */
+	uint64_t quota_total;	 /* 508: max_allocs */
+	uint64_t quota_ports;	 /* 508: relay_open found no port */
+	uint64_t policy_denied;	 /* 403 on CreatePermission / ChannelBind */
+	uint64_t policy_dropped; /* Send / ChannelData to a denied peer */
+
+	/* Relayed traffic; bytes are application bytes (no TURN framing). */
+	uint64_t to_peer_pkts, to_peer_bytes;
+	uint64_t to_client_pkts, to_client_bytes;
+	uint64_t drop_no_perm;	 /* no permission for the peer, either way */
+	uint64_t drop_no_alloc;	 /* Send / ChannelData without allocation */
+	uint64_t drop_no_chan;	 /* ChannelData on an unbound channel */
+	uint64_t drop_bandwidth; /* packets over the bandwidth limit */
+	uint64_t drop_bandwidth_bytes;
+};
+
+struct turn_server;
+
+/* Create a server that answers through *out. cfg and out are borrowed and
+ * must outlive the server. Sets *sp on success; returns 0 or ENOMEM. */
+int turn_server_alloc(struct turn_server **sp,
+		      const struct turn_server_cfg *cfg,
+		      const struct turn_out *out);
+/* Free the server and everything it owns. Accepts NULL. */
+void turn_server_free(struct turn_server *s);
+
+/* Swap in a new configuration (reload). cfg is borrowed as in alloc. */
+void turn_server_set_cfg(struct turn_server *s,
+			 const struct turn_server_cfg *cfg);
+
+/*
+ * Handle one packet. `in` and its buffer are borrowed for the call only.
+ * `now_ms` is the caller's monotonic clock.
+ */
+enum turn_verdict turn_server_input(struct turn_server *s,
+				    const struct turn_in *in, uint64_t now_ms);
+
+const struct turn_stats *turn_server_stats(const struct turn_server *s);
+
+/* Give the server its relay side (copied). All four functions are
+ * required; call before the first packet. Returns 0 or EINVAL. */
+int turn_server_set_relay_out(struct turn_server *s,
+			      const struct turn_relay_out *ro);
+
+/*
+ * Tell the server what wall-clock time corresponds to the monotonic now_ms
+ * (REST usernames and nonces carry unix seconds). Call at start and
+ * whenever the two may have drifted (once a second from the tick is
+ * plenty). Before the first call unix time is taken to be now_ms.
+ */
+void turn_server_set_wallclock(struct turn_server *s, uint64_t now_ms,
+			       uint64_t unix_ms);
+
+/*
+ * A datagram from `peer` arrived on a relay socket opened with ctx (see
+ * turn_out.relay_open). buf[-TURN_HEADROOM .. len + TURN_TAILROOM) must be
+ * writable: the server frames the payload in place (ChannelData when a
+ * channel is bound to the peer, a Data indication otherwise, RFC 8656
+ * §11.6, §12.6) and hands it to send_client. Dropped without a permission
+ * for the peer's address (§9), over the bandwidth limit, or when ctx is a
+ * reserved port that no allocation has claimed yet.
+ * Returns TURN_CONSUMED or TURN_DROP_POLICY.
+ */
+enum turn_verdict turn_server_relay_input(struct turn_server *s, void *ctx,
+					  const struct sa *peer, uint8_t *buf,
+					  size_t len, uint64_t now_ms);
+
+/*
+ * Bookkeeping: expire allocations (closing their relay handles and freeing
+ * their permissions and channels), permissions, channels and unclaimed
+ * port reservations whose time has come. Returns the next deadline in the
+ * caller's monotonic milliseconds (UINT64_MAX: nothing scheduled). Input
+ * calls do the same work first, so a late tick never lets stale state
+ * count against a quota.
+ */
+uint64_t turn_server_tick(struct turn_server *s, uint64_t now_ms);
+
+/*
+ * A stream (TCP/TLS) or DTLS session `conn` is gone: free the allocations
+ * on it (RFC 8656 §3.1: a TCP allocation lives as long as its connection)
+ * and forget lookups pending for it. conn must not be used with the server
+ * again.
+ */
+void turn_server_conn_closed(struct turn_server *s, void *conn);
+
+#endif

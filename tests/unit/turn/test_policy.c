@@ -1,0 +1,133 @@
+/*
+ * test_policy.c — the peer-address policy (RFC 8656 §21.3), through
+ * CreatePermission, ChannelBind and Send.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define CLIENT "198.51.100.7"
+
+static struct cidr_set allow, deny;
+static struct sa self[1];
+
+static void setup(void)
+{
+	h_setup();
+	memset(&allow, 0, sizeof(allow));
+	memset(&deny, 0, sizeof(deny));
+	cr_assert_eq(h_allocate(CLIENT, 1, NULL, NULL), 0);
+	cr_assert_eq(h_allocate("2001:db8::7", 1, NULL, NULL), 0);
+}
+
+static void teardown(void)
+{
+	h_teardown();
+	cidr_set_reset(&allow);
+	cidr_set_reset(&deny);
+}
+
+TestSuite(policy, .init = setup, .fini = teardown);
+
+static uint16_t permit_any(const char *peer)
+{
+	return h_permit(strchr(peer, ':') && !strstr(peer, "::ffff:")
+			    ? "2001:db8::7"
+			    : CLIENT,
+			1, peer);
+}
+
+Test(policy, default_denied_peers_are_403)
+{
+	static const char *const bad[] = {
+		"0.0.0.0",
+		"0.1.2.3",
+		"127.0.0.1",
+		"127.1.2.3",
+		"169.254.169.254",
+		"224.0.0.1",
+		"239.255.255.250",
+		"255.255.255.255",
+		"::",
+		"::1",
+		"fe80::1",
+		"febf::1",
+		"ff02::1",
+		"::ffff:127.0.0.1",
+		"::ffff:0.0.0.0",
+		"::ffff:169.254.169.254",
+		"::127.0.0.1",
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(permit_any(bad[i]), 403, "%s was allowed", bad[i]);
+	cr_assert_eq(turn_server_stats(H.srv)->policy_denied,
+		     sizeof(bad) / sizeof(bad[0]));
+	cr_assert_eq(turn_server_stats(H.srv)->perms_active, 0);
+	/* Neighbours of the denied ranges pass (bit-exact prefixes). */
+	cr_assert_eq(permit_any("1.0.0.0"), 0);
+	cr_assert_eq(permit_any("126.255.255.255"), 0);
+	cr_assert_eq(permit_any("128.0.0.1"), 0);
+	cr_assert_eq(permit_any("169.253.255.255"), 0);
+	cr_assert_eq(permit_any("223.255.255.255"), 0);
+	cr_assert_eq(permit_any("fec0::1"), 0);
+	cr_assert_eq(permit_any("::2:0:0:1"), 0);
+	cr_assert_eq(permit_any("::ffff:192.0.2.1"), 0, "mapped, fine");
+}
+
+Test(policy, channel_bind_is_checked_too)
+{
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "127.0.0.1", 80), 403);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "::ffff:127.0.0.1", 80), 403);
+}
+
+Test(policy, send_to_denied_peer_is_dropped_and_counted)
+{
+	struct req r;
+	struct sa p;
+
+	rq_start(&r, STUN_METHOD_SEND, STUN_CLASS_INDICATION);
+	sa_set_str(&p, "::ffff:127.0.0.1", 22);
+	stun_enc_xaddr(&r.e, STUN_ATTR_XOR_PEER_ADDRESS, &p);
+	stun_enc_attr(&r.e, STUN_ATTR_DATA, "x", 1);
+	rq_finish(&r, NULL);
+	H.nsent = 0;
+	cr_assert_eq(h_feed(r.buf, r.len, CLIENT, 1), TURN_DROP_POLICY);
+	cr_assert_eq(H.nsent, 0);
+	cr_assert_eq(H.nrelay_send, 0);
+	cr_assert_eq(turn_server_stats(H.srv)->policy_dropped, 1);
+}
+
+Test(policy, allow_rule_lets_loopback_through_and_deny_adds)
+{
+	cr_assert_eq(cidr_set_add_str(&allow, "127.0.0.1/32"), 0);
+	cr_assert_eq(cidr_set_add_str(&deny, "10.0.0.0/8"), 0);
+	cr_assert_eq(cidr_set_add_str(&deny, "2001:db8:dead::/48"), 0);
+	H.cfg.peer_allow = &allow;
+	H.cfg.peer_deny = &deny;
+	cr_assert_eq(permit_any("127.0.0.1"), 0);
+	cr_assert_eq(permit_any("::ffff:127.0.0.1"), 0);
+	cr_assert_eq(permit_any("127.0.0.2"), 403,
+		     "allow wins only where "
+		     "written");
+	cr_assert_eq(permit_any("10.1.2.3"), 403);
+	cr_assert_eq(permit_any("11.1.2.3"), 0);
+	cr_assert_eq(permit_any("2001:db8:dead:1::1"), 403);
+	cr_assert_eq(permit_any("2001:db8:deae::1"), 0);
+}
+
+Test(policy, own_listener_is_never_a_peer)
+{
+	cr_assert_eq(sa_set_str(&self[0], "203.0.113.9", 3478), 0);
+	cr_assert_eq(cidr_set_add_str(&allow, "203.0.113.0/24"), 0);
+	H.cfg.self = self;
+	H.cfg.nself = 1;
+	H.cfg.peer_allow = &allow;
+	/* The IP (another relay on it) is a fine peer; the listener port is
+	 * not, even with an allow rule. */
+	cr_assert_eq(permit_any("203.0.113.9"), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "203.0.113.9", 3478), 403);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "203.0.113.9", 50002), 0);
+}
