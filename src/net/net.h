@@ -1,0 +1,157 @@
+/*
+ * net.h — what every part of src/net shares: the per-worker environment, the
+ * input callback through which packets leave the net layer, the connection
+ * handle through which replies come back, limits shared across workers, and
+ * the counters.
+ *
+ * src/net knows sockets, libevent and OpenSSL; it knows nothing of TURN. A
+ * packet goes up through a `net_input_fn` with a `struct net_pkt`; an answer
+ * on a stream or DTLS session comes back down through net_conn_send() on the
+ * `struct net_conn` the packet carried. UDP answers go through
+ * net_udp_send() on a socket (udp.h).
+ *
+ * Threading: every object here belongs to one worker thread and its
+ * event_base, except `struct net_limits`, which all workers share through
+ * atomics.
+ */
+#ifndef TERN_NET_NET_H
+#define TERN_NET_NET_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/log.h"
+#include "base/sa.h"
+
+struct event_base;
+
+/* A stream connection or a DTLS session, as seen from above. */
+struct net_conn;
+
+struct net_conn_ops {
+	/* Queue len bytes (one whole STUN or ChannelData message) to the
+	 * peer. The callee copies buf. Returns 0, or ENOBUFS when the
+	 * message was dropped (output over its cap, session not ready). */
+	int (*send)(struct net_conn *c, const uint8_t *buf, size_t len);
+};
+
+struct net_conn {
+	const struct net_conn_ops *ops;
+};
+
+static inline int net_conn_send(struct net_conn *c, const uint8_t *buf,
+				size_t len)
+{
+	return c->ops->send(c, buf, len);
+}
+
+/* One packet handed up: a UDP datagram, a frame cut from a stream, or the
+ * plaintext of one DTLS record. Everything is borrowed for the call. */
+struct net_pkt {
+	const uint8_t *buf;
+	size_t len;
+	const struct sa *from;	/* the peer */
+	const struct sa *local; /* the local address it arrived at: for a
+				   wildcard socket the packet's destination
+				   (IP_PKTINFO, getsockname), port included */
+	struct net_conn *conn;	/* NULL for plain UDP */
+	uint64_t now_ms;	/* clock_mono_ms() of the batch or read */
+};
+
+/*
+ * Called for every packet. Return 0, or EBADMSG when the input is garbage:
+ * a stream connection or DTLS session is then closed (and counted as
+ * garbage); for plain UDP the value is ignored.
+ */
+typedef int (*net_input_fn)(void *arg, const struct net_pkt *pkt);
+
+/*
+ * A stream connection or DTLS session is gone (any reason, shutdown
+ * included). Called exactly once per connection, from its worker, never
+ * while its own input is being handed up; c must not be used after.
+ */
+typedef void (*net_closed_fn)(void *arg, struct net_conn *c);
+
+/* Limits over the whole server, shared by every worker. */
+struct net_limits {
+	atomic_uint conns;	    /* open TCP + TLS connections */
+	unsigned max_conns;	    /* 0 = no limit */
+	atomic_uint dtls_sessions;  /* DTLS sessions past the cookie */
+	unsigned max_dtls_sessions; /* 0 = no limit */
+};
+
+struct net_timeouts {
+	uint32_t idle_ms;      /* nothing received for this long: close */
+	uint32_t frame_ms;     /* a started frame incomplete this long */
+	uint32_t handshake_ms; /* TLS / DTLS handshake not done in this */
+};
+
+/*
+ * Counters of one worker, listed once so that the struct, the pool's sum
+ * and any metrics exporter agree: X(name, help). One writer (the worker
+ * thread); relay/worker.c copies them out for readers.
+ */
+#define NET_STATS_FIELDS(X)                                                    \
+	/* UDP (plain and DTLS sockets) */                                     \
+	X(udp_rx, "datagrams received")                                        \
+	X(udp_tx, "datagrams sent")                                            \
+	X(udp_tx_fail, "datagrams the kernel refused or that found no socket") \
+	X(udp_rx_runt, "datagrams shorter than 4 bytes, dropped")              \
+	X(udp_rx_oversized, "datagrams larger than a receive slot, dropped")   \
+	X(udp_rx_err, "recvmmsg errors")                                       \
+	/* TCP and TLS */                                                      \
+	X(tcp_accepted, "connections accepted")                                \
+	X(tcp_refused, "connections refused over max_connections")             \
+	X(tcp_closed_peer, "connections closed by the peer (EOF, error)")      \
+	X(tcp_closed_idle, "connections closed: idle_timeout")                 \
+	X(tcp_closed_frame_timeout, "connections closed: frame_timeout")       \
+	X(tcp_closed_garbage, "connections closed: input not STUN")            \
+	X(tcp_out_dropped, "replies dropped: connection output full")          \
+	X(tcp_accept_err, "accept() failures (EMFILE, ...)")                   \
+	X(tls_handshake_fail, "TLS handshakes failed")                         \
+	X(tls_handshake_timeout, "TLS handshakes timed out")                   \
+	/* DTLS */                                                             \
+	X(dtls_cookies_sent, "DTLS HelloVerifyRequests sent")                  \
+	X(dtls_sessions, "DTLS sessions created (cookie verified)")            \
+	X(dtls_refused, "DTLS sessions refused over dtls_max_sessions")        \
+	X(dtls_handshake_fail, "DTLS handshakes failed")                       \
+	X(dtls_handshake_timeout, "DTLS handshakes timed out")                 \
+	X(dtls_closed_idle, "DTLS sessions closed: idle_timeout")              \
+	X(dtls_closed_notify, "DTLS sessions closed by close_notify")          \
+	X(dtls_closed_garbage, "DTLS sessions closed: input not STUN")         \
+	X(dtls_drop_stray,                                                     \
+	  "DTLS datagrams from no session, not a ClientHello")                 \
+	X(dtls_out_dropped, "DTLS replies dropped: session not ready")
+
+struct net_stats {
+#define NET_STATS_MEMBER(name, help) uint64_t name;
+	NET_STATS_FIELDS(NET_STATS_MEMBER)
+#undef NET_STATS_MEMBER
+};
+
+/*
+ * Per-worker environment, filled by the worker and borrowed by every net
+ * object it creates; it must outlive them. The log limiters are the
+ * worker's, used only on its thread.
+ */
+struct net_env {
+	struct event_base *base;
+	struct net_stats *stats;
+	struct net_limits *limits; /* shared */
+	struct net_timeouts to;
+	struct log_limit ll_cap; /* connection / session caps hit */
+	struct log_limit ll_err; /* accept, TLS, DTLS errors */
+};
+
+/* Size of a UDP receive slot. A STUN message in a 1500-byte Ethernet MTU
+ * fits (RFC 8489 §6.2.1 asks for messages under the path MTU); anything
+ * larger arrives truncated (MSG_TRUNC) and is dropped as oversized. */
+#define NET_UDP_SLOT 2048
+
+/* Most bytes a stream connection may have waiting in its output before
+ * replies to it are dropped instead of queued. */
+#define NET_STREAM_OUT_MAX (256u * 1024u)
+
+#endif

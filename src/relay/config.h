@@ -1,0 +1,83 @@
+/*
+ * config.h — ternd's configuration: loaded once from a libconfig file into a
+ * read-only struct, validated, and passed down. A reload builds a new one.
+ *
+ * Every option, its default and its meaning: etc/ternd.conf and ternd.conf(5).
+ */
+#ifndef TERN_RELAY_CONFIG_H
+#define TERN_RELAY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/log.h"
+#include "base/sa.h"
+
+/* One listening address (port unset: the ports come from struct ports). */
+struct cfg_listen {
+	struct sa addr;
+	struct sa alt; /* RFC 5780 alternate address of the same family, or
+			  unset */
+};
+
+struct ternd_config {
+	char *path; /* the file it was read from */
+
+	/* general */
+	unsigned workers; /* resolved: never 0 after load */
+	char *software;	  /* SOFTWARE attribute value, NULL = omit */
+	bool rfc3489;	  /* answer classic RFC 3489 clients */
+
+	/* log */
+	enum log_level log_level;
+	enum log_target log_target;
+
+	/* listen */
+	struct cfg_listen *listen;
+	size_t nlisten;
+	uint16_t udp_port; /* 0 disables that transport */
+	uint16_t tcp_port;
+	uint16_t tls_port;
+	uint16_t dtls_port;
+	uint16_t alt_port; /* RFC 5780 alternate port (UDP) */
+
+	/* tls (TLS and DTLS listeners) */
+	char *tls_cert; /* absolute path, or NULL when TLS and DTLS
+			   are both disabled */
+	char *tls_key;
+	char *tls_ciphers; /* OpenSSL cipher list for TLS 1.2, NULL =
+			      OpenSSL's default */
+	bool tls_min_13;   /* refuse TLS 1.2 */
+
+	/* limits */
+	unsigned max_connections;     /* TCP + TLS connections, whole server */
+	unsigned idle_timeout_s;      /* stream closed after this long silent */
+	unsigned frame_timeout_s;     /* a started message must be complete
+					 within this (trickling clients) */
+	unsigned handshake_timeout_s; /* TLS / DTLS handshake */
+	unsigned dtls_max_sessions;   /* DTLS sessions, whole server */
+	unsigned udp_batch;	      /* datagrams per recvmmsg/sendmmsg */
+	unsigned log_interval_s; /* per-packet error logs: at most one burst
+				    per interval */
+};
+
+/*
+ * Read and validate the file at path. On success sets *cfgp (free with
+ * config_free) and returns 0. On failure returns EINVAL (or ENOENT, ENOMEM)
+ * and writes one line into err: "FILE:LINE: what is wrong, in a sentence".
+ */
+int config_load(struct ternd_config **cfgp, const char *path, char *err,
+		size_t errlen);
+
+void config_free(struct ternd_config *cfg);
+
+/*
+ * The i-th setting ternd knows, as a dotted name ("ports.udp"; a member of
+ * each listen entry is "listen.address"), in the order ternd.conf(5) lists
+ * them; NULL past the last. The tests hold etc/ternd.conf and the man page
+ * to this list.
+ */
+const char *config_option_name(size_t i);
+
+#endif
