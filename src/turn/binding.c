@@ -33,10 +33,13 @@ static uint16_t plan_change(const struct turn_in *in,
 	if (stun_attr_change_request(a, &flags))
 		return 400;
 	flags &= STUN_CHANGE_IP | STUN_CHANGE_PORT;
-	if (!in->local->has_alt)
-		return 420; /* "does not have an alternate address" */
+	/* No flag set asks for nothing to change. Classic (RFC 3489) clients
+	 * send exactly that in their first test, so answering it needs no
+	 * alternate address; only a real change does (RFC 5780 §6.1: 420). */
 	if (!flags)
 		return 0;
+	if (!in->local->has_alt)
+		return 420; /* "does not have an alternate address" */
 	/* A connection cannot change its source: only UDP can. */
 	if (in->tp != TURN_TP_UDP)
 		return 400;

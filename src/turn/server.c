@@ -130,13 +130,69 @@ void turn_send(struct turn_server *s, const struct turn_in *in, unsigned via,
 		s->out.send(s->out.arg, in->conn, via, to, s->tx, len);
 }
 
+/*
+ * RFC 3489 (§11.1) has no attribute padding: every attribute must be a
+ * multiple of four bytes long. Its text was padded with spaces (the reason
+ * phrase, §11.2.9), and an odd UNKNOWN-ATTRIBUTES list repeated one entry
+ * (§11.2.10). Zero padding, as RFC 8489 does it, makes a classic client
+ * misread everything after the attribute.
+ */
+#define TEXT_3489_MAX 128
+
+static void enc_text_3489(struct stun_enc *e, uint16_t type, const uint8_t *hdr,
+			  size_t hlen, const char *s, size_t n)
+{
+	uint8_t buf[4 + TEXT_3489_MAX];
+
+	if (n > TEXT_3489_MAX)
+		n = TEXT_3489_MAX;
+	if (hlen)
+		memcpy(buf, hdr, hlen);
+	memcpy(buf + hlen, s, n);
+	while ((hlen + n) % 4)
+		buf[hlen + n++] = ' ';
+	stun_enc_attr(e, type, buf, hlen + n);
+}
+
+static void enc_errcode_3489(struct stun_enc *e, uint16_t code,
+			     const char *reason)
+{
+	const uint8_t hdr[4] = { 0, 0, (uint8_t)(code / 100),
+				 (uint8_t)(code % 100) };
+
+	if (!reason)
+		reason = stun_reason(code);
+	enc_text_3489(e, STUN_ATTR_ERROR_CODE, hdr, sizeof(hdr), reason,
+		      strlen(reason));
+}
+
+static void enc_unknown_3489(struct stun_enc *e, const uint16_t *types,
+			     size_t n)
+{
+	uint16_t list[STUN_MAX_UNKNOWN + 1];
+
+	if (n > STUN_MAX_UNKNOWN)
+		n = STUN_MAX_UNKNOWN;
+	memcpy(list, types, n * sizeof(*list));
+	if (n % 2) {
+		list[n] = list[n - 1];
+		n++;
+	}
+	stun_enc_unknown(e, list, n);
+}
+
 void turn_reply_init(struct turn_server *s, struct stun_enc *e,
 		     const struct stun_msg *req, enum stun_class cls)
 {
+	const char *sw = s->cfg->software;
+
 	stun_enc_reply(e, s->tx, sizeof(s->tx), req, cls);
-	if (s->cfg->software && s->cfg->software[0])
-		stun_enc_text(e, STUN_ATTR_SOFTWARE, s->cfg->software,
-			      strlen(s->cfg->software));
+	if (!sw || !sw[0])
+		return;
+	if (req->rfc3489)
+		enc_text_3489(e, STUN_ATTR_SOFTWARE, NULL, 0, sw, strlen(sw));
+	else
+		stun_enc_text(e, STUN_ATTR_SOFTWARE, sw, strlen(sw));
 }
 
 enum turn_verdict turn_reply_send(struct turn_server *s, struct stun_enc *e,
@@ -165,9 +221,15 @@ enum turn_verdict turn_reply_error(struct turn_server *s,
 	struct stun_enc e;
 
 	turn_reply_init(s, &e, req, STUN_CLASS_ERROR);
-	stun_enc_errcode(&e, code, reason);
-	if (nunknown)
-		stun_enc_unknown(&e, unknown, nunknown);
+	if (req->rfc3489) {
+		enc_errcode_3489(&e, code, reason);
+		if (nunknown)
+			enc_unknown_3489(&e, unknown, nunknown);
+	} else {
+		stun_enc_errcode(&e, code, reason);
+		if (nunknown)
+			stun_enc_unknown(&e, unknown, nunknown);
+	}
 	turn_count_error(s, code);
 	return turn_reply_send(s, &e, in, req);
 }

@@ -259,11 +259,25 @@ static void add_change_none(struct stun_enc *e)
 	stun_enc_change_request(e, 0);
 }
 
-Test(binding, change_request_without_alternate_is_420)
+Test(binding, change_request_without_flags_needs_no_alternate)
 {
 	uint8_t req[256];
 	size_t len = build(req, sizeof(req), STUN_METHOD_BINDING,
 			   STUN_CLASS_REQUEST, add_change_none, false);
+	struct stun_msg m;
+
+	cr_assert_eq(feed(req, len, "198.51.100.7", 1, &local1, TURN_TP_UDP),
+		     TURN_ANSWERED);
+	decode_sent(&m);
+	cr_assert_eq(m.cls, STUN_CLASS_SUCCESS);
+	cr_assert_eq(sent.via, 0u);
+}
+
+Test(binding, change_request_without_alternate_is_420)
+{
+	uint8_t req[256];
+	size_t len = build(req, sizeof(req), STUN_METHOD_BINDING,
+			   STUN_CLASS_REQUEST, add_change_port, false);
 	struct stun_msg m;
 	uint16_t types[2];
 	size_t n;
@@ -543,4 +557,39 @@ Test(binding, stream_reply_goes_to_the_connection)
 	sa_set_str(&in.from, "198.51.100.7", 1);
 	cr_assert_eq(turn_server_input(srv, &in, 0), TURN_ANSWERED);
 	cr_assert_eq(sent.conn, &sent);
+}
+
+Test(binding, rfc3489_error_uses_rfc3489_framing)
+{
+	/* RFC 3489 has no padding: the 420 must keep every attribute a
+	 * multiple of four long, padding the reason with spaces and repeating
+	 * an unknown attribute to make the list even. */
+	uint8_t req[28] = { 0x00, 0x01, 0x00, 0x08, 0xde, 0xad, 0xbe,
+			    0xef, 1,	2,    3,    4,	  5,	6,
+			    7,	  8,	9,    10,   11,	  12,	0x7f,
+			    0xff, 0x00, 0x04, 'a',  'b',  'c',	'd' };
+	size_t off = 20;
+
+	cr_assert_eq(
+	    feed(req, sizeof(req), "198.51.100.7", 1, &local1, TURN_TP_UDP),
+	    TURN_ANSWERED);
+	cr_assert_eq(get_be16(sent.buf), 0x0111);
+	while (off + 4 <= sent.len) {
+		uint16_t type = get_be16(sent.buf + off);
+		uint16_t alen = get_be16(sent.buf + off + 2);
+
+		cr_assert_eq(alen % 4, 0, "attribute 0x%04x length %u", type,
+			     alen);
+		if (type == STUN_ATTR_UNKNOWN_ATTRIBUTES) {
+			cr_assert_eq(alen, 4);
+			cr_assert_eq(get_be16(sent.buf + off + 4), 0x7fff);
+			cr_assert_eq(get_be16(sent.buf + off + 6), 0x7fff);
+		}
+		if (type == STUN_ATTR_ERROR_CODE)
+			cr_assert_eq(sent.buf[off + 4 + alen - 1] == 0, false,
+				     "reason padded with spaces, not zeros");
+		off += 4 + alen;
+	}
+	cr_assert_eq(off, sent.len);
+	cr_assert_eq(get_be16(sent.buf + 2), sent.len - 20);
 }
