@@ -1,0 +1,283 @@
+# shellcheck shell=bash
+# Shared helpers for the interop suite (sourced by run-all and the t-*.sh tests).
+#
+# Everything here talks to loopback only (127.0.0.1, 127.0.0.2, ::1).
+#
+# Results: every check appends one line, "PASS name" or "FAIL name: why", to
+# $TERN_RESULTS (run-all counts that file) and echoes it.
+#
+# Also sourced by tests/interop/turn/lib-turn.sh: keep pass, fail, check,
+# tern_cert, tern_die, tern_sanitizer_report, _tern_running, TERN_PASSED,
+# TERN_FAILED and the TERN_TEST naming stable.
+
+TERN_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TERN_PY=${TERN_PY:-python3}
+: "${TERN_PASSED:=0}" "${TERN_FAILED:=0}"
+
+# ------------------------------------------------------------------ results
+
+_tern_record() {
+	echo "$1"
+	if [ -n "${TERN_RESULTS:-}" ]; then echo "$1" >>"$TERN_RESULTS"; fi
+}
+
+# Check names are prefixed with the test's short name (t-streams.py -> streams/).
+_tern_name() {
+	local t=${TERN_TEST:-}
+	t=${t#t-}
+	t=${t%.*}
+	if [ -n "$t" ]; then echo "$t/$1"; else echo "$1"; fi
+}
+
+pass() {
+	TERN_PASSED=$((TERN_PASSED + 1))
+	_tern_record "PASS $(_tern_name "$1")"
+}
+
+# fail NAME WHY...   (WHY is squeezed onto one line)
+fail() {
+	local n=$1
+	shift
+	local why
+	why=$(printf '%s' "$*" | tr '\n\t' '  ' | tr -s ' ')
+	TERN_FAILED=$((TERN_FAILED + 1))
+	_tern_record "FAIL $(_tern_name "$n"): ${why:-no reason given}"
+}
+
+# check NAME WHY CMD...: PASS if CMD succeeds, FAIL NAME: WHY otherwise.
+check() {
+	local n=$1 why=$2
+	shift 2
+	if "$@"; then pass "$n"; else fail "$n" "$why"; fi
+}
+
+tern_die() {
+	echo "interop: $*" >&2
+	exit 2
+}
+
+# ------------------------------------------------------------------ ports
+
+# tern_free_ports N [LOW HIGH]: print N distinct ports, each free for both UDP and
+# TCP on 127.0.0.1, 127.0.0.2 and ::1 right now. Taken from LOW..HIGH (default
+# 10000..16383: below the kernel's ephemeral range and below the range the stun
+# client picks its own source ports from), skipping $TERN_USED_PORTS.
+tern_free_ports() {
+	"$TERN_PY" - "$1" "${2:-10000}" "${3:-16383}" "${TERN_USED_PORTS:-}" <<'EOF'
+import random, socket, sys
+n, lo, hi = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+used = set(int(p) for p in sys.argv[4].split() if p)
+def free(p):
+    socks = []
+    try:
+        for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "127.0.0.2"),
+                          (socket.AF_INET6, "::1")):
+            for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(fam, typ)
+                socks.append(s)
+                s.bind((host, p))
+        return True
+    except OSError:
+        return False
+    finally:
+        for s in socks:
+            s.close()
+out = []
+rng = random.SystemRandom()
+for _ in range(20000):
+    if len(out) == n:
+        break
+    p = rng.randint(lo, hi)
+    if p in used or p in out:
+        continue
+    if free(p):
+        out.append(p)
+if len(out) < n:
+    sys.exit("no free ports")
+print(" ".join(map(str, out)))
+EOF
+}
+
+# ------------------------------------------------------------------ certificate
+
+# tern_cert DIR: a throwaway self-signed P-256 certificate (DIR/cert.pem, DIR/key.pem).
+# The certificate is its own CA: clients verify against DIR/cert.pem.
+tern_cert() {
+	local dir=$1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 \
+		-keyout "$dir/key.pem" -out "$dir/cert.pem" >"$dir/openssl-req.log" 2>&1 ||
+		tern_die "openssl req failed: $(cat "$dir/openssl-req.log")"
+}
+
+# ------------------------------------------------------------------ config
+
+# tern_write_config DIR PORT TLS_PORT ALT_PORT [key=value ...] -> DIR/ternd.conf
+# Keys: workers, rfc3489, software, level, alternate (address, or "" for none),
+# udp, tcp, tls, dtls (0 disables), and any limits.* field by its bare name.
+tern_write_config() {
+	local dir=$1 p=$2 t=$3 a=$4
+	shift 4
+	local workers=2 rfc3489=true software=tern level=info alt_addr=127.0.0.2
+	local udp=$p tcp=$p tls=$t dtls=$t
+	local -A lim=([max_connections]=4096 [idle_timeout]=300 [frame_timeout]=10
+		[handshake_timeout]=10 [dtls_max_sessions]=4096 [udp_batch]=32 [log_interval]=10)
+	local kv k v
+	for kv in "$@"; do
+		k=${kv%%=*}
+		v=${kv#*=}
+		case $k in
+		workers) workers=$v ;;
+		rfc3489) rfc3489=$v ;;
+		software) software=$v ;;
+		level) level=$v ;;
+		alternate) alt_addr=$v ;;
+		udp) udp=$v ;;
+		tcp) tcp=$v ;;
+		tls) tls=$v ;;
+		dtls) dtls=$v ;;
+		*) lim[$k]=$v ;;
+		esac
+	done
+	local altline=""
+	[ -n "$alt_addr" ] && altline=" alternate = \"$alt_addr\";"
+	{
+		echo "# written by tests/interop/lib.sh"
+		echo "workers = $workers;"
+		echo "software = \"$software\";"
+		echo "rfc3489 = $rfc3489;"
+		echo "log = { level = \"$level\"; target = \"stderr\"; };"
+		echo "listen = ( { address = \"127.0.0.1\";$altline }, { address = \"::1\"; } );"
+		echo "ports = { udp = $udp; tcp = $tcp; tls = $tls; dtls = $dtls; alternate = $a; };"
+		echo "tls = { certificate = \"$dir/../cert.pem\"; private_key = \"$dir/../key.pem\"; };"
+		printf 'limits = {'
+		for k in max_connections idle_timeout frame_timeout handshake_timeout \
+			dtls_max_sessions udp_batch log_interval; do
+			printf ' %s = %s;' "$k" "${lim[$k]}"
+		done
+		echo ' };'
+	} >"$dir/ternd.conf"
+	# so tests know what they run against
+	TERN_FRAME_TIMEOUT=${lim[frame_timeout]}
+	TERN_MAX_CONNECTIONS=${lim[max_connections]}
+	TERN_SOFTWARE=$software
+	export TERN_FRAME_TIMEOUT TERN_MAX_CONNECTIONS TERN_SOFTWARE
+}
+
+# ------------------------------------------------------------------ server
+
+# tern_start DIR PORT TLS_PORT ALT_PORT [SPARE_PORT]
+# Starts the server under test in the background (ternd -c DIR/ternd.conf, or coturn
+# when TERN_IMPL=coturn), stderr to DIR/server.log, and waits until it answers a
+# Binding over UDP and accepts TCP connections on PORT and TLS_PORT.
+# Sets TERN_PID. Returns non-zero (and records a FAIL) if it never got ready.
+tern_start() {
+	local dir=$1 p=$2 t=$3 a=$4 spare=${5:-0}
+	TERN_SERVER_LOG=$dir/server.log
+	if [ "${TERN_IMPL:-ternd}" = coturn ]; then
+		# Reference server, used to validate the suite itself. Without an
+		# alternate in the config: one IPv4 address and no RFC 5780.
+		local alt_args=(--listening-ip=127.0.0.2)
+		if [ -f "$dir/ternd.conf" ] && ! grep -q 'alternate = "' "$dir/ternd.conf"; then
+			alt_args=(--no-rfc5780)
+		fi
+		# shellcheck disable=SC2086
+		turnserver -n --no-cli --no-auth --log-file=stdout --simple-log \
+			--pidfile="$dir/turnserver.pid" \
+			--listening-ip=127.0.0.1 --listening-ip=::1 "${alt_args[@]}" \
+			--relay-ip=127.0.0.1 \
+			--listening-port="$p" --alt-listening-port="$a" \
+			--tls-listening-port="$t" --alt-tls-listening-port="$spare" \
+			--cert="$dir/../cert.pem" --pkey="$dir/../key.pem" \
+			${TERN_COTURN_ARGS:-} >"$TERN_SERVER_LOG" 2>&1 & # word splitting wanted
+	else
+		"$TERND" -c "$dir/ternd.conf" >"$dir/server.stdout" 2>"$TERN_SERVER_LOG" &
+	fi
+	TERN_PID=$!
+	# what to wait for: the transports the config enables (0 disables)
+	local cu=$p ct=$p cs=$t
+	if [ -f "$dir/ternd.conf" ] && [ "${TERN_IMPL:-ternd}" != coturn ]; then
+		cu=$(sed -n 's/^ports = .* udp = \([0-9]*\);.*/\1/p' "$dir/ternd.conf")
+		ct=$(sed -n 's/^ports = .* tcp = \([0-9]*\);.*/\1/p' "$dir/ternd.conf")
+		cs=$(sed -n 's/^ports = .* tls = \([0-9]*\);.*/\1/p' "$dir/ternd.conf")
+	fi
+	for _ in $(seq 1 100); do
+		if ! _tern_running "$TERN_PID"; then
+			wait "$TERN_PID"
+			local rc=$?
+			fail "server-start" "server exited with status $rc while starting; log: $(tail -5 "$TERN_SERVER_LOG")"
+			TERN_PID=
+			return 1
+		fi
+		if { [ "$cu" = 0 ] || "$TERN_PY" "$TERN_LIB_DIR/stunmsg.py" ping udp 127.0.0.1 "$cu" 0.1; } &&
+			{ [ "$ct" = 0 ] || "$TERN_PY" "$TERN_LIB_DIR/stunmsg.py" ping tcp 127.0.0.1 "$ct" 0.2; } &&
+			{ [ "$cs" = 0 ] || _tern_tcp_open 127.0.0.1 "$cs"; }; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "server-start" "server did not answer a Binding on 127.0.0.1:$p (udp+tcp) and accept on :$t within 10+ s; log: $(tail -5 "$TERN_SERVER_LOG")"
+	return 1
+}
+
+_tern_tcp_open() {
+	"$TERN_PY" -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=0.5).close()' "$1" "$2" 2>/dev/null
+}
+
+# tern_sanitizer_report FILE: print sanitizer reports found in FILE (empty if none)
+tern_sanitizer_report() {
+	grep -E -m5 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:|SUMMARY: (Address|Undefined|Leak)' "$1" 2>/dev/null
+}
+
+# tern_stop: SIGTERM the server, wait (10 s, then SIGKILL), and record one check:
+# it must still have been running, must exit with status 0 on SIGTERM, and its
+# stderr must hold no sanitizer report.
+tern_stop() {
+	local name=${1:-server-exit}
+	if [ -z "${TERN_PID:-}" ]; then return 0; fi
+	local pid=$TERN_PID why=""
+	TERN_PID=
+	if ! _tern_running "$pid"; then
+		wait "$pid"
+		why="server died during the test (status $?)"
+	else
+		kill -TERM "$pid"
+		for _ in $(seq 1 100); do
+			_tern_running "$pid" || break
+			sleep 0.1
+		done
+		if _tern_running "$pid"; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid"
+			why="server still running 10 s after SIGTERM (killed)"
+		else
+			wait "$pid"
+			local rc=$?
+			# coturn (reference mode only) dies by the signal: 143 is its normal
+			if [ "$rc" -ne 0 ] && ! { [ "${TERN_IMPL:-ternd}" = coturn ] && [ "$rc" -eq 143 ]; }; then
+				why="server exited with status $rc after SIGTERM"
+			fi
+		fi
+	fi
+	local san
+	san=$(tern_sanitizer_report "$TERN_SERVER_LOG")
+	[ -n "$san" ] && why="${why:+$why; }sanitizer report in $TERN_SERVER_LOG: $san"
+	if [ -n "$why" ]; then
+		fail "$name" "$why"
+	else
+		pass "$name"
+	fi
+}
+
+# tern_alive: is the server still running?
+tern_alive() {
+	[ -n "${TERN_PID:-}" ] && _tern_running "$TERN_PID"
+}
+
+# _tern_running PID: alive and not a zombie
+_tern_running() {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in Z*) return 1 ;; esac
+	return 0
+}
