@@ -123,7 +123,13 @@ struct net_timeouts {
 	X(dtls_closed_garbage, "DTLS sessions closed: input not STUN")         \
 	X(dtls_drop_stray,                                                     \
 	  "DTLS datagrams from no session, not a ClientHello")                 \
-	X(dtls_out_dropped, "DTLS replies dropped: session not ready")
+	X(dtls_out_dropped, "DTLS replies dropped: session not ready")         \
+	/* TURN relay sockets */                                               \
+	X(relay_opened, "relay sockets opened")                                \
+	X(relay_closed, "relay sockets closed")                                \
+	X(relay_port_busy, "relay sockets not opened: no free port")           \
+	X(relay_rx, "datagrams received on relay sockets")                     \
+	X(relay_rx_oversized, "relay datagrams larger than a slot, dropped")
 
 struct net_stats {
 #define NET_STATS_MEMBER(name, help) uint64_t name;

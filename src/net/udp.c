@@ -28,19 +28,33 @@
 /* Kernel buffers we ask for; the kernel caps them at rmem_max/wmem_max. */
 #define UDP_SOCKBUF (2 * 1024 * 1024)
 
+/* One queued datagram; entries of one socket are chained by index. */
+struct udp_txe {
+	struct sa to;
+	struct iovec iov;
+	unsigned next;
+	size_t ctllen;
+	_Alignas(struct cmsghdr) uint8_t ctl[UDP_CTL];
+};
+
 struct net_udp_io {
 	struct net_env *env;
 	unsigned batch;
-	/* receive side, shared by all sockets of the worker */
+	/* receive side, shared by all listener sockets of the worker */
 	uint8_t *rx_buf;		  /* batch * NET_UDP_SLOT */
 	uint8_t *rx_ctl;		  /* batch * UDP_CTL */
 	struct mmsghdr *rx_msg;		  /* batch */
 	struct iovec *rx_iov;		  /* batch */
 	struct sockaddr_storage *rx_name; /* batch */
-	/* send side: payload arena and the sockets with something queued */
-	uint8_t *tx_buf;	     /* batch * NET_UDP_SLOT */
-	unsigned tx_used;	     /* slots taken */
-	struct net_udp_sock **dirty; /* batch */
+	/* send side, shared by every UDP socket of the worker (listeners,
+	 * DTLS, relays): payload arena, queued datagrams, the sockets with
+	 * something queued, and the scratch header array of one sendmmsg */
+	uint8_t *tx_buf;	   /* batch * NET_UDP_SLOT */
+	unsigned tx_used;	   /* arena slots taken */
+	struct udp_txe *txe;	   /* batch */
+	unsigned ntxe;		   /* entries taken */
+	struct mmsghdr *tx_msg;	   /* batch */
+	struct net_udp_tx **dirty; /* batch */
 	unsigned ndirty;
 	struct event *flush_ev;
 	bool in_batch;
@@ -49,18 +63,10 @@ struct net_udp_io {
 
 struct net_udp_sock {
 	struct net_udp_io *io;
-	int fd;
+	struct net_udp_tx tx; /* fd, bound address, send queue */
 	struct event *ev;
-	struct sa addr;
-	bool wildcard;
 	net_input_fn fn;
 	void *arg;
-	/* send queue: at most io->batch datagrams (each holds a slot) */
-	struct mmsghdr *tx_msg;
-	struct iovec *tx_iov;
-	struct sa *tx_to;
-	uint8_t *tx_ctl; /* batch * UDP_CTL */
-	unsigned ntx;
 };
 
 bool net_sa_is_wildcard(const struct sa *a)
@@ -184,59 +190,78 @@ static size_t udp_ctl_src(uint8_t *ctl, const struct sa *src)
 	return 0;
 }
 
-static void udp_fill_msg(struct msghdr *h, struct iovec *iov, struct sa *to,
-			 uint8_t *ctl, const struct net_udp_sock *s,
-			 const struct sa *src)
+/* The control message naming the source of a datagram from a wildcard
+ * socket, or nothing (0). */
+static size_t udp_ctl(const struct net_udp_tx *t, const struct sa *src,
+		      uint8_t *ctl)
 {
-	memset(h, 0, sizeof(*h));
-	h->msg_name = &to->u.sa;
-	h->msg_namelen = to->len;
-	h->msg_iov = iov;
-	h->msg_iovlen = 1;
-	if (s->wildcard && sa_family(src) == sa_family(&s->addr)) {
-		memset(ctl, 0, UDP_CTL);
-		h->msg_control = ctl;
-		h->msg_controllen = udp_ctl_src(ctl, src);
-	}
+	if (!t->wildcard || !src || sa_family(src) != sa_family(&t->addr))
+		return 0;
+	memset(ctl, 0, UDP_CTL);
+	return udp_ctl_src(ctl, src);
 }
 
-static void udp_tx_error(struct net_udp_sock *s, int err)
+static void udp_tx_error(struct net_udp_io *io, const struct net_udp_tx *t,
+			 int err)
 {
-	struct net_env *env = s->io->env;
+	struct net_env *env = io->env;
 	char a[SA_STRLEN];
 
 	env->stats->udp_tx_fail++;
 	log_limited(&env->ll_err, clock_mono_ms(), LOG_LVL_WARN,
 		    "UDP send from %s failed: %s",
-		    sa_print(&s->addr, a, sizeof(a)), strerror(err));
+		    sa_print(&t->addr, a, sizeof(a)), strerror(err));
 }
 
-/* Send the queue of s: sendmmsg until done; a datagram the kernel refuses
+/* Lay t's chain out as contiguous headers for sendmmsg; returns count. */
+static unsigned udp_tx_build(struct net_udp_io *io, const struct net_udp_tx *t)
+{
+	unsigned i, k = t->head;
+
+	for (i = 0; i < t->n; i++) {
+		struct udp_txe *e = &io->txe[k];
+		struct msghdr *h = &io->tx_msg[i].msg_hdr;
+
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &e->to.u.sa;
+		h->msg_namelen = e->to.len;
+		h->msg_iov = &e->iov;
+		h->msg_iovlen = 1;
+		if (e->ctllen) {
+			h->msg_control = e->ctl;
+			h->msg_controllen = e->ctllen;
+		}
+		k = e->next;
+	}
+	return t->n;
+}
+
+/* Send the queue of t: sendmmsg until done; a datagram the kernel refuses
  * (no route, EPERM from a firewall) is skipped, a full socket buffer drops
  * the rest of the batch (UDP: better late never than a blocked loop). */
-static void udp_sock_flush(struct net_udp_sock *s)
+static void udp_tx_flush(struct net_udp_io *io, struct net_udp_tx *t)
 {
-	struct net_stats *st = s->io->env->stats;
-	unsigned off = 0;
+	struct net_stats *st = io->env->stats;
+	unsigned off = 0, cnt = udp_tx_build(io, t);
 	int n;
 
-	while (off < s->ntx) {
-		n = sendmmsg(s->fd, s->tx_msg + off, s->ntx - off, 0);
+	while (off < cnt) {
+		n = sendmmsg(t->fd, io->tx_msg + off, cnt - off, 0);
 		if (n > 0) {
 			off += (unsigned)n;
 			st->udp_tx += (uint64_t)n;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-			st->udp_tx_fail += s->ntx - off - 1;
-			udp_tx_error(s, errno);
+			st->udp_tx_fail += cnt - off - 1;
+			udp_tx_error(io, t, errno);
 			break;
 		} else {
-			udp_tx_error(s, n < 0 ? errno : EIO);
+			udp_tx_error(io, t, n < 0 ? errno : EIO);
 			off++;
 		}
 	}
-	s->ntx = 0;
+	t->n = 0;
 }
 
 void net_udp_io_flush(struct net_udp_io *io)
@@ -246,9 +271,10 @@ void net_udp_io_flush(struct net_udp_io *io)
 	if (!io)
 		return;
 	for (i = 0; i < io->ndirty; i++)
-		udp_sock_flush(io->dirty[i]);
+		udp_tx_flush(io, io->dirty[i]);
 	io->ndirty = 0;
 	io->tx_used = 0;
+	io->ntxe = 0;
 }
 
 static void udp_flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -262,53 +288,113 @@ static void udp_flush_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* A datagram too big for a slot (a large relayed payload): one sendmsg. */
-static int udp_send_now(struct net_udp_sock *s, const struct sa *to,
-			const struct sa *src, const uint8_t *buf, size_t len)
+static int udp_send_now(struct net_udp_io *io, const struct net_udp_tx *t,
+			const struct sa *to, const struct sa *src,
+			const uint8_t *buf, size_t len)
 {
 	_Alignas(struct cmsghdr) uint8_t ctl[UDP_CTL];
 	struct sa dst = *to;
 	struct iovec iov = { (void *)(uintptr_t)buf, len };
 	struct msghdr h;
 
-	udp_fill_msg(&h, &iov, &dst, ctl, s, src);
-	if (sendmsg(s->fd, &h, 0) < 0) {
+	memset(&h, 0, sizeof(h));
+	h.msg_name = &dst.u.sa;
+	h.msg_namelen = dst.len;
+	h.msg_iov = &iov;
+	h.msg_iovlen = 1;
+	h.msg_controllen = udp_ctl(t, src, ctl);
+	h.msg_control = h.msg_controllen ? ctl : NULL;
+	if (sendmsg(t->fd, &h, 0) < 0) {
 		int err = errno;
 
-		udp_tx_error(s, err);
+		udp_tx_error(io, t, err);
 		return err;
 	}
-	s->io->env->stats->udp_tx++;
+	io->env->stats->udp_tx++;
 	return 0;
 }
 
-int net_udp_send(struct net_udp_sock *s, const struct sa *to,
-		 const struct sa *src, const uint8_t *buf, size_t len)
+void net_udp_tx_init(struct net_udp_tx *t, int fd, const struct sa *addr)
 {
-	struct net_udp_io *io = s->io;
-	unsigned i;
-	uint8_t *slot;
+	memset(t, 0, sizeof(*t));
+	t->fd = fd;
+	t->addr = *addr;
+	t->wildcard = net_sa_is_wildcard(addr);
+}
 
-	if (len > NET_UDP_SLOT)
-		return udp_send_now(s, to, src, buf, len);
-	if (io->tx_used == io->batch)
+int net_udp_tx_queue(struct net_udp_io *io, struct net_udp_tx *t,
+		     const struct sa *to, const struct sa *src,
+		     const uint8_t *buf, size_t len, bool copy)
+{
+	struct udp_txe *e;
+	unsigned i;
+
+	if (copy && len > NET_UDP_SLOT)
+		return udp_send_now(io, t, to, src, buf, len);
+	if (io->ntxe == io->batch || (copy && io->tx_used == io->batch))
 		net_udp_io_flush(io);
-	slot = io->tx_buf + (size_t)io->tx_used++ * NET_UDP_SLOT;
-	memcpy(slot, buf, len);
-	i = s->ntx++;
-	s->tx_to[i] = *to;
-	s->tx_iov[i].iov_base = slot;
-	s->tx_iov[i].iov_len = len;
-	udp_fill_msg(&s->tx_msg[i].msg_hdr, &s->tx_iov[i], &s->tx_to[i],
-		     s->tx_ctl + (size_t)i * UDP_CTL, s, src);
-	if (i == 0)
-		io->dirty[io->ndirty++] = s;
-	/* queued outside a receive batch (a timer, another socket type):
-	 * flush before the loop sleeps */
+	if (copy) {
+		uint8_t *slot =
+		    io->tx_buf + (size_t)io->tx_used++ * NET_UDP_SLOT;
+
+		memcpy(slot, buf, len);
+		buf = slot;
+	}
+	i = io->ntxe++;
+	e = &io->txe[i];
+	e->to = *to;
+	e->iov.iov_base = (void *)(uintptr_t)buf;
+	e->iov.iov_len = len;
+	e->ctllen = udp_ctl(t, src, e->ctl);
+	if (t->n++ == 0) {
+		t->head = i;
+		io->dirty[io->ndirty++] = t;
+	} else {
+		io->txe[t->tail].next = i;
+	}
+	t->tail = i;
+	/* queued outside a receive batch (a timer, a stream): flush before
+	 * the loop sleeps */
 	if (!io->in_batch && !io->flush_armed) {
 		io->flush_armed = true;
 		event_active(io->flush_ev, EV_TIMEOUT, 0);
 	}
 	return 0;
+}
+
+void net_udp_tx_done(struct net_udp_io *io, struct net_udp_tx *t)
+{
+	/* on the dirty list: send everything, which empties the list */
+	if (t->n)
+		net_udp_io_flush(io);
+}
+
+void net_udp_io_batch_begin(struct net_udp_io *io)
+{
+	io->in_batch = true;
+}
+
+void net_udp_io_batch_end(struct net_udp_io *io)
+{
+	io->in_batch = false;
+	net_udp_io_flush(io);
+}
+
+struct net_env *net_udp_io_env(const struct net_udp_io *io)
+{
+	return io->env;
+}
+
+int net_udp_send(struct net_udp_sock *s, const struct sa *to,
+		 const struct sa *src, const uint8_t *buf, size_t len)
+{
+	return net_udp_tx_queue(s->io, &s->tx, to, src, buf, len, true);
+}
+
+int net_udp_send_ref(struct net_udp_sock *s, const struct sa *to,
+		     const struct sa *src, const uint8_t *buf, size_t len)
+{
+	return net_udp_tx_queue(s->io, &s->tx, to, src, buf, len, false);
 }
 
 /* ---- receiving ---------------------------------------------------------- */
@@ -362,8 +448,8 @@ static void udp_rx_one(struct net_udp_sock *s, struct mmsghdr *mm, uint8_t *buf,
 	}
 	if (sa_set_sockaddr(&from, h->msg_name, h->msg_namelen))
 		return;
-	pkt.local = &s->addr;
-	if (s->wildcard && udp_pktinfo(h, &s->addr, &local) == 0)
+	pkt.local = &s->tx.addr;
+	if (s->tx.wildcard && udp_pktinfo(h, &s->tx.addr, &local) == 0)
 		pkt.local = &local;
 	pkt.buf = buf;
 	pkt.len = mm->msg_len;
@@ -395,12 +481,13 @@ static void udp_rx_batch(struct net_udp_sock *s, unsigned n)
 	unsigned i;
 
 	io->env->stats->udp_rx += n;
-	io->in_batch = true;
+	net_udp_io_batch_begin(io);
 	for (i = 0; i < n; i++)
 		udp_rx_one(s, &io->rx_msg[i],
 			   io->rx_buf + (size_t)i * NET_UDP_SLOT, now);
-	io->in_batch = false;
-	net_udp_io_flush(io);
+	/* replies may reference rx_buf (net_udp_send_ref): they leave now,
+	 * before the next recvmmsg reuses it */
+	net_udp_io_batch_end(io);
 }
 
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -411,7 +498,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	for (round = 0; round < UDP_ROUNDS; round++) {
-		udp_rx_prepare(io, s->wildcard);
+		udp_rx_prepare(io, s->tx.wildcard);
 		n = recvmmsg(fd, io->rx_msg, io->batch, MSG_DONTWAIT, NULL);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			io->env->stats->udp_rx_err++;
@@ -441,6 +528,8 @@ void net_udp_io_free(struct net_udp_io *io)
 	free(io->rx_iov);
 	free(io->rx_name);
 	free(io->tx_buf);
+	free(io->txe);
+	free(io->tx_msg);
 	free(io->dirty);
 	free(io);
 }
@@ -481,10 +570,13 @@ int net_udp_io_alloc(struct net_udp_io **iop, struct net_env *env,
 	io->rx_iov = calloc(batch, sizeof(*io->rx_iov));
 	io->rx_name = calloc(batch, sizeof(*io->rx_name));
 	io->tx_buf = malloc((size_t)batch * NET_UDP_SLOT);
+	io->txe = calloc(batch, sizeof(*io->txe));
+	io->tx_msg = calloc(batch, sizeof(*io->tx_msg));
 	io->dirty = calloc(batch, sizeof(*io->dirty));
 	io->flush_ev = event_new(env->base, -1, 0, udp_flush_cb, io);
 	if (!io->rx_buf || !io->rx_ctl || !io->rx_msg || !io->rx_iov ||
-	    !io->rx_name || !io->tx_buf || !io->dirty || !io->flush_ev)
+	    !io->rx_name || !io->tx_buf || !io->txe || !io->tx_msg ||
+	    !io->dirty || !io->flush_ev)
 		goto out;
 	udp_io_wire(io);
 	*iop = io;
@@ -499,17 +591,11 @@ void net_udp_sock_free(struct net_udp_sock *s)
 {
 	if (!s)
 		return;
-	/* on the dirty list: send everything, which empties the list */
-	if (s->ntx)
-		net_udp_io_flush(s->io);
+	net_udp_tx_done(s->io, &s->tx);
 	if (s->ev)
 		event_free(s->ev);
-	if (s->fd >= 0)
-		close(s->fd);
-	free(s->tx_msg);
-	free(s->tx_iov);
-	free(s->tx_to);
-	free(s->tx_ctl);
+	if (s->tx.fd >= 0)
+		close(s->tx.fd);
 	free(s);
 }
 
@@ -518,31 +604,25 @@ int net_udp_sock_alloc(struct net_udp_sock **sp, struct net_udp_io *io,
 		       void *arg)
 {
 	struct net_udp_sock *s;
-	int rc = ENOMEM;
+	int fd, rc;
 
 	if (!io || !addr || !fn)
 		return EINVAL;
+	rc = net_sock_bind(&fd, SOCK_DGRAM, addr, probe);
+	if (rc)
+		return rc;
 	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!s) {
+		close(fd);
 		return ENOMEM;
+	}
 	s->io = io;
-	s->fd = -1;
-	s->addr = *addr;
-	s->wildcard = net_sa_is_wildcard(addr);
+	net_udp_tx_init(&s->tx, fd, addr);
 	s->fn = fn;
 	s->arg = arg;
-	s->tx_msg = calloc(io->batch, sizeof(*s->tx_msg));
-	s->tx_iov = calloc(io->batch, sizeof(*s->tx_iov));
-	s->tx_to = calloc(io->batch, sizeof(*s->tx_to));
-	s->tx_ctl = calloc(io->batch, UDP_CTL);
-	if (!s->tx_msg || !s->tx_iov || !s->tx_to || !s->tx_ctl)
-		goto out;
-	rc = net_sock_bind(&s->fd, SOCK_DGRAM, addr, probe);
-	if (rc)
-		goto out;
 	rc = ENOMEM;
-	s->ev = event_new(io->env->base, s->fd, EV_READ | EV_PERSIST,
-			  udp_read_cb, s);
+	s->ev =
+	    event_new(io->env->base, fd, EV_READ | EV_PERSIST, udp_read_cb, s);
 	if (!s->ev || event_add(s->ev, NULL) < 0)
 		goto out;
 	*sp = s;
@@ -555,10 +635,10 @@ out:
 
 bool net_udp_sock_wildcard(const struct net_udp_sock *s)
 {
-	return s->wildcard;
+	return s->tx.wildcard;
 }
 
 const struct sa *net_udp_sock_addr(const struct net_udp_sock *s)
 {
-	return &s->addr;
+	return &s->tx.addr;
 }

@@ -83,9 +83,9 @@ int net_udp_send(struct net_udp_sock *s, const struct sa *to,
  */
 struct net_udp_tx {
 	int fd;
-	struct sa addr; /* bound address, for logs and the wildcard test */
-	bool wildcard;	/* replies name their source (IP_PKTINFO) */
-	unsigned n;	/* datagrams queued */
+	struct sa addr;	     /* bound address, for logs and the wildcard test */
+	bool wildcard;	     /* replies name their source (IP_PKTINFO) */
+	unsigned n;	     /* datagrams queued */
 	unsigned head, tail; /* chain of io entries (indices), when n > 0 */
 };
 
@@ -114,6 +114,11 @@ void net_udp_io_batch_end(struct net_udp_io *io);
 
 /* The worker's environment of io (borrowed). */
 struct net_env *net_udp_io_env(const struct net_udp_io *io);
+
+/* net_udp_send without the copy: buf must stay unchanged until the batch
+ * is flushed (see net_udp_tx_queue). */
+int net_udp_send_ref(struct net_udp_sock *s, const struct sa *to,
+		     const struct sa *src, const uint8_t *buf, size_t len);
 
 /*
  * Create a non-blocking, close-on-exec socket of `type` (SOCK_DGRAM or

@@ -17,11 +17,15 @@
 
 #include "relay/config.h"
 
+#include "auth/store.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -44,16 +48,22 @@
 	"ports.dtls = 0"
 
 enum kind {
-	K_GROUP,  /* a { } group of the settings named below it */
-	K_LISTEN, /* the ( ) list of listen groups */
-	K_ADDR,	  /* a member of a listen group: a numeric address */
-	K_BOOL,	  /* bool at off */
-	K_UINT,	  /* unsigned at off */
-	K_PORT,	  /* uint16_t at off */
-	K_STRING, /* char * at off; "" stores NULL */
-	K_PATH,	  /* char * at off, made absolute against the file's folder */
-	K_ENUM,	  /* one of choices, stored by set_enum */
+	K_GROUP,   /* a { } group of the settings named below it */
+	K_LISTEN,  /* the ( ) list of listen groups */
+	K_ADDR,	   /* a member of a listen group: a numeric address */
+	K_BOOL,	   /* bool at off */
+	K_UINT,	   /* unsigned at off */
+	K_PORT,	   /* uint16_t at off */
+	K_STRING,  /* char * at off; "" stores NULL */
+	K_PATH,	   /* char * at off, made absolute against the file's folder */
+	K_ENUM,	   /* one of choices, stored by set_enum */
+	K_STRLIST, /* [ "...", ... ]: each element handed to o->elem */
+	K_USERS,   /* the ( ) list of auth.users groups */
+	K_UFIELD,  /* a member of a user group: char * in struct cfg_user */
+	K_HEX,	   /* hex bytes (auth.nonce_secret) */
 };
+
+struct loader;
 
 struct opt {
 	const char *name; /* dotted; "listen.address" is a member of each
@@ -67,12 +77,16 @@ struct opt {
 	const char *const *choices; /* K_ENUM, NULL-terminated */
 	void (*set_enum)(struct ternd_config *cfg, unsigned idx);
 	unsigned maxchars; /* K_STRING: 0 = unlimited */
+	/* K_STRLIST: take one element (a string; shown "relay.addresses[2]") */
+	int (*elem)(struct loader *ld, const config_setting_t *s,
+		    const char *shown, const char *v);
 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug",
 					   NULL };
 static const char *const target_names[] = { "stderr", "syslog", NULL };
 static const char *const tls_versions[] = { "1.2", "1.3", NULL };
+static const char *const store_names[] = { "config", "redis", NULL };
 
 /* The choices are listed in enum order, so the index is the value. */
 static void set_level(struct ternd_config *cfg, unsigned idx)
@@ -89,6 +103,20 @@ static void set_tls_min(struct ternd_config *cfg, unsigned idx)
 {
 	cfg->tls_min_13 = idx == 1;
 }
+
+static void set_store(struct ternd_config *cfg, unsigned idx)
+{
+	cfg->store = idx ? CFG_STORE_REDIS : CFG_STORE_CONFIG;
+}
+
+static int take_secret(struct loader *ld, const config_setting_t *s,
+		       const char *shown, const char *v);
+static int take_relay_addr(struct loader *ld, const config_setting_t *s,
+			   const char *shown, const char *v);
+static int take_allow(struct loader *ld, const config_setting_t *s,
+		      const char *shown, const char *v);
+static int take_deny(struct loader *ld, const config_setting_t *s,
+		     const char *shown, const char *v);
 
 #define OFF(f) offsetof(struct ternd_config, f)
 #define GROUP(n)                                                               \
@@ -108,6 +136,15 @@ static void set_tls_min(struct ternd_config *cfg, unsigned idx)
 	{                                                                      \
 		.name = (n), .kind = K_ENUM, .defstr = (d), .choices = (c),    \
 		.set_enum = (fn)                                               \
+	}
+#define LIST(n, fn)                                                            \
+	{                                                                      \
+		.name = (n), .kind = K_STRLIST, .elem = (fn)                   \
+	}
+#define UFIELD(n, f)                                                           \
+	{                                                                      \
+		.name = (n), .kind = K_UFIELD,                                 \
+		.off = offsetof(struct cfg_user, f)                            \
 	}
 #define PORT_OR_0 "1-65535, or 0 to disable"
 
@@ -153,6 +190,50 @@ static const struct opt opts[] = {
 	    4096, NULL),
 	NUM("limits.udp_batch", K_UINT, udp_batch, 1, 1024, 32, NULL),
 	NUM("limits.log_interval", K_UINT, log_interval_s, 1, 3600, 10, NULL),
+	GROUP("auth"),
+	/* RFC 8489 §14.9: REALM has fewer than 128 characters */
+	{ .name = "auth.realm",
+	  .kind = K_STRING,
+	  .off = OFF(realm),
+	  .defstr = "",
+	  .maxchars = 127 },
+	ENUM("auth.store", "config", store_names, set_store),
+	{ .name = "auth.users", .kind = K_USERS },
+	UFIELD("auth.users.name", name),
+	UFIELD("auth.users.password", password),
+	UFIELD("auth.users.key", key),
+	LIST("auth.secrets", take_secret),
+	NUM("auth.rest", K_BOOL, rest, 0, 1, 0, NULL),
+	NUM("auth.sha256", K_BOOL, sha256, 0, 1, 1, NULL),
+	NUM("auth.nonce_lifetime", K_UINT, nonce_lifetime_s, 30, 86400, 600,
+	    NULL),
+	{ .name = "auth.nonce_secret", .kind = K_HEX },
+	GROUP("redis"),
+	STR("redis.address", K_STRING, redis_host, "127.0.0.1"),
+	NUM("redis.port", K_PORT, redis_port, 1, 65535, 6379, "1-65535"),
+	STR("redis.password", K_STRING, redis_password, ""),
+	NUM("redis.database", K_UINT, redis_db, 0, 65535, 0, NULL),
+	NUM("redis.timeout", K_UINT, redis_timeout_s, 1, 60, 2, NULL),
+	NUM("redis.cache_ttl", K_UINT, redis_cache_ttl_s, 0, 3600, 30, NULL),
+	GROUP("relay"),
+	LIST("relay.addresses", take_relay_addr),
+	NUM("relay.port_min", K_PORT, relay_port_min, 1, 65535, 49152,
+	    "1-65535"),
+	NUM("relay.port_max", K_PORT, relay_port_max, 1, 65535, 65535,
+	    "1-65535"),
+	NUM("relay.lifetime", K_UINT, lifetime_s, 60, 86400, 600, NULL),
+	NUM("relay.max_lifetime", K_UINT, max_lifetime_s, 60, 86400, 3600,
+	    NULL),
+	NUM("relay.max_allocations", K_UINT, max_allocations, 0, 10000000, 0,
+	    "0-10000000; 0 = unlimited"),
+	NUM("relay.user_quota", K_UINT, user_quota, 0, 1000000, 0,
+	    "0-1000000; 0 = unlimited"),
+	NUM("relay.bandwidth", K_UINT, bandwidth, 0, 1000000000, 0,
+	    "0-1000000000 bytes/s; 0 = unlimited"),
+	NUM("relay.max_permissions", K_UINT, max_permissions, 1, 65535, 128,
+	    NULL),
+	LIST("relay.allow_peers", take_allow),
+	LIST("relay.deny_peers", take_deny),
 };
 
 #define NOPTS ARRAY_SIZE(opts)
@@ -172,8 +253,10 @@ struct loader {
 	struct listen_src *lsrc; /* one per cfg->listen entry, or NULL when
 				    listen is the default */
 	size_t cur;		 /* listen entry being read */
-	const char **files;	 /* @include files read, as libconfig names
-				    them */
+	const config_setting_t **usrc; /* where each auth.users entry is */
+	size_t ucur;		       /* user entry being read */
+	const char **files; /* @include files read, as libconfig names
+			       them */
 	size_t nfiles;
 };
 
@@ -363,10 +446,6 @@ static const char *suggest(const char *parent, const char *typed)
 	const char *best = NULL;
 	unsigned bestd = UINT_MAX;
 
-	for (size_t i = 0; i < NOPTS; i++)
-		if (!leaf_in(&opts[i], parent) &&
-		    strcmp(leaf(opts[i].name), typed) == 0)
-			return opts[i].name;
 	for (size_t i = 0; i < NOPTS; i++) {
 		const char *k = leaf_in(&opts[i], parent);
 		unsigned d = k ? distance(typed, k) : UINT_MAX;
@@ -376,6 +455,16 @@ static const char *suggest(const char *parent, const char *typed)
 			bestd = d;
 		}
 	}
+	/* a near miss in this group ("relay.address") beats the same name
+	 * elsewhere ("listen.address") */
+	if (best && bestd <= 2)
+		return best;
+	/* the members of a user entry are no group of their own: "tls.key"
+	 * means tls.private_key, not auth.users.key */
+	for (size_t i = 0; i < NOPTS; i++)
+		if (!leaf_in(&opts[i], parent) && opts[i].kind != K_UFIELD &&
+		    strcmp(leaf(opts[i].name), typed) == 0)
+			return opts[i].name;
 	return best;
 }
 
@@ -482,7 +571,10 @@ static int want_type(enum kind k)
 	case K_GROUP:
 		return CONFIG_TYPE_GROUP;
 	case K_LISTEN:
+	case K_USERS:
 		return CONFIG_TYPE_LIST;
+	case K_STRLIST:
+		return CONFIG_TYPE_ARRAY;
 	case K_BOOL:
 		return CONFIG_TYPE_BOOL;
 	case K_UINT:
@@ -500,6 +592,11 @@ static const char *kind_noun(enum kind k)
 		return "a group { ... }";
 	case K_LISTEN:
 		return "a list of groups ( { address = ...; }, ... )";
+	case K_USERS:
+		return "a list of groups ( { name = ...; password = ...; }, "
+		       "... )";
+	case K_STRLIST:
+		return "an array of strings [ \"...\", ... ]";
 	case K_BOOL:
 		return "true or false";
 	case K_UINT:
@@ -539,6 +636,12 @@ static int check_type(struct loader *ld, const struct opt *o,
 
 	if (got == want ||
 	    (want == CONFIG_TYPE_INT && got == CONFIG_TYPE_INT64))
+		return 0;
+	/* ( ) and [ ] both read as lists of strings; an empty [ ] as no
+	 * users */
+	if ((o->kind == K_STRLIST && got == CONFIG_TYPE_LIST) ||
+	    (o->kind == K_USERS && got == CONFIG_TYPE_ARRAY &&
+	     config_setting_length(s) == 0))
 		return 0;
 	/* tls.min_version = 1.2 reads as a float: say what to write. */
 	quote = want == CONFIG_TYPE_STRING && config_setting_is_number(s);
@@ -646,6 +749,13 @@ static int take_addr(struct loader *ld, const struct opt *o,
 static int walk(struct loader *ld, const config_setting_t *grp, const char *key,
 		const char *shown);
 static int take_listen(struct loader *ld, const config_setting_t *s);
+static int take_users(struct loader *ld, const config_setting_t *s);
+static int take_strlist(struct loader *ld, const struct opt *o,
+			const config_setting_t *s, const char *shown);
+static int take_ufield(struct loader *ld, const struct opt *o,
+		       const config_setting_t *s, const char *shown);
+static int take_hex(struct loader *ld, const config_setting_t *s,
+		    const char *shown);
 
 static int take(struct loader *ld, const struct opt *o,
 		const config_setting_t *s, const char *shown)
@@ -660,6 +770,14 @@ static int take(struct loader *ld, const struct opt *o,
 		return walk(ld, s, o->name, o->name);
 	case K_LISTEN:
 		return take_listen(ld, s);
+	case K_USERS:
+		return take_users(ld, s);
+	case K_STRLIST:
+		return take_strlist(ld, o, s, shown);
+	case K_UFIELD:
+		return take_ufield(ld, o, s, shown);
+	case K_HEX:
+		return take_hex(ld, s, shown);
 	case K_ADDR:
 		return take_addr(ld, o, s, shown);
 	case K_BOOL:
@@ -741,6 +859,246 @@ static int take_listen(struct loader *ld, const config_setting_t *s)
 				  "%s has no address; write { address = "
 				  "\"192.0.2.1\"; }",
 				  sh);
+	}
+	return rc;
+}
+
+/* ---- auth and relay values ---------------------------------------------- */
+
+static bool is_wildcard(const struct sa *a);
+
+static int push_str(struct loader *ld, char ***v, size_t *n, const char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return nomem(ld);
+	*v = nv;
+	if (!(nv[*n] = strdup(s)))
+		return nomem(ld);
+	(*n)++;
+	return 0;
+}
+
+static int take_secret(struct loader *ld, const config_setting_t *s,
+		       const char *shown, const char *v)
+{
+	struct ternd_config *c = ld->cfg;
+
+	if (!*v)
+		return fail(ld, s,
+			    "%s is empty; a REST shared secret must be "
+			    "a non-empty string",
+			    shown);
+	if (c->nsecrets == AUTH_MAX_KEYS)
+		return fail(ld, s,
+			    "%s: at most %d secrets are accepted at once "
+			    "(enough to rotate them)",
+			    shown, AUTH_MAX_KEYS);
+	return push_str(ld, &c->secrets, &c->nsecrets, v);
+}
+
+static int take_relay_addr(struct loader *ld, const config_setting_t *s,
+			   const char *shown, const char *v)
+{
+	struct ternd_config *c = ld->cfg;
+	struct sa a, *na;
+
+	if (sa_set_str(&a, v, 0))
+		return fail(
+		    ld, s, "%s '%s' is not a numeric IPv4 or IPv6 address%s",
+		    shown, v,
+		    is_host_name(v) ? " (host names are not resolved)" : "");
+	sa_unmap(&a);
+	if (is_wildcard(&a))
+		return fail(ld, s,
+			    "%s '%s' is a wildcard; a relay address is sent "
+			    "to clients in XOR-RELAYED-ADDRESS, so it must be "
+			    "a specific address",
+			    shown, v);
+	for (size_t i = 0; i < c->nrelay_addrs; i++)
+		if (sa_equal_addr(&c->relay_addrs[i], &a))
+			return fail(ld, s, "%s '%s' is listed twice", shown, v);
+	na = realloc(c->relay_addrs, (c->nrelay_addrs + 1) * sizeof(*na));
+	if (!na)
+		return nomem(ld);
+	c->relay_addrs = na;
+	na[c->nrelay_addrs++] = a;
+	return 0;
+}
+
+static int take_cidr(struct loader *ld, struct cidr_set *set,
+		     const config_setting_t *s, const char *shown,
+		     const char *v)
+{
+	int rc = cidr_set_add_str(set, v);
+
+	if (rc == ENOMEM)
+		return nomem(ld);
+	if (rc)
+		return fail(ld, s,
+			    "%s '%s' is not an address or prefix such as "
+			    "\"10.0.0.0/8\" or \"fd00::/8\"",
+			    shown, v);
+	return 0;
+}
+
+static int take_allow(struct loader *ld, const config_setting_t *s,
+		      const char *shown, const char *v)
+{
+	return take_cidr(ld, &ld->cfg->peer_allow, s, shown, v);
+}
+
+static int take_deny(struct loader *ld, const config_setting_t *s,
+		     const char *shown, const char *v)
+{
+	return take_cidr(ld, &ld->cfg->peer_deny, s, shown, v);
+}
+
+/* [ "a", "b" ]: every element a string, handed to o->elem in order. */
+static int take_strlist(struct loader *ld, const struct opt *o,
+			const config_setting_t *s, const char *shown)
+{
+	int n = config_setting_length(s), rc = 0;
+
+	for (int i = 0; i < n && !rc; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		char sh[NAME_MAX_LEN + 16];
+
+		snprintf(sh, sizeof(sh), "%.*s[%d]", NAME_MAX_LEN - 1, shown,
+			 i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(ld, e, "%s must be a string (got %s)", sh,
+				    type_noun(e));
+		rc = o->elem(ld, e, sh, config_setting_get_string(e));
+	}
+	return rc;
+}
+
+static int hex_val(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+static bool all_hex(const char *v)
+{
+	for (; *v; v++)
+		if (hex_val((unsigned char)*v) < 0)
+			return false;
+	return true;
+}
+
+/* auth.nonce_secret: "" (random per start), or 32-128 hex digits. */
+static int take_hex(struct loader *ld, const config_setting_t *s,
+		    const char *shown)
+{
+	struct ternd_config *c = ld->cfg;
+	const char *v = config_setting_get_string(s);
+	size_t n = strlen(v);
+
+	c->nonce_secret_len = 0;
+	if (!n)
+		return 0;
+	if (!all_hex(v) || n % 2 || n < 2 * AUTH_NONCE_SECRET_MIN ||
+	    n > 2 * CFG_NONCE_SECRET_MAX)
+		return fail(ld, s,
+			    "%s must be \"\" (random per start) or %d to %d "
+			    "hex digits (an even count), e.g. from "
+			    "'openssl rand -hex 32'",
+			    shown, 2 * AUTH_NONCE_SECRET_MIN,
+			    2 * CFG_NONCE_SECRET_MAX);
+	for (size_t i = 0; i < n / 2; i++)
+		c->nonce_secret[i] =
+		    (uint8_t)(hex_val((unsigned char)v[2 * i]) << 4 |
+			      hex_val((unsigned char)v[2 * i + 1]));
+	c->nonce_secret_len = n / 2;
+	return 0;
+}
+
+/* A user's long-term key: coturn's turnadmin -k output, "0x" optional. */
+static int check_key(struct loader *ld, const config_setting_t *s,
+		     const char *shown, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (all_hex(v) && (n == 32 || n == 64))
+		return 0;
+	return fail(ld, s,
+		    "%s must be 32 hex digits (MD5 of user:realm:password, "
+		    "as turnadmin -k prints it) or 64 (SHA-256)",
+		    shown);
+}
+
+static int take_ufield(struct loader *ld, const struct opt *o,
+		       const config_setting_t *s, const char *shown)
+{
+	struct cfg_user *u = &ld->cfg->users[ld->ucur];
+	char **f = (char **)(void *)((char *)u + o->off);
+	const char *v = config_setting_get_string(s);
+	int rc;
+
+	if (o->off == offsetof(struct cfg_user, key) &&
+	    (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')))
+		v += 2;
+	if (!*v)
+		return fail(ld, s, "%s is empty", shown);
+	if (o->off == offsetof(struct cfg_user, key) &&
+	    (rc = check_key(ld, s, shown, v)))
+		return rc;
+	free(*f);
+	if (!(*f = strdup(v)))
+		return nomem(ld);
+	return 0;
+}
+
+static int check_user(struct loader *ld, size_t i, const char *sh)
+{
+	const struct cfg_user *u = &ld->cfg->users[i];
+	const config_setting_t *e = ld->usrc[i];
+
+	if (!u->name)
+		return fail(ld, e, "%s has no name", sh);
+	if (!u->password == !u->key)
+		return fail(ld, e,
+			    "%s '%s' needs either a password or a key (not "
+			    "both)",
+			    sh, u->name);
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(ld->cfg->users[j].name, u->name) == 0)
+			return fail(ld, e, "%s repeats the user '%s'", sh,
+				    u->name);
+	return 0;
+}
+
+static int take_users(struct loader *ld, const config_setting_t *s)
+{
+	struct ternd_config *c = ld->cfg;
+	size_t n = (size_t)config_setting_length(s);
+	int rc = 0;
+
+	c->users = calloc(n ? n : 1, sizeof(*c->users));
+	ld->usrc = calloc(n ? n : 1, sizeof(*ld->usrc));
+	if (!c->users || !ld->usrc)
+		return nomem(ld);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		char sh[NAME_MAX_LEN];
+
+		snprintf(sh, sizeof(sh), "auth.users[%zu]", i);
+		if (!config_setting_is_group(e))
+			return fail(ld, e,
+				    "%s must be a group such as { name = "
+				    "\"alice\"; password = \"...\"; } (got %s)",
+				    sh, type_noun(e));
+		ld->ucur = i;
+		ld->usrc[i] = e;
+		c->nusers = i + 1;
+		rc = walk(ld, e, "auth.users", sh);
+		if (!rc)
+			rc = check_user(ld, i, sh);
 	}
 	return rc;
 }
@@ -923,6 +1281,111 @@ static int check_listen(struct loader *ld)
 			rc = check_overlap(ld, i, j);
 	}
 	return rc;
+}
+
+/* ---- auth and relay across settings ------------------------------------- */
+
+static int check_auth(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	bool redis = c->store == CFG_STORE_REDIS;
+
+	if (redis && (c->nusers || c->nsecrets))
+		return fail(ld, src2(ld, "auth.users", "auth.secrets"),
+			    "auth.%s is set, but auth.store = \"redis\" reads "
+			    "credentials from Redis; remove it or set store = "
+			    "\"config\"",
+			    c->nusers ? "users" : "secrets");
+	if (c->nusers && c->nsecrets)
+		return fail(ld, src(ld, "auth.secrets"),
+			    "auth.users and auth.secrets are both set; ternd "
+			    "checks either static users or TURN REST "
+			    "credentials (secrets), not both");
+	if (c->rest && !redis && !c->nsecrets)
+		return fail(ld, src(ld, "auth.rest"),
+			    "auth.rest = true needs auth.secrets (or store = "
+			    "\"redis\", which keeps the secrets in Redis)");
+	c->rest = c->rest || c->nsecrets;
+	c->turn = c->nusers || c->nsecrets || redis;
+	if (c->turn && !c->realm)
+		return fail(ld, src(ld, "auth"),
+			    "auth.realm is not set, but TURN is on (auth.%s); "
+			    "set the realm clients authenticate in, e.g. "
+			    "realm = \"example.org\";",
+			    redis	? "store = \"redis\""
+			    : c->nusers ? "users"
+					: "secrets");
+	return 0;
+}
+
+/* hiredis resolves names with a blocking call on every reconnect, which a
+ * worker must not make: resolve once here. */
+static int check_redis(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char host[SA_STRLEN];
+	struct sa a;
+	int e;
+
+	if (c->store != CFG_STORE_REDIS || !c->redis_host ||
+	    sa_set_str(&a, c->redis_host, 0) == 0)
+		return 0;
+	e = getaddrinfo(c->redis_host, NULL, &hints, &ai);
+	if (e || !ai || sa_set_sockaddr(&a, ai->ai_addr, ai->ai_addrlen)) {
+		if (ai)
+			freeaddrinfo(ai);
+		return fail(ld, src(ld, "redis.address"),
+			    "redis.address '%s' does not resolve (%s)",
+			    c->redis_host, e ? gai_strerror(e) : "no address");
+	}
+	freeaddrinfo(ai);
+	free(c->redis_host);
+	c->redis_host = strdup(sa_print_addr(&a, host, sizeof(host)));
+	return c->redis_host ? 0 : nomem(ld);
+}
+
+/* relay.addresses = [ ]: the listen addresses relay too. */
+static int relay_from_listen(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	char a[SA_STRLEN];
+
+	c->relay_addrs = calloc(c->nlisten, sizeof(*c->relay_addrs));
+	if (!c->relay_addrs)
+		return nomem(ld);
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const struct sa *la = &c->listen[i].addr;
+
+		if (is_wildcard(la))
+			return fail(ld, slot_src(ld, 2 * i),
+				    "relay.addresses is empty, so the listen "
+				    "addresses relay, but listen[%zu].address "
+				    "'%s' is a wildcard; list the relay "
+				    "addresses in relay.addresses",
+				    i, sa_print_addr(la, a, sizeof(a)));
+		c->relay_addrs[c->nrelay_addrs++] = *la;
+	}
+	return 0;
+}
+
+static int check_relay(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+
+	if (c->relay_port_min > c->relay_port_max)
+		return fail(ld, src2(ld, "relay.port_max", "relay.port_min"),
+			    "relay.port_min (%u) is above relay.port_max (%u)",
+			    c->relay_port_min, c->relay_port_max);
+	if (c->lifetime_s > c->max_lifetime_s)
+		return fail(ld,
+			    src2(ld, "relay.lifetime", "relay.max_lifetime"),
+			    "relay.lifetime (%u s) is above relay.max_lifetime "
+			    "(%u s)",
+			    c->lifetime_s, c->max_lifetime_s);
+	if (!c->turn || c->nrelay_addrs)
+		return 0;
+	return relay_from_listen(ld);
 }
 
 /* ---- TLS ---------------------------------------------------------------- */
@@ -1573,6 +2036,12 @@ int config_load(struct ternd_config **cfgp, const char *path, char *err,
 	if (!rc)
 		rc = check_listen(&ld);
 	if (!rc)
+		rc = check_auth(&ld);
+	if (!rc)
+		rc = check_redis(&ld);
+	if (!rc)
+		rc = check_relay(&ld);
+	if (!rc)
 		rc = check_tls(&ld);
 	if (!rc) {
 		resolve_workers(ld.cfg);
@@ -1582,6 +2051,7 @@ int config_load(struct ternd_config **cfgp, const char *path, char *err,
 	config_destroy(&lc);
 	config_free(ld.cfg);
 	free(ld.lsrc);
+	free(ld.usrc);
 	free(ld.files);
 	free(ld.dir);
 	return rc;
@@ -1597,5 +2067,26 @@ void config_free(struct ternd_config *cfg)
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
 	free(cfg->tls_ciphers);
+	free(cfg->realm);
+	for (size_t i = 0; i < cfg->nusers; i++) {
+		free(cfg->users[i].name);
+		if (cfg->users[i].password)
+			OPENSSL_cleanse(cfg->users[i].password,
+					strlen(cfg->users[i].password));
+		free(cfg->users[i].password);
+		free(cfg->users[i].key);
+	}
+	free(cfg->users);
+	for (size_t i = 0; i < cfg->nsecrets; i++) {
+		OPENSSL_cleanse(cfg->secrets[i], strlen(cfg->secrets[i]));
+		free(cfg->secrets[i]);
+	}
+	free(cfg->secrets);
+	OPENSSL_cleanse(cfg->nonce_secret, sizeof(cfg->nonce_secret));
+	free(cfg->redis_host);
+	free(cfg->redis_password);
+	free(cfg->relay_addrs);
+	cidr_set_reset(&cfg->peer_allow);
+	cidr_set_reset(&cfg->peer_deny);
 	free(cfg);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/cidr.h"
 #include "base/log.h"
 #include "base/sa.h"
 
@@ -20,6 +21,22 @@ struct cfg_listen {
 	struct sa alt; /* RFC 5780 alternate address of the same family, or
 			  unset */
 };
+
+/* A user of the config-file credential store (auth.users). */
+struct cfg_user {
+	char *name;
+	char *password; /* plaintext, or NULL when key is set */
+	char *key;	/* hex long-term key: 32 digits MD5(user:realm:pass),
+			   64 digits SHA-256; NULL when password is set */
+};
+
+enum cfg_store {
+	CFG_STORE_CONFIG = 0, /* auth.users and auth.secrets */
+	CFG_STORE_REDIS,      /* the redis group, coturn's schema */
+};
+
+/* Longest auth.nonce_secret, in bytes (128 hex digits). */
+#define CFG_NONCE_SECRET_MAX 64
 
 struct ternd_config {
 	char *path; /* the file it was read from */
@@ -60,6 +77,41 @@ struct ternd_config {
 	unsigned udp_batch;	      /* datagrams per recvmmsg/sendmmsg */
 	unsigned log_interval_s; /* per-packet error logs: at most one burst
 				    per interval */
+
+	/* auth. TURN is on when turn is true: users or secrets given, or
+	 * store = "redis"; otherwise ternd is STUN-only. */
+	bool turn;
+	char *realm; /* NULL when unset (then TURN must be off) */
+	enum cfg_store store;
+	struct cfg_user *users;
+	size_t nusers;
+	char **secrets; /* REST shared secrets (auth.secrets) */
+	size_t nsecrets;
+	bool rest;   /* REST credentials: secrets given, or auth.rest */
+	bool sha256; /* offer SHA-256 (PASSWORD-ALGORITHMS) */
+	unsigned nonce_lifetime_s;
+	uint8_t nonce_secret[CFG_NONCE_SECRET_MAX];
+	size_t nonce_secret_len; /* 0: random per start */
+
+	/* redis (store = "redis") */
+	char *redis_host; /* numeric address (a name is resolved at load) */
+	uint16_t redis_port;
+	char *redis_password; /* NULL = no AUTH */
+	unsigned redis_db;
+	unsigned redis_timeout_s;
+	unsigned redis_cache_ttl_s;
+
+	/* relay */
+	struct sa *relay_addrs; /* resolved: the listen addresses when the
+				   file names none; ports 0 */
+	size_t nrelay_addrs;
+	uint16_t relay_port_min, relay_port_max;
+	unsigned lifetime_s, max_lifetime_s;
+	unsigned max_allocations; /* whole server, 0 = unlimited */
+	unsigned user_quota;	  /* per user, 0 = unlimited */
+	unsigned bandwidth;	  /* bytes/s per allocation, 0 = unlimited */
+	unsigned max_permissions; /* per allocation */
+	struct cidr_set peer_allow, peer_deny;
 };
 
 /*

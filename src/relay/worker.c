@@ -25,17 +25,22 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "auth/redis.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "net/dtls.h"
+#include "net/relay.h"
 #include "net/stream.h"
 #include "net/tls.h"
 #include "net/udp.h"
+#include "relay/turncfg.h"
 
-/* The housekeeping timer: server tick and wall clock, and counters copied
- * out for readers. Expiries are minutes long (RFC 8656 lifetimes) and
- * input does the same bookkeeping first, so a second of lateness is
- * harmless and the cost stays one timer per worker. */
+/* The worker's one timer fires at the server's next deadline (allocation,
+ * permission, channel or reservation expiry) and at least every
+ * HOUSEKEEP_MS for the wall clock, the counters copied out for readers and
+ * the Redis watch. A deadline that moves earlier between two firings (new
+ * state) is met at most HOUSEKEEP_MS late; input does the same bookkeeping
+ * first, so stale state never counts against a quota. */
 #define HOUSEKEEP_MS  1000
 #define DEFAULT_BATCH 64
 
@@ -63,18 +68,33 @@ struct worker {
 	struct event_base *base;
 	int stop_fd;
 	struct event *stop_ev;
-	struct event *house_ev;
+	struct event *tick_ev;
+	uint64_t next_house; /* when housekeeping is due */
 	struct net_env env;
 	struct net_stats ns;
 	struct net_udp_io *uio;
 	struct net_dtls_worker *dw;
+	struct net_relay_set *rs; /* NULL when TURN is off */
 	struct turn_server *srv;
+	struct turn_server_cfg scfg; /* the pool's template + this worker's
+					store */
+	struct auth_redis *redis;    /* store = "redis" */
+	struct auth_store store;     /* its interface */
 	struct turn_out out;
+	struct turn_relay_out rout;
 	struct wsock *socks;
 	/* the UDP packet being handled, for turn_out.send */
 	const struct wsock *cur;
 	const struct turn_local *cur_local;
+	/* the data being handled sits in a receive slot that lives until
+	 * the batch is flushed: sends may reference it instead of copying */
+	bool ref_ok;	      /* a UDP listener datagram (client -> peer) */
+	bool in_relay;	      /* a relay datagram (peer -> client) */
+	struct sa last_local; /* send_client's last lookup */
+	struct wsock *last_ws;
 	struct log_limit ll_input;
+	struct log_limit ll_relay; /* relay socket failures */
+	struct log_limit ll_redis; /* Redis down */
 	/* what readers see, copied every HOUSEKEEP_MS */
 	pthread_mutex_t lock;
 	bool lock_ok;
@@ -84,7 +104,7 @@ struct worker {
 
 struct worker_pool {
 	const struct ternd_config *cfg;
-	struct turn_server_cfg scfg;
+	struct turncfg *tc; /* TURN settings, shared read-only */
 	struct net_limits limits;
 	SSL_CTX *tls;
 	SSL_CTX *dtls;
@@ -136,7 +156,11 @@ static int w_input(void *arg, const struct net_pkt *pkt)
 	in.conn = pkt->conn;
 	w->cur = ws;
 	w->cur_local = in.local;
+	/* a plain UDP datagram lives in udp.c's receive slot until its batch
+	 * is flushed: relay_send may queue it by reference */
+	w->ref_ok = !pkt->conn && ws->tp == TURN_TP_UDP;
 	v = turn_server_input(w->srv, &in, pkt->now_ms);
+	w->ref_ok = false;
 	w->cur = NULL;
 	w->cur_local = NULL;
 	if (v != TURN_DROP_MALFORMED)
@@ -181,6 +205,125 @@ static void w_send(void *arg, void *conn, unsigned via, const struct sa *to,
 	net_udp_send(out->udp, to, src, buf, len);
 }
 
+/* ---- relays: turn_relay_out --------------------------------------------- */
+
+/* The UDP listener a client's 5-tuple names as its local side: the socket
+ * bound to `local`, or a wildcard socket of its family and port. */
+static struct wsock *udp_sock_for(struct worker *w, const struct sa *local)
+{
+	struct wsock *ws, *wild = NULL;
+	const struct sa *a;
+
+	if (w->last_ws && sa_equal(&w->last_local, local))
+		return w->last_ws;
+	for (ws = w->socks; ws; ws = ws->next) {
+		a = &ws->local.addr[ws->local.self];
+		if (ws->tp != TURN_TP_UDP || sa_port(a) != sa_port(local) ||
+		    sa_family(a) != sa_family(local))
+			continue;
+		if (sa_equal_addr(a, local))
+			break;
+		if (ws->wildcard)
+			wild = ws;
+	}
+	ws = ws ? ws : wild;
+	if (ws) {
+		w->last_local = *local;
+		w->last_ws = ws;
+	}
+	return ws;
+}
+
+/* turn_relay_out.send_client: peer data and deferred answers. */
+static void w_send_client(void *arg, void *conn, const struct sa *local,
+			  const struct sa *to, const uint8_t *buf, size_t len)
+{
+	struct worker *w = arg;
+	struct wsock *ws;
+	const struct sa *src;
+
+	if (conn) {
+		net_conn_send(conn, buf, len);
+		return;
+	}
+	ws = to ? udp_sock_for(w, local) : NULL;
+	if (!ws) {
+		w->ns.udp_tx_fail++;
+		return;
+	}
+	src = ws->wildcard ? local : NULL;
+	/* framed in place in the relay's receive slot, which outlives the
+	 * batch flush: no copy */
+	if (w->in_relay)
+		net_udp_send_ref(ws->udp, to, src, buf, len);
+	else
+		net_udp_send(ws->udp, to, src, buf, len);
+}
+
+static unsigned relay_flags(unsigned turn_flags)
+{
+	unsigned f = 0;
+
+	if (turn_flags & TURN_RELAY_EVEN_PORT)
+		f |= NET_RELAY_EVEN_PORT;
+	if (turn_flags & TURN_RELAY_EXACT)
+		f |= NET_RELAY_EXACT;
+	if (turn_flags & TURN_RELAY_DONT_FRAGMENT)
+		f |= NET_RELAY_DONT_FRAGMENT;
+	return f;
+}
+
+static int w_relay_open(void *arg, int family, unsigned flags, void *ctx,
+			void **handle, struct sa *bound)
+{
+	struct worker *w = arg;
+	struct net_relay *r;
+	int rc;
+
+	rc = net_relay_open(w->rs, family, relay_flags(flags), ctx, &r, bound);
+	if (!rc) {
+		*handle = r;
+		return 0;
+	}
+	/* EAFNOSUPPORT (no relay address of that family) is the client's
+	 * choice, and EXACT misses are retried by the server */
+	if (rc != EAFNOSUPPORT && !(flags & TURN_RELAY_EXACT))
+		log_limited(&w->ll_relay, clock_mono_ms(), LOG_LVL_WARN,
+			    "cannot open a relay (%zu open on this worker): "
+			    "%s%s",
+			    net_relay_set_count(w->rs), strerror(rc),
+			    rc == EADDRINUSE ? "; widen relay.port_min/"
+					       "port_max or add relay."
+					       "addresses"
+					     : "");
+	return rc;
+}
+
+static void w_relay_close(void *arg, void *handle)
+{
+	(void)arg;
+	net_relay_close(handle);
+}
+
+static void w_relay_send(void *arg, void *handle, const struct sa *peer,
+			 const uint8_t *buf, size_t len)
+{
+	struct worker *w = arg;
+
+	net_relay_send(handle, peer, buf, len, !w->ref_ok);
+}
+
+/* A datagram from a peer on a relay: framed in place, sent to the client. */
+static void w_relay_input(void *arg, void *ctx, const struct sa *peer,
+			  uint8_t *buf, size_t len, uint64_t now_ms)
+{
+	struct worker *w = arg;
+
+	w->in_relay = true;
+	turn_server_relay_input(w->srv, ctx, peer, buf, len, now_ms);
+	w->in_relay = false;
+}
+
 /* ---- counters ----------------------------------------------------------- */
 
 static void worker_publish(struct worker *w)
@@ -191,29 +334,63 @@ static void worker_publish(struct worker *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
-static void housekeep_cb(evutil_socket_t fd, short what, void *arg)
+/* Redis unreachable: say so once per log interval; new authentications
+ * answer 500 meanwhile and existing allocations keep relaying. */
+static void redis_watch(struct worker *w, uint64_t now)
+{
+	const struct ternd_config *cfg = w->pool->cfg;
+
+	if (!w->redis || auth_redis_connected(w->redis))
+		return;
+	log_limited(&w->ll_redis, now, LOG_LVL_WARN,
+		    "worker %u: Redis at %s:%u is unreachable; new TURN "
+		    "authentications are answered 500 until it is back",
+		    w->id, cfg->redis_host, (unsigned)cfg->redis_port);
+}
+
+static void tick_arm(struct worker *w, uint64_t now, uint64_t deadline)
+{
+	uint64_t when = deadline < w->next_house ? deadline : w->next_house;
+	/* at least 1 ms: never spin on a deadline already past */
+	uint64_t d = when > now ? when - now : 1;
+	struct timeval tv = { (time_t)(d / 1000),
+			      (suseconds_t)(d % 1000) * 1000 };
+
+	evtimer_add(w->tick_ev, &tv);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	uint64_t now = clock_mono_ms();
+	uint64_t now = clock_mono_ms(), next;
+	bool house = now >= w->next_house;
 
 	(void)fd;
 	(void)what;
-	turn_server_set_wallclock(w->srv, now, clock_wall_s() * 1000u);
-	turn_server_tick(w->srv, now);
-	worker_publish(w);
+	if (house) {
+		turn_server_set_wallclock(w->srv, now, clock_wall_s() * 1000u);
+		redis_watch(w, now);
+		w->next_house = now + HOUSEKEEP_MS;
+	}
+	next = turn_server_tick(w->srv, now);
+	if (house)
+		worker_publish(w);
+	tick_arm(w, now, next);
 }
+
+/* struct turn_stats is counters and gauges, all uint64_t: sum them as an
+ * array so that a new field cannot be forgotten here. */
+_Static_assert(sizeof(struct turn_stats) % sizeof(uint64_t) == 0,
+	       "struct turn_stats holds only uint64_t");
 
 static void turn_stats_add(struct turn_stats *a, const struct turn_stats *b)
 {
+	uint64_t *pa = (uint64_t *)(void *)a;
+	const uint64_t *pb = (const uint64_t *)(const void *)b;
 	size_t i;
 
-	a->rx += b->rx;
-	for (i = 0; i < TURN_VERDICT_COUNT; i++)
-		a->verdict[i] += b->verdict[i];
-	a->binding += b->binding;
-	a->binding_rfc3489 += b->binding_rfc3489;
-	for (i = 0; i < sizeof(a->err_resp) / sizeof(a->err_resp[0]); i++)
-		a->err_resp[i] += b->err_resp[i];
+	for (i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+		pa[i] += pb[i];
 }
 
 static void net_stats_add(struct net_stats *a, const struct net_stats *b)
@@ -426,7 +603,7 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* An event_base without locks (only this worker touches it), a stop
- * eventfd the main thread writes, and the housekeeping timer. */
+ * eventfd the main thread writes, and the timer. */
 static int worker_base(struct worker *w)
 {
 	struct event_config *ec = event_config_new();
@@ -444,9 +621,10 @@ static int worker_base(struct worker *w)
 	if (w->stop_fd < 0)
 		return errno;
 	w->stop_ev = event_new(w->base, w->stop_fd, EV_READ, stop_cb, w);
-	w->house_ev = event_new(w->base, -1, EV_PERSIST, housekeep_cb, w);
-	if (!w->stop_ev || !w->house_ev || event_add(w->stop_ev, NULL) ||
-	    event_add(w->house_ev, &tv))
+	w->tick_ev = evtimer_new(w->base, tick_cb, w);
+	w->next_house = clock_mono_ms() + HOUSEKEEP_MS;
+	if (!w->stop_ev || !w->tick_ev || event_add(w->stop_ev, NULL) ||
+	    evtimer_add(w->tick_ev, &tv))
 		return ENOMEM;
 	return 0;
 }
@@ -465,6 +643,64 @@ static void worker_env(struct worker *w)
 	log_limit_init(&w->env.ll_cap, iv, 1);
 	log_limit_init(&w->env.ll_err, iv, 3);
 	log_limit_init(&w->ll_input, iv, 3);
+	log_limit_init(&w->ll_relay, iv, 1);
+	log_limit_init(&w->ll_redis, iv, 1);
+}
+
+/* This worker's credential store: the pool's config-file store, or its
+ * own Redis connection on its own event_base. */
+static int worker_store(struct worker *w)
+{
+	const struct ternd_config *cfg = w->pool->cfg;
+	struct auth_redis_cfg rc;
+	int err;
+
+	if (!cfg->turn)
+		return 0;
+	if (cfg->store == CFG_STORE_CONFIG) {
+		w->scfg.store = &w->pool->tc->mem_store;
+		return 0;
+	}
+	auth_redis_cfg_defaults(&rc);
+	rc.host = cfg->redis_host;
+	rc.port = cfg->redis_port;
+	rc.password = cfg->redis_password;
+	rc.db = cfg->redis_db;
+	rc.connect_timeout_ms = cfg->redis_timeout_s * 1000u;
+	rc.command_timeout_ms = cfg->redis_timeout_s * 1000u;
+	rc.cache_ttl_s = cfg->redis_cache_ttl_s;
+	if ((err = auth_redis_alloc(&w->redis, w->base, &rc)))
+		return err;
+	w->store = auth_redis_store(w->redis);
+	w->scfg.store = &w->store;
+	return 0;
+}
+
+/* The relay side of a TURN server: relay sockets on this worker's loop. */
+static int worker_relays(struct worker *w)
+{
+	const struct ternd_config *cfg = w->pool->cfg;
+	struct net_relay_cfg rc = {
+		.addrs = cfg->relay_addrs,
+		.naddrs = cfg->nrelay_addrs,
+		.port_min = cfg->relay_port_min,
+		.port_max = cfg->relay_port_max,
+		.headroom = TURN_HEADROOM,
+		.tailroom = TURN_TAILROOM,
+	};
+	int err;
+
+	if (!cfg->turn)
+		return 0;
+	err = net_relay_set_alloc(&w->rs, w->uio, &rc, w_relay_input, w);
+	if (err)
+		return err;
+	w->rout.send_client = w_send_client;
+	w->rout.relay_open = w_relay_open;
+	w->rout.relay_close = w_relay_close;
+	w->rout.relay_send = w_relay_send;
+	w->rout.arg = w;
+	return turn_server_set_relay_out(w->srv, &w->rout);
 }
 
 static int worker_init(struct worker *w, struct worker_pool *p, unsigned id,
@@ -490,7 +726,12 @@ static int worker_init(struct worker *w, struct worker_pool *p, unsigned id,
 		goto out;
 	w->out.send = w_send;
 	w->out.arg = w;
-	if ((rc = turn_server_alloc(&w->srv, &p->scfg, &w->out)))
+	w->scfg = p->tc->scfg;
+	if ((rc = worker_store(w)))
+		goto out;
+	if ((rc = turn_server_alloc(&w->srv, &w->scfg, &w->out)))
+		goto out;
+	if ((rc = worker_relays(w)))
 		goto out;
 	turn_server_set_wallclock(w->srv, clock_mono_ms(),
 				  clock_wall_s() * 1000u);
@@ -505,17 +746,25 @@ static void worker_free(struct worker *w)
 {
 	struct wsock *ws;
 
+	/* Order matters: Redis answers its pending lookups (EAGAIN) into
+	 * the server, which may still send to streams; closing the sockets
+	 * tells the server their connections are gone (freeing stream
+	 * allocations and their relays); the server then closes the relays
+	 * of the rest, which flush into the UDP batch. */
+	auth_redis_free(w->redis);
+	w->last_ws = NULL;
 	while ((ws = w->socks)) {
 		w->socks = ws->next;
 		wsock_free(ws);
 	}
+	turn_server_free(w->srv);
+	net_relay_set_free(w->rs);
 	net_dtls_worker_free(w->dw);
 	net_udp_io_free(w->uio);
-	turn_server_free(w->srv);
 	if (w->stop_ev)
 		event_free(w->stop_ev);
-	if (w->house_ev)
-		event_free(w->house_ev);
+	if (w->tick_ev)
+		event_free(w->tick_ev);
 	if (w->base)
 		event_base_free(w->base);
 	if (w->stop_fd >= 0)
@@ -595,8 +844,8 @@ int worker_pool_start(struct worker_pool **pp, const struct ternd_config *cfg,
 		goto out;
 	}
 	p->cfg = cfg;
-	p->scfg.software = cfg->software;
-	p->scfg.rfc3489 = cfg->rfc3489;
+	if ((rc = turncfg_alloc(&p->tc, cfg, cfg->workers, err, errlen)))
+		goto out;
 	p->limits.max_conns = cfg->max_connections;
 	p->limits.max_dtls_sessions = cfg->dtls_max_sessions;
 	if ((rc = pool_ssl(p, err, errlen)))
@@ -636,6 +885,7 @@ void worker_pool_stop(struct worker_pool *p)
 		worker_free(&p->w[i]);
 	SSL_CTX_free(p->tls);
 	SSL_CTX_free(p->dtls);
+	turncfg_free(p->tc);
 	free(p->w);
 	free(p);
 }

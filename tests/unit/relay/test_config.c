@@ -1229,3 +1229,309 @@ Test(config, small_error_buffer_truncates)
 	cr_assert_eq(config_load(&cfg, at("t.conf"), NULL, 0), EINVAL);
 	cr_assert_null(cfg);
 }
+
+/* ---- auth, redis, relay ------------------------------------------------- */
+
+#define ALICE "users = ( { name = \"alice\"; password = \"w\"; } );"
+
+Test(config, turn_off_without_auth)
+{
+	expect_ok(load_text(NOTLS));
+	cr_assert(!cfg->turn);
+	cr_assert_eq(cfg->nrelay_addrs, 0);
+}
+
+Test(config, turn_on_with_users)
+{
+	expect_ok(load_text(NOTLS "auth = {\n  realm = \"r\";\n  " ALICE
+				  "\n};\nrelay = { allow_peers = [ "
+				  "\"127.0.0.1/32\" ]; deny_peers = ( "
+				  "\"10.0.0.0/8\" ); };\n"));
+	cr_assert(cfg->turn);
+	cr_assert(!cfg->rest);
+	cr_assert_str_eq(cfg->realm, "r");
+	cr_assert_eq(cfg->nusers, 1);
+	cr_assert_str_eq(cfg->users[0].name, "alice");
+	cr_assert_str_eq(cfg->users[0].password, "w");
+	/* relay addresses default to the listen addresses */
+	cr_assert_eq(cfg->nrelay_addrs, 2);
+	assert_addr(&cfg->relay_addrs[0], "127.0.0.1");
+	cr_assert_eq(cfg->peer_allow.n, 1);
+	cr_assert_eq(cfg->peer_deny.n, 1);
+	cr_assert_eq(cfg->relay_port_min, 49152);
+	cr_assert_eq(cfg->lifetime_s, 600);
+	cr_assert(cfg->sha256);
+}
+
+Test(config, turn_rest_and_key_and_secret)
+{
+	expect_ok(load_text(
+	    NOTLS "auth = { realm = \"r\"; secrets = [ \"a\", \"b\" ];\n"
+		  "nonce_secret = \"000102030405060708090a0b0c0d0e0f\"; };\n"
+		  "relay = { addresses = [ \"192.0.2.1\", \"::ffff:192.0.2.2\" "
+		  "]; };\n"));
+	cr_assert(cfg->turn);
+	cr_assert(cfg->rest);
+	cr_assert_eq(cfg->nsecrets, 2);
+	cr_assert_eq(cfg->nonce_secret_len, 16);
+	cr_assert_eq(cfg->nonce_secret[15], 0x0f);
+	cr_assert_eq(cfg->nrelay_addrs, 2);
+	assert_addr(&cfg->relay_addrs[1], "192.0.2.2");
+	config_free(cfg);
+	cfg = NULL;
+	expect_ok(load_text(
+	    NOTLS "auth = { realm = \"r\"; users = ( { name = \"k\"; key = "
+		  "\"0x0123456789abcdef0123456789ABCDEF\"; } ); };\n"));
+	cr_assert_str_eq(cfg->users[0].key, "0123456789abcdef0123456789ABCDEF");
+	cr_assert_null(cfg->users[0].password);
+}
+
+Test(config, turn_redis_store)
+{
+	expect_ok(load_text(NOTLS "auth = { realm = \"r\"; store = \"redis\"; "
+				  "rest = true; };\nredis = { address = "
+				  "\"localhost\"; port = 6380; };\n"));
+	cr_assert(cfg->turn);
+	cr_assert(cfg->rest);
+	cr_assert_eq(cfg->store, CFG_STORE_REDIS);
+	cr_assert_eq(cfg->redis_port, 6380);
+	/* resolved once at load */
+	cr_assert(strcmp(cfg->redis_host, "127.0.0.1") == 0 ||
+		  strcmp(cfg->redis_host, "::1") == 0);
+}
+
+Test(config, auth_realm_missing)
+{
+	expect_bad(NOTLS "auth = {\n  " ALICE "\n};\n",
+		   "t.conf:2: auth.realm is not set, but TURN is on "
+		   "(auth.users)");
+}
+
+Test(config, auth_realm_too_long)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "auth = { realm = \"%0128d\"; };\n", 0);
+	expect_bad(text, "t.conf:1: auth.realm is 128 characters long");
+}
+
+Test(config, auth_store_unknown)
+{
+	expect_bad("auth = { store = \"ldap\"; };\n",
+		   "t.conf:1: auth.store 'ldap' is not one of config, redis");
+}
+
+Test(config, auth_user_without_password)
+{
+	expect_bad("auth = { realm = \"r\";\n users = ( { name = \"a\"; } "
+		   "); };\n",
+		   "t.conf:2: auth.users[0] 'a' needs either a password or a "
+		   "key");
+}
+
+Test(config, auth_user_with_password_and_key)
+{
+	expect_bad("auth = { realm = \"r\";\n users = ( { name = \"a\"; "
+		   "password = \"p\"; key = "
+		   "\"0123456789abcdef0123456789abcdef\"; } ); };\n",
+		   "t.conf:2: auth.users[0] 'a' needs either a password or a "
+		   "key (not both)");
+}
+
+Test(config, auth_user_without_name)
+{
+	expect_bad("auth = { realm = \"r\";\n users = ( { password = \"p\"; "
+		   "} ); };\n",
+		   "t.conf:2: auth.users[0] has no name");
+}
+
+Test(config, auth_user_twice)
+{
+	expect_bad("auth = { realm = \"r\"; users = (\n"
+		   " { name = \"a\"; password = \"p\"; },\n"
+		   " { name = \"a\"; password = \"q\"; }\n); };\n",
+		   "t.conf:3: auth.users[1] repeats the user 'a'");
+}
+
+Test(config, auth_user_empty_name)
+{
+	expect_bad("auth = { users = ( { name = \"\"; } ); };\n",
+		   "t.conf:1: auth.users[0].name is empty");
+}
+
+Test(config, auth_user_bad_key)
+{
+	expect_bad("auth = { users = ( { name = \"a\"; key = \"abc\"; } ); "
+		   "};\n",
+		   "t.conf:1: auth.users[0].key must be 32 hex digits");
+}
+
+Test(config, auth_user_not_a_group)
+{
+	expect_bad("auth = { users = ( \"alice\" ); };\n",
+		   "t.conf:1: auth.users[0] must be a group");
+}
+
+Test(config, auth_user_unknown_member)
+{
+	expect_bad("auth = { users = ( { name = \"a\"; pasword = \"p\"; } ); "
+		   "};\n",
+		   "t.conf:1: unknown setting 'auth.users[0].pasword' (did you "
+		   "mean 'password'?)");
+}
+
+Test(config, auth_users_and_secrets)
+{
+	expect_bad("auth = { realm = \"r\"; " ALICE "\n secrets = [ \"s\" ]; "
+		   "};\n",
+		   "t.conf:2: auth.users and auth.secrets are both set");
+}
+
+Test(config, auth_redis_with_users)
+{
+	expect_bad("auth = { realm = \"r\"; store = \"redis\";\n " ALICE
+		   " };\n",
+		   "t.conf:2: auth.users is set, but auth.store = \"redis\"");
+}
+
+Test(config, auth_rest_without_secrets)
+{
+	expect_bad("auth = { realm = \"r\";\n rest = true; };\n",
+		   "t.conf:2: auth.rest = true needs auth.secrets");
+}
+
+Test(config, auth_secret_empty)
+{
+	expect_bad("auth = { secrets = [ \"\" ]; };\n",
+		   "t.conf:1: auth.secrets[0] is empty");
+}
+
+Test(config, auth_secret_too_many)
+{
+	expect_bad("auth = { secrets = [ \"1\", \"2\", \"3\", \"4\", \"5\", "
+		   "\"6\", \"7\", \"8\", \"9\" ]; };\n",
+		   "t.conf:1: auth.secrets[8]: at most 8 secrets");
+}
+
+Test(config, auth_secret_not_a_string)
+{
+	expect_bad("auth = { secrets = ( 1 ); };\n",
+		   "t.conf:1: auth.secrets[0] must be a string (got an "
+		   "integer)");
+}
+
+Test(config, auth_secrets_not_a_list)
+{
+	expect_bad("auth = { secrets = \"s\"; };\n",
+		   "t.conf:1: auth.secrets must be an array of strings");
+}
+
+Test(config, auth_nonce_secret_not_hex)
+{
+	expect_bad(
+	    "auth = { nonce_secret = \"xyz\"; };\n",
+	    "t.conf:1: auth.nonce_secret must be \"\" (random per start) "
+	    "or 32 to 128 hex digits");
+}
+
+Test(config, auth_nonce_lifetime_range)
+{
+	expect_bad("auth = { nonce_lifetime = 10; };\n",
+		   "t.conf:1: auth.nonce_lifetime = 10 is out of range");
+}
+
+Test(config, redis_address_does_not_resolve)
+{
+	expect_bad("auth = { realm = \"r\"; store = \"redis\"; };\n"
+		   "redis = { address = \"no-such-host.invalid\"; };\n",
+		   "t.conf:2: redis.address 'no-such-host.invalid' does not "
+		   "resolve");
+}
+
+Test(config, relay_address_not_numeric)
+{
+	expect_bad("relay = { addresses = [ \"relay.example\" ]; };\n",
+		   "t.conf:1: relay.addresses[0] 'relay.example' is not a "
+		   "numeric IPv4 or IPv6 address (host names are not "
+		   "resolved)");
+}
+
+Test(config, relay_address_wildcard)
+{
+	expect_bad("relay = { addresses = [ \"0.0.0.0\" ]; };\n",
+		   "t.conf:1: relay.addresses[0] '0.0.0.0' is a wildcard");
+}
+
+Test(config, relay_address_twice)
+{
+	expect_bad("relay = { addresses = [ \"192.0.2.1\", \"192.0.2.1\" ]; "
+		   "};\n",
+		   "t.conf:1: relay.addresses[1] '192.0.2.1' is listed twice");
+}
+
+Test(config, relay_addresses_from_wildcard_listen)
+{
+	expect_bad(NOTLS "listen = (\n { address = \"0.0.0.0\"; }\n);\n"
+			 "auth = { realm = \"r\"; " ALICE " };\n",
+		   "t.conf:3: relay.addresses is empty, so the listen "
+		   "addresses relay, but listen[0].address '0.0.0.0' is a "
+		   "wildcard");
+}
+
+Test(config, relay_wildcard_listen_without_turn_is_fine)
+{
+	expect_ok(
+	    load_text(NOTLS "listen = ( { address = \"0.0.0.0\"; } );\n"));
+	cr_assert(!cfg->turn);
+}
+
+Test(config, relay_port_range_inverted)
+{
+	expect_bad("relay = {\n port_min = 50000;\n port_max = 40000;\n};\n",
+		   "t.conf:3: relay.port_min (50000) is above relay.port_max "
+		   "(40000)");
+}
+
+Test(config, relay_lifetime_above_max)
+{
+	expect_bad("relay = {\n lifetime = 7200;\n};\n",
+		   "t.conf:2: relay.lifetime (7200 s) is above "
+		   "relay.max_lifetime (3600 s)");
+}
+
+Test(config, relay_bad_cidr)
+{
+	expect_bad("relay = { allow_peers = [ \"10.0.0.0/33\" ]; };\n",
+		   "t.conf:1: relay.allow_peers[0] '10.0.0.0/33' is not an "
+		   "address or prefix");
+	expect_bad("relay = { deny_peers = [ \"nope\" ]; };\n",
+		   "t.conf:1: relay.deny_peers[0] 'nope' is not an address");
+}
+
+Test(config, relay_max_permissions_range)
+{
+	expect_bad("relay = { max_permissions = 0; };\n",
+		   "t.conf:1: relay.max_permissions = 0 is out of range "
+		   "(1-65535)");
+}
+
+Test(config, relay_typo_suggests)
+{
+	expect_bad("relay = { address = [ ]; };\n",
+		   "t.conf:1: unknown setting 'relay.address' (did you mean "
+		   "'addresses'?)");
+}
+
+/* The shipped file turns TURN on with its example user, on loopback. */
+Test(config, reference_file_turns_turn_on)
+{
+	char *text = slurp(TEST_SRCDIR "/etc/ternd.conf");
+
+	expect_ok(load_text(text));
+	free(text);
+	cr_assert(cfg->turn);
+	cr_assert_str_eq(cfg->realm, "tern.local");
+	cr_assert_eq(cfg->nusers, 1);
+	cr_assert_str_eq(cfg->users[0].name, "tern");
+	cr_assert_eq(cfg->nrelay_addrs, 2);
+}
