@@ -763,3 +763,8 @@ out:
 	net_dtls_sock_free(s);
 	return rc;
 }
+
+int net_dtls_sock_steer(struct net_dtls_sock *s, unsigned n)
+{
+	return s ? net_udp_sock_steer(s->udp, n) : EINVAL;
+}

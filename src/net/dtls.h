@@ -71,4 +71,8 @@ int net_dtls_sock_alloc(struct net_dtls_sock **sp, struct net_dtls_worker *d,
  * `closed`) and the socket. Accepts NULL. */
 void net_dtls_sock_free(struct net_dtls_sock *s);
 
+/* Steer the SO_REUSEPORT group of s by client address, as
+ * net_udp_sock_steer. Returns 0 or an errno. */
+int net_dtls_sock_steer(struct net_dtls_sock *s, unsigned n);
+
 #endif

@@ -29,6 +29,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "net/steer.h"
 #include "net/udp.h"
 #include "stun/stun.h"
 
@@ -517,6 +518,14 @@ void net_stream_listener_free(struct net_stream_listener *l)
 	while (l->conns)
 		conn_close(l->conns, CLOSE_SHUTDOWN);
 	free(l);
+}
+
+int net_stream_listener_steer(struct net_stream_listener *l, unsigned n)
+{
+	if (!l || !l->lev)
+		return EINVAL;
+	return net_steer_attach(evconnlistener_get_fd(l->lev),
+				sa_family(&l->addr), n);
 }
 
 int net_stream_listener_alloc(struct net_stream_listener **lp,

@@ -50,4 +50,9 @@ int net_stream_listener_alloc(struct net_stream_listener **lp,
  * counted as closes, but reported to `closed`). Accepts NULL. */
 void net_stream_listener_free(struct net_stream_listener *l);
 
+/* Steer the SO_REUSEPORT group of l (n listeners, listening in worker
+ * order) by client address: the program runs on each SYN
+ * (net_steer_attach, steer.h). Returns 0 or its errno. */
+int net_stream_listener_steer(struct net_stream_listener *l, unsigned n);
+
 #endif

@@ -19,6 +19,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "net/steer.h"
 
 /* Control space for one IP_PKTINFO or IPV6_PKTINFO message. */
 #define UDP_CTL CMSG_SPACE(sizeof(struct in6_pktinfo))
@@ -631,6 +632,13 @@ int net_udp_sock_alloc(struct net_udp_sock **sp, struct net_udp_io *io,
 out:
 	net_udp_sock_free(s);
 	return rc;
+}
+
+int net_udp_sock_steer(struct net_udp_sock *s, unsigned n)
+{
+	if (!s)
+		return EINVAL;
+	return net_steer_attach(s->tx.fd, sa_family(&s->tx.addr), n);
 }
 
 bool net_udp_sock_wildcard(const struct net_udp_sock *s)

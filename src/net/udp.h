@@ -58,6 +58,10 @@ int net_udp_sock_alloc(struct net_udp_sock **sp, struct net_udp_io *io,
 /* Close and free s, sending what it has queued first. Accepts NULL. */
 void net_udp_sock_free(struct net_udp_sock *s);
 
+/* Steer the SO_REUSEPORT group of s (n sockets, bound in worker order) by
+ * client address: net_steer_attach (steer.h). Returns 0 or its errno. */
+int net_udp_sock_steer(struct net_udp_sock *s, unsigned n);
+
 /* Is s bound to 0.0.0.0 or ::? (Its packets then carry pkt->local from
  * IP_PKTINFO, and replies should name their source address.) */
 bool net_udp_sock_wildcard(const struct net_udp_sock *s);

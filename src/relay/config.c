@@ -232,6 +232,7 @@ static const struct opt opts[] = {
 	    "0-1000000000 bytes/s; 0 = unlimited"),
 	NUM("relay.max_permissions", K_UINT, max_permissions, 1, 65535, 128,
 	    NULL),
+	NUM("relay.rfc5766_channels", K_BOOL, rfc5766_channels, 0, 1, 0, NULL),
 	LIST("relay.allow_peers", take_allow),
 	LIST("relay.deny_peers", take_deny),
 };

@@ -111,6 +111,8 @@ struct ternd_config {
 	unsigned user_quota;	  /* per user, 0 = unlimited */
 	unsigned bandwidth;	  /* bytes/s per allocation, 0 = unlimited */
 	unsigned max_permissions; /* per allocation */
+	bool rfc5766_channels;	  /* channels 0x4000-0x7FFF (RFC 5766 §11)
+				     rather than 0x4000-0x4FFF (RFC 8656 §12) */
 	struct cidr_set peer_allow, peer_deny;
 };
 

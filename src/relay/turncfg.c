@@ -13,6 +13,7 @@
 
 #include "base/rand.h"
 #include "net/udp.h"
+#include "turn/quota.h"
 
 /* Nonce secret drawn at start when the file sets none. */
 #define RANDOM_SECRET_LEN 32
@@ -156,8 +157,7 @@ static int mem_build(struct turncfg *t, const struct ternd_config *c, char *err,
 
 /* ---- the template ------------------------------------------------------- */
 
-static int fill_template(struct turncfg *t, const struct ternd_config *c,
-			 unsigned workers)
+static int fill_template(struct turncfg *t, const struct ternd_config *c)
 {
 	struct turn_server_cfg *s = &t->scfg;
 
@@ -182,11 +182,12 @@ static int fill_template(struct turncfg *t, const struct ternd_config *c,
 	s->nonce_lifetime_s = c->nonce_lifetime_s;
 	s->lifetime_default_s = c->lifetime_s;
 	s->lifetime_max_s = c->max_lifetime_s;
-	s->max_allocs = c->max_allocations
-			    ? (c->max_allocations + workers - 1) / workers
-			    : 0;
+	/* exact over all workers: they share one count */
+	s->quota = t->quota;
+	s->max_allocs = c->max_allocations;
 	s->max_allocs_per_user = c->user_quota;
 	s->max_perms_per_alloc = c->max_permissions;
+	s->rfc5766_channels = c->rfc5766_channels;
 	s->bandwidth_bps = c->bandwidth;
 	s->peer_allow = &c->peer_allow;
 	s->peer_deny = &c->peer_deny;
@@ -216,7 +217,11 @@ int turncfg_alloc(struct turncfg **tp, const struct ternd_config *cfg,
 	if (cfg->turn && cfg->store == CFG_STORE_CONFIG &&
 	    (rc = mem_build(t, cfg, err, errlen)))
 		goto out;
-	if ((rc = fill_template(t, cfg, workers))) {
+	if (cfg->turn && (rc = turn_quota_alloc(&t->quota))) {
+		snprintf(err, errlen, "allocation quota: %s", strerror(rc));
+		goto out;
+	}
+	if ((rc = fill_template(t, cfg))) {
 		snprintf(err, errlen, "no randomness for the nonce secret");
 		goto out;
 	}
@@ -233,6 +238,7 @@ void turncfg_free(struct turncfg *t)
 	if (!t)
 		return;
 	auth_mem_free(t->mem);
+	turn_quota_free(t->quota);
 	free(t->self);
 	OPENSSL_cleanse(t->nonce_secret, sizeof(t->nonce_secret));
 	free(t);

@@ -5,9 +5,9 @@
  * turn_server_cfg template each worker copies.
  *
  *   ternd_config --turncfg_alloc--> turncfg { mem store, self[], secret,
- *                                             server template }
+ *                                             quota, server template }
  *   worker i: scfg = template; scfg.store = mem store or its own Redis
- *             store; scfg.max_allocs = its share
+ *             store; scfg.quota = the one quota every worker counts in
  */
 #ifndef TERN_RELAY_TURNCFG_H
 #define TERN_RELAY_TURNCFG_H
@@ -19,10 +19,11 @@
 #include "turn/server.h"
 
 struct turncfg {
-	/* The template: store NULL (STUN-only) until a worker sets it;
-	 * max_allocs already divided per worker. Points into this struct
-	 * and into the ternd_config, which must outlive it. */
+	/* The template: store NULL (STUN-only) until a worker sets it.
+	 * Points into this struct and into the ternd_config, which must
+	 * outlive it. */
 	struct turn_server_cfg scfg;
+	struct turn_quota *quota;    /* allocation counts of all workers */
 	struct auth_mem *mem;	     /* config-file users and secrets */
 	struct auth_store mem_store; /* its interface; valid when mem */
 	struct sa *self;	     /* listener transport addresses */
@@ -35,11 +36,9 @@ struct turncfg {
  * must outlive *tp. Sets *tp and returns 0, or returns an errno with one
  * line in err.
  *
- * max_allocations is server-wide but each worker's server counts its own
- * allocations, so each worker gets ceil(max_allocations / workers): the
- * total never exceeds max_allocations + workers - 1, and a busy worker may
- * refuse (508) while another has room. user_quota is per worker for the
- * same reason (a user's clients hash to several workers).
+ * max_allocations and user_quota hold for the whole server: every worker's
+ * server counts in the one turn_quota made here (turn/quota.h). Free t
+ * after the servers.
  */
 int turncfg_alloc(struct turncfg **tp, const struct ternd_config *cfg,
 		  unsigned workers, char *err, size_t errlen);

@@ -110,6 +110,7 @@ struct worker_pool {
 	SSL_CTX *dtls;
 	unsigned n; /* workers initialised */
 	struct worker *w;
+	bool steer_warned; /* a steering program failed to attach: said once */
 };
 
 /* ---- the seam: packets up, replies down --------------------------------- */
@@ -400,6 +401,15 @@ static void net_stats_add(struct net_stats *a, const struct net_stats *b)
 #undef ADD
 }
 
+/* Add worker w's published counters to out. */
+static void worker_stats_add(struct worker *w, struct pool_stats *out)
+{
+	pthread_mutex_lock(&w->lock);
+	net_stats_add(&out->net, &w->snap_net);
+	turn_stats_add(&out->turn, &w->snap_turn);
+	pthread_mutex_unlock(&w->lock);
+}
+
 void worker_pool_stats(const struct worker_pool *p, struct pool_stats *out)
 {
 	unsigned i;
@@ -407,17 +417,22 @@ void worker_pool_stats(const struct worker_pool *p, struct pool_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (!p)
 		return;
-	for (i = 0; i < p->n; i++) {
-		struct worker *w = &p->w[i];
-
-		pthread_mutex_lock(&w->lock);
-		net_stats_add(&out->net, &w->snap_net);
-		turn_stats_add(&out->turn, &w->snap_turn);
-		pthread_mutex_unlock(&w->lock);
-	}
+	for (i = 0; i < p->n; i++)
+		worker_stats_add(&p->w[i], out);
 	out->workers = p->n;
 	out->conns = atomic_load(&p->limits.conns);
 	out->dtls_sessions = atomic_load(&p->limits.dtls_sessions);
+}
+
+int worker_pool_worker_stats(const struct worker_pool *p, unsigned i,
+			     struct pool_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!p || i >= p->n)
+		return EINVAL;
+	worker_stats_add(&p->w[i], out);
+	out->workers = 1;
+	return 0;
 }
 
 /* ---- sockets ------------------------------------------------------------ */
@@ -491,6 +506,35 @@ static void bound(const struct worker *w, const char *tp, const struct sa *a)
 		log_info("listening on %s %s", tp, sa_print(a, as, sizeof(as)));
 }
 
+/*
+ * Worker 0 attaches the client-address steering program (net/steer.h) to
+ * each reuseport group it creates, so that all of a client's sockets reach
+ * one worker: a RESERVATION-TOKEN (RFC 8656 §7.2) names a port that worker
+ * holds, and a user's allocations are counted where it lands. The program
+ * only has to be attached once per group; later members inherit it.
+ * Without it (a kernel before 4.5) the kernel's 4-tuple hash still
+ * spreads the load, but a reservation then works only when both sockets
+ * happen to land on the same worker.
+ */
+static void steer(struct worker *w, int rc, const char *tp, const struct sa *a)
+{
+	char as[SA_STRLEN];
+
+	if (!rc || w->pool->steer_warned)
+		return;
+	w->pool->steer_warned = true;
+	log_warn("cannot steer %s %s by client address (%s): a client's "
+		 "sockets may land on different workers, so EVEN-PORT "
+		 "reservations work only within one worker",
+		 tp, sa_print(a, as, sizeof(as)), strerror(rc));
+}
+
+/* Steer only a group that has more than one socket, from its first. */
+static bool steers(const struct worker *w)
+{
+	return w->id == 0 && w->pool->cfg->workers > 1;
+}
+
 /* The UDP socket of a listen entry, or its four RFC 5780 siblings. */
 static int bind_udp(struct worker *w, const struct cfg_listen *le, char *err,
 		    size_t errlen)
@@ -510,6 +554,9 @@ static int bind_udp(struct worker *w, const struct cfg_listen *le, char *err,
 					w->id == 0, w_input, g[i]);
 		if (rc)
 			return bind_fail(rc, "UDP", &addrs[i], err, errlen);
+		if (steers(w))
+			steer(w, net_udp_sock_steer(g[i]->udp, cfg->workers),
+			      "UDP", &addrs[i]);
 		bound(w, "UDP", &addrs[i]);
 	}
 	for (i = 0; i < n; i++)
@@ -540,6 +587,9 @@ static int bind_stream(struct worker *w, const struct cfg_listen *le,
 				       w->id == 0, w_input, w_closed, ws);
 	if (rc)
 		return bind_fail(rc, name, &addrs[0], err, errlen);
+	if (steers(w))
+		steer(w, net_stream_listener_steer(ws->stream, cfg->workers),
+		      name, &addrs[0]);
 	bound(w, name, &addrs[0]);
 	return 0;
 }
@@ -559,10 +609,22 @@ static int bind_dtls(struct worker *w, const struct cfg_listen *le, char *err,
 				 w->id == 0, w_input, w_closed, ws);
 	if (rc)
 		return bind_fail(rc, "DTLS", &addrs[0], err, errlen);
+	if (steers(w))
+		steer(w, net_dtls_sock_steer(ws->dtls, w->pool->cfg->workers),
+		      "DTLS", &addrs[0]);
 	bound(w, "DTLS", &addrs[0]);
 	return 0;
 }
 
+/*
+ * Bind this worker's sockets. INVARIANT (net/steer.h): the steering
+ * program's index selects a reuseport group's sockets in the order they
+ * joined it, and worker i must own index i. worker_pool_start initialises
+ * the workers one after the other, 0..n-1, in the main thread, and each
+ * binds its whole set here before the next starts, so every group's
+ * sockets are bound in worker order; none is closed before the pool
+ * stops. Keep it so: no parallel worker start-up, no per-worker rebinding.
+ */
 static int worker_bind(struct worker *w, char *err, size_t errlen)
 {
 	const struct ternd_config *cfg = w->pool->cfg;
@@ -850,6 +912,7 @@ int worker_pool_start(struct worker_pool **pp, const struct ternd_config *cfg,
 	p->limits.max_dtls_sessions = cfg->dtls_max_sessions;
 	if ((rc = pool_ssl(p, err, errlen)))
 		goto out;
+	/* in order, one at a time: see worker_bind */
 	for (i = 0; i < cfg->workers; i++) {
 		p->n = i + 1;
 		if ((rc = worker_init(&p->w[i], p, i, err, errlen)))

@@ -57,4 +57,10 @@ struct pool_stats {
 /* Fill *out. Safe from any thread at any time while the pool exists. */
 void worker_pool_stats(const struct worker_pool *p, struct pool_stats *out);
 
+/* Fill *out with worker i's counters alone (conns and dtls_sessions stay
+ * 0: they are counted for the whole pool). For tests and per-worker
+ * metrics: which worker a client reached. Returns 0 or EINVAL. */
+int worker_pool_worker_stats(const struct worker_pool *p, unsigned i,
+			     struct pool_stats *out);
+
 #endif

@@ -51,9 +51,13 @@ int stun_frame_len(const uint8_t *buf, size_t avail, size_t *frame)
 	if (avail == 0)
 		return EAGAIN;
 	first = buf[0];
-	/* RFC 7983: 0-3 is STUN, 64-79 ChannelData; on a TURN stream
-	 * nothing else may appear, so say so as soon as the byte is in. */
-	if (first > 3 && (first < 0x40 || first > 0x4F))
+	/* RFC 8489 §6.2.2, RFC 8656 §12.5: a TURN stream carries STUN
+	 * (0-3) and ChannelData. RFC 8656 §12 binds 0x4000-0x4FFF, but RFC
+	 * 5766 clients (coturn's) use up to 0x7FFF; the frame length is found
+	 * the same way for both, so cut 0x40-0x7F alike and let TURN refuse a
+	 * channel outside its configured range. Anything else is garbage,
+	 * known as soon as the byte is in. */
+	if (first > 3 && (first < 0x40 || first > 0x7F))
 		return EBADMSG;
 	if (avail < 4)
 		return EAGAIN;

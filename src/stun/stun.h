@@ -376,6 +376,9 @@ const char *stun_attr_name(uint16_t type);
 #define STUN_CHDATA_HDR	 4
 #define STUN_CHANNEL_MIN 0x4000
 #define STUN_CHANNEL_MAX 0x4FFF
+/* RFC 5766 §11 allowed 0x4000-0x7FFF; RFC 8656 §12 gave 0x5000-0x7FFF to
+ * RFC 7983 demultiplexing. Still what coturn and its clients use. */
+#define STUN_CHANNEL_MAX_RFC5766 0x7FFF
 
 /* Parse a ChannelData datagram: channel number (0x4000-0x7FFF is accepted
  * here; the TURN layer checks the bound range), and the data inside buf.
@@ -398,8 +401,10 @@ static inline size_t stun_chdata_stream_pad(size_t dlen)
  * Returns 0 and the frame length in *frame (a STUN message: 20 + length; a
  * ChannelData message: 4 + length rounded up to 4) when it is known (it may
  * still exceed avail: wait for more); EAGAIN when fewer than 4 bytes are
- * there; EBADMSG when the first byte is neither STUN nor ChannelData (as soon
- * as that byte is there), or a STUN length is not a multiple of 4.
+ * there; EBADMSG when the first byte is neither STUN (0-3) nor ChannelData
+ * (0x40-0x7F, the whole RFC 5766 channel space) as soon as that byte is
+ * there, or a STUN length is not a multiple of 4. Framing only cuts
+ * lengths: whether a channel number is acceptable is TURN's to decide.
  */
 int stun_frame_len(const uint8_t *buf, size_t avail, size_t *frame);
 

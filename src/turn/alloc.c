@@ -144,7 +144,7 @@ int turn_tables_init(struct turn_server *s)
 {
 	if (hmap_init(&s->allocs, 64) || hmap_init(&s->resv, 16) ||
 	    hmap_init(&s->perms, 64) || hmap_init(&s->chans_num, 64) ||
-	    hmap_init(&s->chans_peer, 64) || hmap_init(&s->users, 64))
+	    hmap_init(&s->chans_peer, 64))
 		return ENOMEM;
 	return heap_reserve(s);
 }
@@ -159,7 +159,6 @@ void turn_tables_release(struct turn_server *s)
 	hmap_release(&s->perms);
 	hmap_release(&s->chans_num);
 	hmap_release(&s->chans_peer);
-	hmap_release(&s->users);
 	free(s->heap);
 	s->heap = NULL;
 	s->nheap = s->capheap = 0;
@@ -216,53 +215,6 @@ void turn_allocs_conn_closed(struct turn_server *s, void *conn)
 	}
 }
 
-/* ---- users (per-user quota) ---- */
-
-static uint32_t user_hash(const struct turn_server *s, const char *name,
-			  size_t len)
-{
-	return hmap_hash_bytes(s->seed ^ 0x55u, name, len);
-}
-
-static struct turn_user *user_find(struct turn_server *s, const char *name,
-				   size_t len)
-{
-	uint32_t h = user_hash(s, name, len);
-	struct hmap_node *n;
-
-	for (n = hmap_first(&s->users, h); n; n = hmap_next(n, h)) {
-		struct turn_user *u = (struct turn_user *)n;
-
-		if (u->len == len && !memcmp(u->name, name, len))
-			return u;
-	}
-	return NULL;
-}
-
-static struct turn_user *user_get(struct turn_server *s, const char *name,
-				  size_t len)
-{
-	struct turn_user *u = user_find(s, name, len);
-
-	if (u || len > UINT16_MAX)
-		return u;
-	u = calloc(1, sizeof(*u) + len);
-	if (!u)
-		return NULL;
-	u->len = (uint16_t)len;
-	memcpy(u->name, name, len);
-	hmap_insert(&s->users, &u->node, user_hash(s, name, len));
-	return u;
-}
-
-static void user_put(struct turn_server *s, struct turn_user *u)
-{
-	if (!u || --u->nalloc)
-		return;
-	hmap_remove(&s->users, &u->node);
-	free(u);
-}
-
 /* ---- allocation lifetime ---- */
 
 static struct turn_alloc *alloc_new(struct turn_server *s)
@@ -300,8 +252,8 @@ void turn_alloc_free(struct turn_server *s, struct turn_alloc *a)
 	} else if (a->state == TURN_ALLOC_LIVE) {
 		hmap_remove(&s->allocs, &a->node);
 		turn_perms_sweep(s, a, 0, true);
-		user_put(s, a->user);
-		s->nlive--;
+		turn_quota_put(s->quota, a->user);
+		a->user = NULL;
 		s->st.allocs_active--;
 	}
 	relays_close(s, a);
@@ -630,37 +582,41 @@ static struct turn_alloc *claim_token(struct turn_server *s,
 	return NULL;
 }
 
-/* Quotas (RFC 8656 §7.2 step 6: 486; 508 for the server's own limit).
- * Expired allocations are already gone (turn_expire runs first). */
-static uint16_t check_quota(struct turn_server *s, const struct turn_auth *au)
+/* Quotas (RFC 8656 §7.2 step 6: 486; 508 for the server's own limit),
+ * counted over every worker in the shared turn_quota: take the unit now,
+ * so that two workers cannot both admit the last one. Expired allocations
+ * have returned theirs (turn_expire runs first). A dual-stack allocation
+ * is one allocation, one unit; a reservation holds none. */
+static uint16_t quota_take(struct turn_server *s, const struct turn_auth *au,
+			   struct turn_quota_user **up)
 {
 	const struct turn_server_cfg *c = s->cfg;
-	struct turn_user *u;
 
-	if (c->max_allocs && s->nlive >= c->max_allocs) {
+	switch (turn_quota_take(s->quota, au->user, au->ulen, c->max_allocs,
+				c->max_allocs_per_user, up)) {
+	case 0:
+		return 0;
+	case ENOSPC:
 		s->st.quota_total++;
 		return 508;
-	}
-	u = user_find(s, au->user, au->ulen);
-	if (c->max_allocs_per_user && u &&
-	    u->nalloc >= c->max_allocs_per_user) {
+	case EDQUOT:
 		s->st.quota_user++;
 		return 486;
+	default:
+		return 500;
 	}
-	return 0;
 }
 
-/* Make a live allocation of the 5-tuple. */
-static int alloc_install(struct turn_server *s, struct turn_alloc *a,
-			 const struct turn_in *in, const struct stun_msg *req,
-			 const struct turn_auth *auth)
+/* Make a live allocation of the 5-tuple; it keeps the quota unit u. The
+ * caller has reserved a heap slot. */
+static void alloc_install(struct turn_server *s, struct turn_alloc *a,
+			  const struct turn_in *in, const struct stun_msg *req,
+			  const struct turn_auth *auth,
+			  struct turn_quota_user *u)
 {
 	uint64_t now = s->now_ms;
 
-	a->user = user_get(s, auth->user, auth->ulen);
-	if (!a->user)
-		return ENOMEM;
-	a->user->nalloc++;
+	a->user = u;
 	a->state = TURN_ALLOC_LIVE;
 	taddr_from_sa(&a->client, &in->from);
 	taddr_from_sa(&a->local, &in->local->addr[in->local->self]);
@@ -676,22 +632,21 @@ static int alloc_install(struct turn_server *s, struct turn_alloc *a,
 	heap_push(s, &a->timer);
 	hmap_insert(&s->allocs, &a->node,
 		    tuple_hash(s, &a->client, &a->local, a->tp, a->conn));
-	s->nlive++;
 	s->st.allocs_active++;
 	s->st.allocs_created++;
-	return 0;
 }
 
-static enum turn_verdict alloc_fail(struct turn_server *s,
-				    const struct turn_in *in,
-				    const struct stun_msg *req,
-				    const struct turn_auth *auth,
-				    struct turn_alloc *a, uint16_t code)
+/* Give back the quota unit u and a (not live yet: NULL, a claimed
+ * reservation or a fresh allocation), and answer code. */
+static enum turn_verdict
+alloc_fail(struct turn_server *s, const struct turn_in *in,
+	   const struct stun_msg *req, const struct turn_auth *auth,
+	   struct turn_alloc *a, struct turn_quota_user *u, uint16_t code,
+	   const char *reason)
 {
-	if (a) {
-		turn_alloc_free(s, a);
-	}
-	return turn_reply_error_auth(s, in, req, auth, code, NULL);
+	turn_quota_put(s->quota, u);
+	turn_alloc_free(s, a);
+	return turn_reply_error_auth(s, in, req, auth, code, reason);
 }
 
 enum turn_verdict turn_allocate(struct turn_server *s, const struct turn_in *in,
@@ -700,6 +655,7 @@ enum turn_verdict turn_allocate(struct turn_server *s, const struct turn_in *in,
 {
 	struct turn_alloc *a = turn_alloc_find(s, in);
 	struct alloc_plan p = { .nfam = 0 };
+	struct turn_quota_user *u = NULL;
 	uint16_t code;
 
 	if (a) {
@@ -711,24 +667,25 @@ enum turn_verdict turn_allocate(struct turn_server *s, const struct turn_in *in,
 	}
 	code = plan_allocate(s, in, req, &p);
 	if (!code)
-		code = check_quota(s, auth);
+		code = quota_take(s, auth, &u);
 	if (code)
 		return turn_reply_error_auth(s, in, req, auth, code, NULL);
 	if (p.token) {
 		a = claim_token(s, p.token);
 		if (!a)
-			return turn_reply_error_auth(s, in, req, auth, 508,
-						     "Invalid reservation");
+			return alloc_fail(s, in, req, auth, NULL, u, 508,
+					  "Invalid reservation");
 	} else {
 		a = alloc_new(s);
 		if (!a)
-			return alloc_fail(s, in, req, auth, NULL, 500);
+			return alloc_fail(s, in, req, auth, NULL, u, 500, NULL);
 		code = open_relays(s, a, &p, s->now_ms);
 		if (code)
-			return alloc_fail(s, in, req, auth, a, code);
+			return alloc_fail(s, in, req, auth, a, u, code, NULL);
 	}
-	if (heap_reserve(s) || alloc_install(s, a, in, req, auth))
-		return alloc_fail(s, in, req, auth, a, 500);
+	if (heap_reserve(s))
+		return alloc_fail(s, in, req, auth, a, u, 500, NULL);
+	alloc_install(s, a, in, req, auth, u);
 	return alloc_success(s, in, req, auth, a, &p);
 }
 

@@ -245,6 +245,16 @@ enum turn_verdict turn_create_permission(struct turn_server *s,
 	return ok_empty(s, in, req, auth);
 }
 
+bool turn_channel_valid(const struct turn_server_cfg *cfg, uint16_t num)
+{
+	/* §12: "0x4000 through 0x4FFF", or RFC 5766 §11's 0x4000-0x7FFF
+	 * where the operator asked for it (coturn's clients). */
+	uint16_t max =
+	    cfg->rfc5766_channels ? STUN_CHANNEL_MAX_RFC5766 : STUN_CHANNEL_MAX;
+
+	return num >= STUN_CHANNEL_MIN && num <= max;
+}
+
 /* ChannelBind (§12.2): number in range, the binding unique both ways. */
 static uint16_t bind_check(struct turn_server *s, struct turn_alloc *a,
 			   const struct stun_msg *req, uint16_t *num,
@@ -258,7 +268,7 @@ static uint16_t bind_check(struct turn_server *s, struct turn_alloc *a,
 	uint16_t code;
 
 	if (!cn || !pa || stun_attr_channel(cn, num) ||
-	    *num < STUN_CHANNEL_MIN || *num > STUN_CHANNEL_MAX)
+	    !turn_channel_valid(s->cfg, *num))
 		return 400;
 	code = vet_peer(s, a, pa, req, true, peer);
 	if (code)
@@ -395,7 +405,10 @@ enum turn_verdict turn_channel_data(struct turn_server *s,
 	size_t dlen;
 	uint16_t ch;
 
-	if (stun_chdata_decode(in->buf, in->len, &ch, &data, &dlen))
+	/* A number outside the configured range cannot be bound: the
+	 * message is not TURN's (a stream client sending it is cut off). */
+	if (stun_chdata_decode(in->buf, in->len, &ch, &data, &dlen) ||
+	    !turn_channel_valid(s->cfg, ch))
 		return TURN_DROP_MALFORMED;
 	a = in->local ? turn_alloc_find(s, in) : NULL;
 	if (!a) {

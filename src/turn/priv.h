@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "base/hmap.h"
 #include "stun/stun.h"
+#include "turn/quota.h"
 #include "turn/server.h"
 
 /* RFC 8656 §9: a permission lives 300 s; §12: a channel binding 600 s. */
@@ -65,14 +66,6 @@ struct turn_relay {
 	struct taddr addr;
 };
 
-/* A user's allocation count, for the per-user quota. */
-struct turn_user {
-	struct hmap_node node; /* s->users, keyed by name */
-	uint32_t nalloc;
-	uint16_t len;
-	char name[];
-};
-
 enum turn_alloc_state {
 	TURN_ALLOC_RESERVED = 1, /* a port kept for a RESERVATION-TOKEN */
 	TURN_ALLOC_LIVE,
@@ -92,7 +85,7 @@ struct turn_alloc {
 	struct taddr client; /* the 5-tuple: client, local, transport, conn */
 	struct taddr local;
 	void *conn;
-	struct turn_user *user;
+	struct turn_quota_user *user; /* its unit of the quota (LIVE) */
 	struct turn_perm *perms;
 	struct turn_chan *chans;
 	struct auth_key key; /* verifies later requests without a lookup */
@@ -132,10 +125,11 @@ struct turn_server {
 	uint32_t seed;			/* keys the table hashes */
 	uint8_t nonce_secret[32];	/* when the configuration has none */
 	uint8_t ind_tid[STUN_TID_SIZE]; /* Data indication ids: a counter */
-	struct hmap allocs, resv, perms, chans_num, chans_peer, users;
+	struct hmap allocs, resv, perms, chans_num, chans_peer;
 	struct turn_timer **heap;
 	uint32_t nheap, capheap;
-	uint32_t nlive; /* live allocations, for max_allocs */
+	struct turn_quota *quota;     /* cfg->quota or own_quota, fixed */
+	struct turn_quota *own_quota; /* when the cfg names none */
 	struct turn_pending *pending;
 	/* Answering outside an input call (an asynchronous lookup): replies
 	 * go through send_client, since `via` means nothing there. */
@@ -241,6 +235,9 @@ enum turn_verdict turn_create_permission(struct turn_server *s,
 					 const struct turn_in *in,
 					 const struct stun_msg *req,
 					 const struct turn_auth *auth);
+/* Whether num may be bound under cfg: RFC 8656 §12, or RFC 5766 §11 with
+ * rfc5766_channels. */
+bool turn_channel_valid(const struct turn_server_cfg *cfg, uint16_t num);
 enum turn_verdict turn_channel_bind(struct turn_server *s,
 				    const struct turn_in *in,
 				    const struct stun_msg *req,

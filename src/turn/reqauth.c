@@ -248,8 +248,7 @@ static enum turn_verdict ask_store(struct turn_server *s,
 
 static bool same_user(const struct turn_alloc *a, const struct creds *c)
 {
-	return a->user && a->user->len == c->ulen &&
-	       memcmp(a->user->name, c->user, c->ulen) == 0;
+	return turn_quota_user_is(a->user, c->user, c->ulen);
 }
 
 /* From a valid nonce on: the allocation's cached key, or the store. */

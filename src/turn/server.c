@@ -43,11 +43,13 @@ int turn_server_alloc(struct turn_server **sp,
 	 * be guessable from outside. */
 	if (rand_bytes(&s->seed, sizeof(s->seed)) ||
 	    rand_bytes(s->nonce_secret, sizeof(s->nonce_secret)) ||
-	    rand_bytes(s->ind_tid, sizeof(s->ind_tid)) || turn_tables_init(s)) {
+	    rand_bytes(s->ind_tid, sizeof(s->ind_tid)) || turn_tables_init(s) ||
+	    (!cfg->quota && turn_quota_alloc(&s->own_quota))) {
 		turn_tables_release(s);
 		free(s);
 		return ENOMEM;
 	}
+	s->quota = cfg->quota ? cfg->quota : s->own_quota;
 	*sp = s;
 	return 0;
 }
@@ -57,7 +59,8 @@ void turn_server_free(struct turn_server *s)
 	if (!s)
 		return;
 	turn_pending_release(s, NULL, true);
-	turn_tables_release(s);
+	turn_tables_release(s); /* puts every unit back */
+	turn_quota_free(s->own_quota);
 	free(s);
 }
 
@@ -315,6 +318,23 @@ static enum turn_verdict on_stun(struct turn_server *s,
 	}
 }
 
+/*
+ * What the first byte says. RFC 9443 §3 gives 0x50-0x7F to QUIC, but no QUIC
+ * arrives on a TURN server's client-facing ports (ternd speaks none there,
+ * and a relay's peer traffic comes in on relay sockets, never through this
+ * door), so with rfc5766_channels those bytes are the upper RFC 5766 §11
+ * channels, as coturn reads them.
+ */
+static enum stun_demux demux(const struct turn_server *s, uint8_t first)
+{
+	enum stun_demux d = stun_demux(first);
+
+	if (d == STUN_DEMUX_QUIC && s->cfg->rfc5766_channels && first >= 0x50 &&
+	    first <= 0x7F)
+		return STUN_DEMUX_CHANNEL;
+	return d;
+}
+
 enum turn_verdict turn_server_input(struct turn_server *s,
 				    const struct turn_in *in, uint64_t now_ms)
 {
@@ -326,7 +346,7 @@ enum turn_verdict turn_server_input(struct turn_server *s,
 	if (!in->buf || in->len == 0) {
 		v = TURN_DROP_MALFORMED;
 	} else {
-		switch (stun_demux(in->buf[0])) {
+		switch (demux(s, in->buf[0])) {
 		case STUN_DEMUX_STUN:
 			v = on_stun(s, in);
 			break;

@@ -177,12 +177,23 @@ struct turn_server_cfg {
 	uint32_t lifetime_max_s;     /* 3600 */
 	bool no_ipv4;		     /* relay families this server refuses */
 	bool no_ipv6;
-	uint32_t max_allocs;	      /* total on this server: 0 = no limit */
+	/* Allocation quotas (RFC 8656 §7.2: 508 over max_allocs, 486 over
+	 * max_allocs_per_user), counted in `quota`, which every worker's
+	 * server shares, so both limits hold for the whole process. NULL:
+	 * the server counts in a table of its own. The server keeps the
+	 * quota it was created with (a reload's cfg may not change it); the
+	 * quota must outlive every server using it. */
+	struct turn_quota *quota;
+	uint32_t max_allocs;	      /* in total: 0 = no limit */
 	uint32_t max_allocs_per_user; /* 0 = no limit */
 	uint32_t max_perms_per_alloc; /* 0: 128 */
-	uint32_t bandwidth_bps;	      /* bytes/s per allocation, each way
-					 summed; 0 = no limit */
-	uint32_t bandwidth_burst;     /* bucket size in bytes; 0: one second */
+	/* Channel numbers 0x4000-0x7FFF (RFC 5766 §11, coturn) rather than
+	 * 0x4000-0x4FFF (RFC 8656 §12): ChannelBind accepts them, and a
+	 * packet whose first byte is 0x50-0x7F is ChannelData. */
+	bool rfc5766_channels;
+	uint32_t bandwidth_bps;	  /* bytes/s per allocation, each way
+				     summed; 0 = no limit */
+	uint32_t bandwidth_burst; /* bucket size in bytes; 0: one second */
 
 	/* Peer policy (RFC 8656 §21.3 "Filtering"): the built-in deny list
 	 * (turn/policy.c), then these. allow wins over both deny lists,
@@ -271,6 +282,7 @@ struct turn_stats {
 };
 
 struct turn_server;
+struct turn_quota; /* turn/quota.h */
 
 /* Create a server that answers through *out. cfg and out are borrowed and
  * must outlive the server. Sets *sp on success; returns 0 or ENOMEM. */

@@ -32,9 +32,12 @@ static void deliver(const uint8_t *f, size_t len)
 	}
 	/* A stream frame always holds its ChannelData: 4 + len + pad. */
 	CHECK(stun_chdata_decode(f, len, &ch, &data, &n) == 0);
-	CHECK(ch >= 0x4000 && ch <= 0x4fff);
+	/* Framing takes the whole RFC 5766 channel space; the lower part
+	 * is RFC 8656's, the rest what RFC 9443 calls QUIC. */
+	CHECK(ch >= 0x4000 && ch <= 0x7fff);
 	CHECK(data == f + 4 && n + 4 <= len && len - 4 - n < 4);
-	CHECK(stun_demux(f[0]) == STUN_DEMUX_CHANNEL);
+	CHECK(stun_demux(f[0]) ==
+	      (ch <= 0x4fff ? STUN_DEMUX_CHANNEL : STUN_DEMUX_QUIC));
 }
 
 /* Cut and deliver every complete frame; keep the rest at the start of rx.

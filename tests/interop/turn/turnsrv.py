@@ -175,6 +175,9 @@ def prepare(d, opts):
                 opts.get("max_allocations", "0"), opts.get("user_quota", "0")),
             "  allow_peers = [ %s ];" % ", ".join(q(a) for a in allow),
             "  deny_peers = [ ];",
+            # coturn's turnutils_uclient binds channels from the RFC 5766
+            # range 0x4000-0x7FFF, which ternd accepts only when asked.
+            "  rfc5766_channels = %s;" % opts.get("rfc5766_channels", "true"),
             "};",
         ]
         extra = os.environ.get("TURN_TERND_EXTRA_CONF", "")

@@ -1524,6 +1524,20 @@ Test(config, relay_max_permissions_range)
 		   "(1-65535)");
 }
 
+Test(config, relay_rfc5766_channels)
+{
+	expect_ok(load_text(""));
+	cr_assert(!cfg->rfc5766_channels, "RFC 8656 by default");
+	config_free(cfg);
+	cfg = NULL;
+	expect_ok(load_text("relay = { rfc5766_channels = true; };\n"));
+	cr_assert(cfg->rfc5766_channels);
+	config_free(cfg);
+	cfg = NULL;
+	expect_bad("relay = { rfc5766_channels = 1; };\n",
+		   "t.conf:1: relay.rfc5766_channels must be true or false");
+}
+
 Test(config, relay_typo_suggests)
 {
 	expect_bad("relay = { address = [ ]; };\n",

@@ -202,7 +202,7 @@ Test(frame, frame_longer_than_avail)
 Test(frame, bad_first_byte)
 {
 	static const uint8_t firsts[] = { 0x04, 0x10, 0x14, 0x3f,
-					  0x50, 0x7f, 0x80, 0xff };
+					  0x80, 0xbf, 0xc0, 0xff };
 	uint8_t b[4] = { 0, 0, 0, 0 };
 	size_t i, f;
 
@@ -213,6 +213,27 @@ Test(frame, bad_first_byte)
 		/* Known to be bad as soon as the first byte is in. */
 		cr_assert_eq(stun_frame_len(b, 1, &f), EBADMSG);
 	}
+}
+
+/* RFC 5766 §11 channels (0x5000-0x7FFF, coturn's clients) are framed like
+ * RFC 8656 ones; TURN decides whether the number is acceptable. */
+Test(frame, rfc5766_channels_are_framed)
+{
+	uint8_t b[] = { 0x50, 0x00, 0x00, 0x05 };
+	size_t f = 0;
+
+	cr_assert_eq(stun_frame_len(b, sizeof(b), &f), 0);
+	cr_assert_eq(f, 4 + 8);
+	b[0] = 0x67;
+	b[1] = 0xc1;
+	cr_assert_eq(stun_frame_len(b, sizeof(b), &f), 0);
+	cr_assert_eq(f, 4 + 8);
+	b[0] = 0x7f;
+	b[1] = 0xff;
+	b[3] = 0x04;
+	cr_assert_eq(stun_frame_len(b, sizeof(b), &f), 0);
+	cr_assert_eq(f, 4 + 4);
+	cr_assert_eq(stun_frame_len(b, 1, &f), EAGAIN);
 }
 
 Test(frame, null_arguments)

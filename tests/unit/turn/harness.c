@@ -102,6 +102,16 @@ static const struct turn_out out = { fake_send, NULL };
 static const struct turn_relay_out rout = { fake_send_client, fake_open,
 					    fake_close, fake_relay_send, NULL };
 
+struct turn_server *h_server_new(void)
+{
+	struct turn_server *s = NULL;
+
+	cr_assert_eq(turn_server_alloc(&s, &H.cfg, &out), 0);
+	cr_assert_eq(turn_server_set_relay_out(s, &rout), 0);
+	turn_server_set_wallclock(s, H.now, H.unix_ms + H.now);
+	return s;
+}
+
 void h_restart(void)
 {
 	turn_server_free(H.srv);

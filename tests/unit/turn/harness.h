@@ -67,6 +67,9 @@ void h_setup(void);
 void h_teardown(void);
 /* Recreate the server after changing H.cfg (allocations are dropped). */
 void h_restart(void);
+/* Another server on H.cfg and the same fake output (a second worker);
+ * make it H.srv to feed it. The caller frees it. */
+struct turn_server *h_server_new(void);
 
 /* A request under construction. */
 struct req {

@@ -105,6 +105,60 @@ Test(relay, channel_bind_range_and_conflicts)
 	cr_assert_eq(turn_server_stats(H.srv)->perms_active, 2);
 }
 
+/* RFC 8656 §12 is the default: 0x4FFF is the last channel; ChannelData
+ * starting 0x50 is not ChannelData at all (RFC 9443 gives it to QUIC). */
+Test(relay, channel_range_strict_by_default)
+{
+	uint8_t cd[8] = { 0x50, 0x00, 0x00, 0x03, 'a', 'b', 'c' };
+
+	cr_assert_eq(h_allocate(CLIENT, 1, NULL, NULL), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4FFF, "192.0.2.80", 7000), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x5000, "192.0.2.81", 7000), 400);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x67C1, "192.0.2.81", 7000), 400);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x7FFF, "192.0.2.81", 7000), 400);
+	cr_assert_eq(h_feed(cd, 7, CLIENT, 1), TURN_DROP_MALFORMED);
+	cd[0] = 0x7F;
+	cr_assert_eq(h_feed(cd, 7, CLIENT, 1), TURN_DROP_MALFORMED);
+	cr_assert_eq(H.nrelay_send, 0);
+	cr_assert_eq(turn_server_stats(H.srv)->channels_active, 1);
+}
+
+/* rfc5766_channels: RFC 5766 §11's 0x4000-0x7FFF, as coturn's clients use
+ * (turnutils_uclient binds e.g. 0x67C1). */
+Test(relay, channel_range_rfc5766)
+{
+	uint8_t cd[8] = { 0x50, 0x00, 0x00, 0x03, 'a', 'b', 'c' };
+
+	H.cfg.rfc5766_channels = true;
+	h_restart();
+	cr_assert_eq(h_allocate(CLIENT, 1, NULL, NULL), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x3FFF, "192.0.2.80", 7000), 400);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4FFF, "192.0.2.80", 7000), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x5000, "192.0.2.81", 7000), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x7FFF, "192.0.2.82", 7000), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x8000, "192.0.2.83", 7000), 400);
+	cr_assert_eq(turn_server_stats(H.srv)->channels_active, 3);
+	/* Client to peer on 0x5000. */
+	cr_assert_eq(h_feed(cd, 7, CLIENT, 1), TURN_CONSUMED);
+	cr_assert_eq(H.peer_len, 3);
+	cr_assert(!memcmp(H.peer_buf, "abc", 3));
+	cr_assert_eq(sa_port(&H.peer_to), 7000);
+	/* An unbound number in range is unexpected, not malformed. */
+	cd[0] = 0x6F;
+	cr_assert_eq(h_feed(cd, 7, CLIENT, 1), TURN_DROP_UNEXPECTED);
+	/* Peer to client on 0x5000. */
+	cr_assert_eq(h_peer_send(h_relay(AF_INET), "192.0.2.81", 7000,
+				 (const uint8_t *)"xyz", 3),
+		     TURN_CONSUMED);
+	cr_assert_eq(H.last_len, 7);
+	cr_assert_eq(get_be16(H.last), 0x5000);
+	cr_assert_eq(get_be16(H.last + 2), 3);
+	cr_assert(!memcmp(H.last + 4, "xyz", 3));
+	/* 0x80 and up is still not TURN. */
+	cd[0] = 0x80;
+	cr_assert_eq(h_feed(cd, 7, CLIENT, 1), TURN_DROP_MALFORMED);
+}
+
 Test(relay, channel_data_both_ways_udp)
 {
 	uint8_t cd[12] = { 0x40, 0x01, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o' };
