@@ -147,6 +147,7 @@ struct net_env {
 	struct net_stats *stats;
 	struct net_limits *limits; /* shared */
 	struct net_timeouts to;
+	unsigned frame_flags;	 /* stun_frame_len_flags() for streams */
 	struct log_limit ll_cap; /* connection / session caps hit */
 	struct log_limit ll_err; /* accept, TLS, DTLS errors */
 };

@@ -223,7 +223,8 @@ static int conn_frames(struct stream_conn *c, uint64_t now, bool *took)
 	while ((avail = evbuffer_get_length(in)) > 0) {
 		n = avail < sizeof(hdr) ? avail : sizeof(hdr);
 		evbuffer_copyout(in, hdr, n);
-		rc = stun_frame_len(hdr, n, &flen);
+		rc =
+		    stun_frame_len_flags(hdr, n, &flen, c->l->env->frame_flags);
 		if (rc == EBADMSG)
 			return EBADMSG;
 		if (rc || flen > avail)

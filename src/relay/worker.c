@@ -34,6 +34,7 @@
 #include "net/tls.h"
 #include "net/udp.h"
 #include "relay/turncfg.h"
+#include "stun/stun.h"
 
 /* The worker's one timer fires at the server's next deadline (allocation,
  * permission, channel or reservation expiry) and at least every
@@ -702,6 +703,7 @@ static void worker_env(struct worker *w)
 	w->env.to.idle_ms = cfg->idle_timeout_s * 1000u;
 	w->env.to.frame_ms = cfg->frame_timeout_s * 1000u;
 	w->env.to.handshake_ms = cfg->handshake_timeout_s * 1000u;
+	w->env.frame_flags = cfg->rfc5766_channels ? STUN_FRAME_RFC5766 : 0;
 	log_limit_init(&w->env.ll_cap, iv, 1);
 	log_limit_init(&w->env.ll_err, iv, 3);
 	log_limit_init(&w->ll_input, iv, 3);

@@ -41,8 +41,10 @@ void stun_chdata_header(uint8_t hdr[STUN_CHDATA_HDR], uint16_t ch,
 	put_be16(hdr + 2, dlen);
 }
 
-int stun_frame_len(const uint8_t *buf, size_t avail, size_t *frame)
+int stun_frame_len_flags(const uint8_t *buf, size_t avail, size_t *frame,
+			 unsigned flags)
 {
+	uint8_t last = flags & STUN_FRAME_RFC5766 ? 0x7F : 0x4F;
 	uint8_t first;
 	uint16_t n;
 
@@ -52,12 +54,11 @@ int stun_frame_len(const uint8_t *buf, size_t avail, size_t *frame)
 		return EAGAIN;
 	first = buf[0];
 	/* RFC 8489 §6.2.2, RFC 8656 §12.5: a TURN stream carries STUN
-	 * (0-3) and ChannelData. RFC 8656 §12 binds 0x4000-0x4FFF, but RFC
-	 * 5766 clients (coturn's) use up to 0x7FFF; the frame length is found
-	 * the same way for both, so cut 0x40-0x7F alike and let TURN refuse a
-	 * channel outside its configured range. Anything else is garbage,
-	 * known as soon as the byte is in. */
-	if (first > 3 && (first < 0x40 || first > 0x7F))
+	 * (0-3) and ChannelData: 0x4000-0x4FFF (RFC 8656 §12), or up to
+	 * 0x7FFF for RFC 5766 clients when the server accepts those. Anything
+	 * else is garbage, known as soon as the first byte is in: an HTTP
+	 * request ('P' = 0x50) must not wait for a frame timeout. */
+	if (first > 3 && (first < 0x40 || first > last))
 		return EBADMSG;
 	if (avail < 4)
 		return EAGAIN;
@@ -73,6 +74,11 @@ int stun_frame_len(const uint8_t *buf, size_t avail, size_t *frame)
 	/* RFC 8656 §12.5: over a stream ChannelData is padded to 4. */
 	*frame = STUN_CHDATA_HDR + (size_t)n + stun_chdata_stream_pad(n);
 	return 0;
+}
+
+int stun_frame_len(const uint8_t *buf, size_t avail, size_t *frame)
+{
+	return stun_frame_len_flags(buf, avail, frame, 0);
 }
 
 enum stun_demux stun_demux(uint8_t first)

@@ -408,6 +408,15 @@ static inline size_t stun_chdata_stream_pad(size_t dlen)
  */
 int stun_frame_len(const uint8_t *buf, size_t avail, size_t *frame);
 
+/* Accept ChannelData with a first byte up to 0x7F: the RFC 5766 channel
+ * range 0x4000-0x7FFF that coturn's clients use (RFC 8656 §12 narrowed it
+ * to 0x4000-0x4FFF). Without the flag 0x50-0x7F is garbage. */
+#define STUN_FRAME_RFC5766 0x1u
+
+/* stun_frame_len with flags (STUN_FRAME_RFC5766). */
+int stun_frame_len_flags(const uint8_t *buf, size_t avail, size_t *frame,
+			 unsigned flags);
+
 /* RFC 7983 / RFC 9443 first-byte demultiplexing. */
 enum stun_demux {
 	STUN_DEMUX_STUN,    /* 0-3 */

@@ -32,8 +32,9 @@ static void deliver(const uint8_t *f, size_t len)
 	}
 	/* A stream frame always holds its ChannelData: 4 + len + pad. */
 	CHECK(stun_chdata_decode(f, len, &ch, &data, &n) == 0);
-	/* Framing takes the whole RFC 5766 channel space; the lower part
-	 * is RFC 8656's, the rest what RFC 9443 calls QUIC. */
+	/* With STUN_FRAME_RFC5766 framing takes the whole RFC 5766 channel
+	 * space; the lower part is RFC 8656's, the rest what RFC 9443 calls
+	 * QUIC. drain() checks that the strict mode never gets here. */
 	CHECK(ch >= 0x4000 && ch <= 0x7fff);
 	CHECK(data == f + 4 && n + 4 <= len && len - 4 - n < 4);
 	CHECK(stun_demux(f[0]) ==
@@ -42,13 +43,13 @@ static void deliver(const uint8_t *f, size_t len)
 
 /* Cut and deliver every complete frame; keep the rest at the start of rx.
  * Returns the bytes kept, or SIZE_MAX when the stream is broken. */
-static size_t drain(uint8_t *rx, size_t have)
+static size_t drain(uint8_t *rx, size_t have, unsigned flags)
 {
 	size_t off = 0, frame = 0, again;
 	int err;
 
 	for (;;) {
-		err = stun_frame_len(rx + off, have - off, &frame);
+		err = stun_frame_len_flags(rx + off, have - off, &frame, flags);
 		if (err == EAGAIN)
 			break;
 		if (err)
@@ -56,10 +57,12 @@ static size_t drain(uint8_t *rx, size_t have)
 		/* At most 20 + 0xFFFC (STUN) or 4 + 0x10000 (ChannelData). */
 		CHECK(frame >= 4 && frame <= STUN_HEADER_SIZE + 0xFFFCu);
 		/* The length is known from the first 4 bytes alone. */
-		CHECK(stun_frame_len(rx + off, 4, &again) == 0 &&
+		CHECK(stun_frame_len_flags(rx + off, 4, &again, flags) == 0 &&
 		      again == frame);
 		if (frame > have - off)
 			break;
+		/* Strict framing never cuts a channel above 0x4FFF. */
+		CHECK(flags || rx[off] <= 3 || rx[off] <= 0x4F);
 		deliver(rx + off, frame);
 		off += frame;
 	}
@@ -74,6 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *rx = malloc(size ? size : 1);
 	size_t have = 0, in = 0, chunk;
 	uint32_t seed = size ? data[0] : 0;
+	/* The first byte's low bit picks strict RFC 8656 or RFC 5766 framing.
+	 */
+	unsigned flags = seed & 1u ? STUN_FRAME_RFC5766 : 0;
 
 	CHECK(rx);
 	while (in < size) {
@@ -85,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(rx + have, data + in, chunk);
 		have += chunk;
 		in += chunk;
-		have = drain(rx, have);
+		have = drain(rx, have, flags);
 		if (have == SIZE_MAX)
 			break;
 	}

@@ -217,23 +217,30 @@ Test(frame, bad_first_byte)
 
 /* RFC 5766 §11 channels (0x5000-0x7FFF, coturn's clients) are framed like
  * RFC 8656 ones; TURN decides whether the number is acceptable. */
-Test(frame, rfc5766_channels_are_framed)
+Test(frame, rfc5766_channels_are_framed_only_when_asked)
 {
+	const unsigned old = STUN_FRAME_RFC5766;
 	uint8_t b[] = { 0x50, 0x00, 0x00, 0x05 };
 	size_t f = 0;
 
-	cr_assert_eq(stun_frame_len(b, sizeof(b), &f), 0);
+	/* RFC 8656 §12: 0x5000-0x7FFF is not a channel; an HTTP request
+	 * ("POST", 0x50) is refused on its first byte. */
+	cr_assert_eq(stun_frame_len(b, sizeof(b), &f), EBADMSG);
+	cr_assert_eq(stun_frame_len(b, 1, &f), EBADMSG);
+	cr_assert_eq(stun_frame_len_flags(b, sizeof(b), &f, old), 0);
 	cr_assert_eq(f, 4 + 8);
 	b[0] = 0x67;
 	b[1] = 0xc1;
-	cr_assert_eq(stun_frame_len(b, sizeof(b), &f), 0);
+	cr_assert_eq(stun_frame_len_flags(b, sizeof(b), &f, old), 0);
 	cr_assert_eq(f, 4 + 8);
 	b[0] = 0x7f;
 	b[1] = 0xff;
 	b[3] = 0x04;
-	cr_assert_eq(stun_frame_len(b, sizeof(b), &f), 0);
+	cr_assert_eq(stun_frame_len_flags(b, sizeof(b), &f, old), 0);
 	cr_assert_eq(f, 4 + 4);
-	cr_assert_eq(stun_frame_len(b, 1, &f), EAGAIN);
+	cr_assert_eq(stun_frame_len_flags(b, 1, &f, old), EAGAIN);
+	b[0] = 0x80;
+	cr_assert_eq(stun_frame_len_flags(b, sizeof(b), &f, old), EBADMSG);
 }
 
 Test(frame, null_arguments)
