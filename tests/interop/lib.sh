@@ -230,14 +230,12 @@ tern_sanitizer_report() {
 	grep -E -m5 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:|SUMMARY: (Address|Undefined|Leak)' "$1" 2>/dev/null
 }
 
-# tern_stop: SIGTERM the server, wait (10 s, then SIGKILL), and record one check:
-# it must still have been running, must exit with status 0 on SIGTERM, and its
-# stderr must hold no sanitizer report.
-tern_stop() {
-	local name=${1:-server-exit}
-	if [ -z "${TERN_PID:-}" ]; then return 0; fi
-	local pid=$TERN_PID why=""
-	TERN_PID=
+# tern_stop_process NAME PID LOG IMPL: SIGTERM a server this shell started,
+# wait (10 s, then SIGKILL), and record one check NAME: it must still have been
+# running, must exit with status 0 on SIGTERM (coturn, IMPL=coturn, dies by the
+# signal: 143 is its normal), and LOG must hold no sanitizer report.
+tern_stop_process() {
+	local name=$1 pid=$2 log=$3 impl=$4 why="" rc san
 	if ! _tern_running "$pid"; then
 		wait "$pid"
 		why="server died during the test (status $?)"
@@ -253,21 +251,23 @@ tern_stop() {
 			why="server still running 10 s after SIGTERM (killed)"
 		else
 			wait "$pid"
-			local rc=$?
-			# coturn (reference mode only) dies by the signal: 143 is its normal
-			if [ "$rc" -ne 0 ] && ! { [ "${TERN_IMPL:-ternd}" = coturn ] && [ "$rc" -eq 143 ]; }; then
+			rc=$?
+			if [ "$rc" -ne 0 ] && ! { [ "$impl" = coturn ] && [ "$rc" -eq 143 ]; }; then
 				why="server exited with status $rc after SIGTERM"
 			fi
 		fi
 	fi
-	local san
-	san=$(tern_sanitizer_report "$TERN_SERVER_LOG")
-	[ -n "$san" ] && why="${why:+$why; }sanitizer report in $TERN_SERVER_LOG: $san"
-	if [ -n "$why" ]; then
-		fail "$name" "$why"
-	else
-		pass "$name"
-	fi
+	san=$(tern_sanitizer_report "$log")
+	[ -n "$san" ] && why="${why:+$why; }sanitizer report in $log: $san"
+	if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+}
+
+# tern_stop [NAME]: stop the server tern_start started (see tern_stop_process).
+tern_stop() {
+	local pid=${TERN_PID:-}
+	[ -n "$pid" ] || return 0
+	TERN_PID=
+	tern_stop_process "${1:-server-exit}" "$pid" "$TERN_SERVER_LOG" "${TERN_IMPL:-ternd}"
 }
 
 # tern_alive: is the server still running?

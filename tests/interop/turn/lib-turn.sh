@@ -144,36 +144,10 @@ turn_server_start() {
 # been running, exit cleanly (ternd: status 0; coturn dies by the signal) and
 # leave no sanitizer report in its log.
 turn_server_stop() {
-	local name=$1 why=""
-	[ -n "${SRV_PID:-}" ] || return 0
-	local pid=$SRV_PID
+	local pid=${SRV_PID:-}
+	[ -n "$pid" ] || return 0
 	SRV_PID=
-	if ! _tern_running "$pid"; then
-		wait "$pid"
-		why="server died during the test (status $?)"
-	else
-		kill -TERM "$pid"
-		local i
-		for i in $(seq 1 100); do
-			_tern_running "$pid" || break
-			sleep 0.1
-		done
-		if _tern_running "$pid"; then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid"
-			why="server still running 10 s after SIGTERM (killed)"
-		else
-			wait "$pid"
-			local rc=$?
-			if [ "$rc" -ne 0 ] && ! { [ "$SRV_IMPL" = coturn ] && [ "$rc" -eq 143 ]; }; then
-				why="server exited with status $rc after SIGTERM"
-			fi
-		fi
-	fi
-	local san
-	san=$(tern_sanitizer_report "$SRV_LOG")
-	[ -n "$san" ] && why="${why:+$why; }sanitizer report in $SRV_LOG: $san"
-	if [ -n "$why" ]; then fail "$name" "$why"; else pass "$name"; fi
+	tern_stop_process "$1" "$pid" "$SRV_LOG" "$SRV_IMPL"
 }
 
 # turn_relay_sockets PID LO HI: how many UDP/TCP sockets PID holds on a local
