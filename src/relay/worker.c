@@ -96,6 +96,7 @@ struct worker {
 	struct log_limit ll_input;
 	struct log_limit ll_relay; /* relay socket failures */
 	struct log_limit ll_redis; /* Redis down */
+	bool redis_down;	   /* said so; say when it is back */
 	/* what readers see, copied every HOUSEKEEP_MS */
 	pthread_mutex_t lock;
 	bool lock_ok;
@@ -337,13 +338,23 @@ static void worker_publish(struct worker *w)
 }
 
 /* Redis unreachable: say so once per log interval; new authentications
- * answer 500 meanwhile and existing allocations keep relaying. */
+ * answer 500 meanwhile and existing allocations keep relaying. Say once when
+ * it is back, so an operator knows the outage ended. */
 static void redis_watch(struct worker *w, uint64_t now)
 {
 	const struct ternd_config *cfg = w->pool->cfg;
 
-	if (!w->redis || auth_redis_connected(w->redis))
+	if (!w->redis)
 		return;
+	if (auth_redis_connected(w->redis)) {
+		if (w->redis_down)
+			log_info("worker %u: Redis at %s:%u is reachable again",
+				 w->id, cfg->redis_host,
+				 (unsigned)cfg->redis_port);
+		w->redis_down = false;
+		return;
+	}
+	w->redis_down = true;
 	log_limited(&w->ll_redis, now, LOG_LVL_WARN,
 		    "worker %u: Redis at %s:%u is unreachable; new TURN "
 		    "authentications are answered 500 until it is back",
