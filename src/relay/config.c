@@ -1421,26 +1421,48 @@ static int ssl_fail(struct loader *ld, const config_setting_t *s,
 	return fail(ld, s, "%s (OpenSSL: %s)", msg, ssl_reason());
 }
 
+/*
+ * 0 when path names a regular file this process can open for reading, or the
+ * errno that says why not; EINVAL for anything but a regular file. A FIFO or
+ * a device (tls.certificate = "/dev/zero") is refused before it is opened:
+ * opening or reading one could block the start for ever.
+ */
+static int readable_file(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) != 0)
+		return errno;
+	if (S_ISDIR(st.st_mode))
+		return EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+static const char *file_error(int e)
+{
+	return e == EINVAL ? "not a regular file" : strerror(e);
+}
+
 static int check_readable(struct loader *ld, const char *name, const char *path)
 {
 	const config_setting_t *s = src(ld, name);
-	struct stat st;
-	int fd, e = 0;
+	int e;
 
 	if (!path)
 		return fail(ld, s,
 			    "%s is empty, but TLS or DTLS is enabled (%s)",
 			    name, GEN_CERT_HINT);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0)
-		e = errno;
-	else if (S_ISDIR(st.st_mode))
-		e = EISDIR;
-	if (fd >= 0)
-		close(fd);
+	e = readable_file(path);
 	if (e)
 		return fail(ld, s, "%s%s: cannot read %s: %s (%s)", name,
-			    s ? "" : " (default)", path, strerror(e),
+			    s ? "" : " (default)", path, file_error(e),
 			    GEN_CERT_HINT);
 	return 0;
 }
@@ -1956,22 +1978,15 @@ static int syntax_error(struct loader *ld, const config_t *lc)
  * paths and @include. */
 static int open_check(struct loader *ld)
 {
-	struct stat st;
 	char *real, *slash;
-	int fd, e = 0;
+	int e;
 
-	fd = open(ld->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0)
-		e = errno;
-	else if (S_ISDIR(st.st_mode))
-		e = EISDIR;
-	if (fd >= 0)
-		close(fd);
+	e = readable_file(ld->path);
 	real = e ? NULL : realpath(ld->path, NULL);
 	if (!e && !real)
 		e = errno;
 	if (e) {
-		fail_at(ld, ld->path, 0, "cannot read: %s", strerror(e));
+		fail_at(ld, ld->path, 0, "cannot read: %s", file_error(e));
 		return e;
 	}
 	slash = strrchr(real, '/');

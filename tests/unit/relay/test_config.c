@@ -516,6 +516,17 @@ Test(config, directory_instead_of_file)
 	expect_err(load(dir), EISDIR, ": cannot read: Is a directory");
 }
 
+/* A FIFO would block open() for ever: refused before it is opened. */
+Test(config, fifo_instead_of_file)
+{
+	const char *path = at("fifo.conf");
+
+	unlink(path);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	expect_err(load(path), EINVAL, ": cannot read: not a regular file");
+	unlink(path);
+}
+
 Test(config, syntax_error_data_file)
 {
 	expect_err(load(DATA "bad-syntax.conf"), EINVAL,
@@ -1117,6 +1128,14 @@ Test(config, certificate_is_a_directory)
 	expect_bad("tls = { certificate = \"tls\"; };\n",
 		   "t.conf:1: tls.certificate: cannot read");
 	cr_assert_not_null(strstr(err, ": Is a directory"), "%s", err);
+}
+
+/* A device never ends: reading /dev/zero as a certificate would hang. */
+Test(config, certificate_is_a_device)
+{
+	expect_bad("tls = { certificate = \"/dev/zero\"; };\n",
+		   "t.conf:1: tls.certificate: cannot read /dev/zero: not a "
+		   "regular file");
 }
 
 Test(config, certificate_empty_string)
