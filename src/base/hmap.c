@@ -1,6 +1,8 @@
 /* hmap.c — see hmap.h. */
 #include "base/hmap.h"
 
+#include <string.h>
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -93,22 +95,41 @@ struct hmap_node *hmap_next(const struct hmap_node *node, uint32_t hash)
 	return n;
 }
 
-/* FNV-1a over the bytes, then murmur3's finaliser so that the low bits,
- * which pick the bucket, depend on every input bit. */
+/*
+ * Eight bytes at a time: each word is folded in with a multiply and a shift,
+ * then murmur3's 64-bit finaliser makes the low bits (which pick the bucket)
+ * depend on every input bit. The relay path hashes about a hundred bytes per
+ * packet (5-tuple, channel, permission); byte-at-a-time FNV made this a
+ * fifth of ternd's instructions per relayed packet under callgrind. Words are
+ * read with memcpy: no cast of a byte pointer to a wider type.
+ */
+static uint64_t fold(uint64_t x, uint64_t w)
+{
+	x = (x ^ w) * 0x9E3779B97F4A7C15ull;
+	return x ^ (x >> 29);
+}
+
 uint32_t hmap_hash_bytes(uint32_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	size_t i;
+	uint64_t x = ((uint64_t)h << 32 | h) ^ (uint64_t)n;
+	uint64_t w;
 
-	h ^= 2166136261u;
-	for (i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 16777619u;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		x = fold(x, w);
 	}
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
+	if (n) {
+		/* the tail byte by byte: a memcpy of a variable length is a
+		 * library call, dearer than the few bytes it moves */
+		for (w = 0; n > 0; n--)
+			w = w << 8 | b[n - 1];
+		x = fold(x, w);
+	}
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (uint32_t)x;
 }

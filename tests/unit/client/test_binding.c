@@ -214,7 +214,10 @@ Test(binding, total_timeout_caps_the_schedule)
 	cr_assert_eq(tern_binding(f.c, 0, on_binding, &f.got), 0);
 	cr_assert(script_run_until(f.base, &f.got.done, 60000));
 	cr_assert_eq(f.got.err, ETIMEDOUT);
-	cr_assert_leq(f.s->nreq[STUN_METHOD_BINDING], 2);
+	/* On an idle machine 2 go out (at 0 and 200 ms); a loaded one may fire
+	 * timers late, so assert what the option promises, not when timers
+	 * ran: without the cap all Rc = 7 would be sent. */
+	cr_assert_lt(f.s->nreq[STUN_METHOD_BINDING], 7);
 	cr_assert_geq(f.s->nreq[STUN_METHOD_BINDING], 1);
 	fix_down(&f);
 }
