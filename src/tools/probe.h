@@ -52,6 +52,11 @@ struct probe_uri {
  * IPv6 literals in brackets. Returns 0 or EINVAL; on EINVAL a sentence for
  * the operator goes into why (why may be NULL) and *u is undefined.
  */
+/* Write a reason into why (when given) and return EINVAL: the parsers'
+ * one way to refuse input. */
+int probe_fail(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 int probe_uri_parse(struct probe_uri *u, const char *text, char *why,
 		    size_t whylen);
 

@@ -14,21 +14,6 @@
 
 #include "tools/probe.h"
 
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return EINVAL;
-}
-
 /* A string member, or "" when absent; EINVAL when present but not a
  * string or too long for a STUN attribute. */
 static int str_member(json_t *o, const char *key, char *out, size_t i,
@@ -41,12 +26,12 @@ static int str_member(json_t *o, const char *key, char *out, size_t i,
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return fail(why, whylen, "iceServers[%zu].%s: not a string", i,
-			    key);
+		return probe_fail(why, whylen,
+				  "iceServers[%zu].%s: not a string", i, key);
 	s = json_string_value(v);
 	if (strlen(s) >= PROBE_CRED_MAX)
-		return fail(why, whylen, "iceServers[%zu].%s: too long", i,
-			    key);
+		return probe_fail(why, whylen, "iceServers[%zu].%s: too long",
+				  i, key);
 	strcpy(out, s);
 	return 0;
 }
@@ -59,16 +44,17 @@ static int add_url(struct probe_targets *out, const struct probe_target *base,
 	char err[160];
 
 	if (!json_is_string(url))
-		return fail(why, whylen, "iceServers[%zu].urls: not a string",
-			    i);
+		return probe_fail(why, whylen,
+				  "iceServers[%zu].urls: not a string", i);
 	if (probe_uri_parse(&t.uri, json_string_value(url), err, sizeof(err)))
-		return fail(why, whylen, "iceServers[%zu]: %s", i, err);
+		return probe_fail(why, whylen, "iceServers[%zu]: %s", i, err);
 	/* A browser throws InvalidAccessError here (WebRTC §4.4.1.1 step
 	 * "validate the ICE server"); so does the probe, with the reason. */
 	if (probe_uri_is_turn(&t.uri) && (!*t.user || !*t.pass))
-		return fail(why, whylen,
-			    "iceServers[%zu]: %s needs username and credential",
-			    i, json_string_value(url));
+		return probe_fail(
+		    why, whylen,
+		    "iceServers[%zu]: %s needs username and credential", i,
+		    json_string_value(url));
 	return probe_targets_add(out, &t);
 }
 
@@ -81,7 +67,8 @@ static int parse_server(struct probe_targets *out, json_t *s, size_t i,
 	int err;
 
 	if (!json_is_object(s))
-		return fail(why, whylen, "iceServers[%zu]: not an object", i);
+		return probe_fail(why, whylen, "iceServers[%zu]: not an object",
+				  i);
 	memset(&base, 0, sizeof(base));
 	err = str_member(s, "username", base.user, i, why, whylen);
 	if (!err)
@@ -91,16 +78,16 @@ static int parse_server(struct probe_targets *out, json_t *s, size_t i,
 	ct = json_object_get(s, "credentialType");
 	if (ct && !(json_is_string(ct) &&
 		    strcmp(json_string_value(ct), "password") == 0))
-		return fail(why, whylen,
-			    "iceServers[%zu]: only credentialType \"password\"",
-			    i);
+		return probe_fail(
+		    why, whylen,
+		    "iceServers[%zu]: only credentialType \"password\"", i);
 	urls = json_object_get(s, "urls");
 	if (!urls)
 		urls = json_object_get(s, "url");
 	if (json_is_string(urls))
 		return add_url(out, &base, urls, i, why, whylen);
 	if (!json_is_array(urls) || json_array_size(urls) == 0)
-		return fail(why, whylen, "iceServers[%zu]: no urls", i);
+		return probe_fail(why, whylen, "iceServers[%zu]: no urls", i);
 	json_array_foreach(urls, j, u)
 	{
 		err = add_url(out, &base, u, i, why, whylen);
@@ -120,11 +107,12 @@ static int parse_list(struct probe_targets *out, json_t *root, char *why,
 	if (json_is_object(root))
 		list = json_object_get(root, "iceServers");
 	if (!json_is_array(list))
-		return fail(why, whylen,
-			    "expected [ {urls, username, credential}, ... ] or "
-			    "{\"iceServers\": [...]}");
+		return probe_fail(
+		    why, whylen,
+		    "expected [ {urls, username, credential}, ... ] or "
+		    "{\"iceServers\": [...]}");
 	if (json_array_size(list) == 0)
-		return fail(why, whylen, "iceServers is empty");
+		return probe_fail(why, whylen, "iceServers is empty");
 	json_array_foreach(list, i, s)
 	{
 		err = parse_server(out, s, i, why, whylen);
@@ -143,11 +131,11 @@ int probe_ice_parse(struct probe_targets *out, const char *json, size_t len,
 	int err;
 
 	if (!out || !json)
-		return fail(why, whylen, "no JSON");
+		return probe_fail(why, whylen, "no JSON");
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(why, whylen, "line %d column %d: %s", jerr.line,
-			    jerr.column, jerr.text);
+		return probe_fail(why, whylen, "line %d column %d: %s",
+				  jerr.line, jerr.column, jerr.text);
 	before = out->n;
 	err = parse_list(out, root, why, whylen);
 	if (err)

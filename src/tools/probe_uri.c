@@ -30,10 +30,7 @@ static const struct {
 	{ "turns", PROBE_TURNS, PROBE_TLS, PROBE_TLS_PORT },
 };
 
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
+int probe_fail(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -83,12 +80,14 @@ static int parse_host(struct probe_uri *u, const char *s, const char **end,
 
 		n = close ? (size_t)(close - s - 1) : 0;
 		if (!close || n == 0 || n >= sizeof(u->host))
-			return fail(why, whylen, "unterminated IPv6 literal");
+			return probe_fail(why, whylen,
+					  "unterminated IPv6 literal");
 		memcpy(u->host, s + 1, n);
 		u->host[n] = '\0';
 		if (inet_pton(AF_INET6, u->host, &a6) != 1)
-			return fail(why, whylen, "'%s' is not an IPv6 address",
-				    u->host);
+			return probe_fail(why, whylen,
+					  "'%s' is not an IPv6 address",
+					  u->host);
 		u->ipv6_literal = true;
 		*end = close + 1;
 		return 0;
@@ -96,12 +95,12 @@ static int parse_host(struct probe_uri *u, const char *s, const char **end,
 	for (n = 0; host_char(s[n]); n++)
 		;
 	if (n == 0)
-		return fail(why, whylen, "no host after the scheme");
+		return probe_fail(why, whylen, "no host after the scheme");
 	if (n >= sizeof(u->host))
-		return fail(why, whylen, "host name too long");
+		return probe_fail(why, whylen, "host name too long");
 	if (s[n] == ':' && strchr(s + n + 1, ':'))
-		return fail(why, whylen, "IPv6 addresses go in brackets: [%s]",
-			    s);
+		return probe_fail(why, whylen,
+				  "IPv6 addresses go in brackets: [%s]", s);
 	memcpy(u->host, s, n);
 	u->host[n] = '\0';
 	*end = s + n;
@@ -118,8 +117,8 @@ static int parse_port(struct probe_uri *u, const char *s, const char **end,
 	for (n = 0; isdigit((unsigned char)s[n]) && n < 6; n++)
 		v = v * 10 + (unsigned long)(s[n] - '0');
 	if (n == 0 || n == 6 || v == 0 || v > 65535)
-		return fail(why, whylen, "bad port '%.*s'",
-			    (int)strcspn(s, "?"), s);
+		return probe_fail(why, whylen, "bad port '%.*s'",
+				  (int)strcspn(s, "?"), s);
 	u->port = (uint16_t)v;
 	*end = s + n;
 	return 0;
@@ -132,11 +131,12 @@ static int parse_query(struct probe_uri *u, const char *q, char *why,
 	static const char key[] = "?transport=";
 
 	if (u->scheme == PROBE_STUN || u->scheme == PROBE_STUNS)
-		return fail(why, whylen,
-			    "stun: and stuns: URIs take no query (RFC 7064)");
+		return probe_fail(
+		    why, whylen,
+		    "stun: and stuns: URIs take no query (RFC 7064)");
 	if (strncasecmp(q, key, sizeof(key) - 1) != 0)
-		return fail(why, whylen,
-			    "unknown query '%s': only ?transport=", q);
+		return probe_fail(why, whylen,
+				  "unknown query '%s': only ?transport=", q);
 	q += sizeof(key) - 1;
 	if (strcasecmp(q, "tcp") == 0) {
 		if (u->scheme == PROBE_TURN)
@@ -145,12 +145,14 @@ static int parse_query(struct probe_uri *u, const char *q, char *why,
 	}
 	if (strcasecmp(q, "udp") == 0) {
 		if (u->scheme == PROBE_TURNS)
-			return fail(why, whylen,
-				    "turns:?transport=udp is TURN over DTLS, "
-				    "which turn-probe does not test");
+			return probe_fail(
+			    why, whylen,
+			    "turns:?transport=udp is TURN over DTLS, "
+			    "which turn-probe does not test");
 		return 0;
 	}
-	return fail(why, whylen, "unsupported transport '%s' (udp or tcp)", q);
+	return probe_fail(why, whylen,
+			  "unsupported transport '%s' (udp or tcp)", q);
 }
 
 int probe_uri_parse(struct probe_uri *u, const char *text, char *why,
@@ -160,17 +162,17 @@ int probe_uri_parse(struct probe_uri *u, const char *text, char *why,
 	int i, err;
 
 	if (!u || !text)
-		return fail(why, whylen, "no URI");
+		return probe_fail(why, whylen, "no URI");
 	memset(u, 0, sizeof(*u));
 	i = scheme_of(text, &p);
 	if (i < 0)
-		return fail(
+		return probe_fail(
 		    why, whylen,
 		    "'%s': expected stun:, stuns:, turn: or turns:", text);
 	if (p[0] == '/' && p[1] == '/')
-		return fail(why, whylen,
-			    "no '//' after the scheme (RFC 7064): %s%s",
-			    schemes[i].name, ":host[:port]");
+		return probe_fail(why, whylen,
+				  "no '//' after the scheme (RFC 7064): %s%s",
+				  schemes[i].name, ":host[:port]");
 	u->scheme = schemes[i].scheme;
 	u->transport = schemes[i].transport;
 	u->port = schemes[i].port;
@@ -180,7 +182,8 @@ int probe_uri_parse(struct probe_uri *u, const char *text, char *why,
 	if (!err && *p == '?')
 		return parse_query(u, p, why, whylen);
 	if (!err && *p)
-		err = fail(why, whylen, "unexpected '%s' after the host", p);
+		err = probe_fail(why, whylen, "unexpected '%s' after the host",
+				 p);
 	return err;
 }
 
