@@ -1,4 +1,5 @@
 /* bench_cli.c — tern-bench's command line (kept in step with tern-bench(1)). */
+#include "base/num.h"
 #include "tools/bench.h"
 
 #include <errno.h>
@@ -111,22 +112,11 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int num(const char *s, double lo, double hi, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno || end == s || *end || *v < lo || *v > hi)
-		return EINVAL;
-	return 0;
-}
-
 static int unum(const char *s, unsigned lo, unsigned hi, unsigned *v)
 {
 	double d;
 
-	if (num(s, lo, hi, &d) || d != (unsigned)d)
+	if (num_parse(s, lo, hi, &d) || d != (unsigned)d)
 		return EINVAL;
 	*v = (unsigned)d;
 	return 0;
@@ -212,13 +202,13 @@ static int opt_a(struct bench_opts *o, int ch, const char *a)
 	case 'c':
 		return unum(a, 1, 100000, &o->concurrency);
 	case 'r':
-		return num(a, 0, 1e9, &o->rate);
+		return num_parse(a, 0, 1e9, &o->rate);
 	case 'd':
-		return num(a, 0.1, 86400, &o->duration);
+		return num_parse(a, 0.1, 86400, &o->duration);
 	case O_WARMUP:
-		return num(a, 0, 600, &o->warmup);
+		return num_parse(a, 0, 600, &o->warmup);
 	case O_DRAIN:
-		return num(a, 0.1, 600, &o->drain);
+		return num_parse(a, 0.1, 600, &o->drain);
 	case 's':
 		return unum(a, BENCH_HDR, BENCH_MAX_SIZE, &o->size);
 	case 'b':
@@ -232,24 +222,24 @@ static int opt_a(struct bench_opts *o, int ch, const char *a)
 	case O_PEERBIND:
 		return sa_parse(&o->peer_bind, a, 0);
 	case O_DROP:
-		return num(a, 0, 100, &o->drop_peer);
+		return num_parse(a, 0, 100, &o->drop_peer);
 	case O_SEED:
-		return num(a, 0, 1e18, &d) ? EINVAL
-					   : (o->seed = (uint64_t)d, 0);
+		return num_parse(a, 0, 1e18, &d) ? EINVAL
+						 : (o->seed = (uint64_t)d, 0);
 	case O_RAMP:
 		o->ramp = true;
 		return 0;
 	case O_STEP:
-		return num(a, 0.5, 600, &o->step);
+		return num_parse(a, 0.5, 600, &o->step);
 	case O_MAXLOSS:
-		return num(a, 0, 100, &o->max_loss);
+		return num_parse(a, 0, 100, &o->max_loss);
 	case O_FAILLOSS:
 		o->fail_on_loss = true;
 		return 0;
 	case O_LIFETIME:
 		return unum(a, 0, 86400, &o->lifetime);
 	case O_REFRESH:
-		return num(a, 0.1, 86400, &o->refresh);
+		return num_parse(a, 0.1, 86400, &o->refresh);
 	case O_PID:
 		return unum(a, 1, 1u << 30, &u) ? EINVAL
 						: (o->server_pid = (int)u, 0);

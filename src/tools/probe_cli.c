@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/num.h"
 #include "tools/probe.h"
 
 #define ICE_FILE_MAX (1u << 20)
@@ -54,18 +55,6 @@ void probe_cli_usage(FILE *f)
 	      "exit status: 0 every check passed, 1 a check failed, 2 usage "
 	      "error\n",
 	      f);
-}
-
-/* Parsed numbers, checked for range; EINVAL names the option. */
-static int num(const char *s, double lo, double hi, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno || end == s || *end || *v < lo || *v > hi)
-		return EINVAL;
-	return 0;
 }
 
 /* What the credential options gave, before they become targets. */
@@ -220,22 +209,22 @@ static int one_opt(struct probe_opts *o, struct cred_args *c, int ch,
 		o->json = true;
 		break;
 	case 'T':
-		e = num(arg, 1, 1e9, &c->ttl);
+		e = num_parse(arg, 1, 1e9, &c->ttl);
 		break;
 	case 't':
-		e = num(arg, 0.05, 3600, &o->timeout);
+		e = num_parse(arg, 0.05, 3600, &o->timeout);
 		break;
 	case 'd':
-		e = num(arg, 0.01, 3600, &o->duration);
+		e = num_parse(arg, 0.01, 3600, &o->duration);
 		break;
 	case 'c':
-		e = num(arg, 1, 1e6, &v), o->count = (unsigned)v;
+		e = num_parse(arg, 1, 1e6, &v), o->count = (unsigned)v;
 		break;
 	case 'R':
-		e = num(arg, 1, 100000, &v), o->rate = (unsigned)v;
+		e = num_parse(arg, 1, 100000, &v), o->rate = (unsigned)v;
 		break;
 	case 'S':
-		e = num(arg, 32, 1200, &v), o->size = (unsigned)v;
+		e = num_parse(arg, 32, 1200, &v), o->size = (unsigned)v;
 		break;
 	default:
 		return EINVAL;
