@@ -60,11 +60,13 @@ struct auth_redis_cfg {
 
 /* Counters since the store was made, for metrics. */
 struct auth_redis_stats {
-	uint64_t lookups;    /* every call of lookup */
-	uint64_t cache_hits; /* answered from the cache (keys or ENOENT) */
-	uint64_t misses;     /* sent to Redis */
-	uint64_t errors;     /* answered EAGAIN: down, timeout, bad reply */
-	uint64_t reconnects; /* connection attempts after the first */
+	uint64_t lookups;	 /* every call of lookup */
+	uint64_t cache_hits;	 /* answered from the cache (keys or ENOENT) */
+	uint64_t misses;	 /* sent to Redis */
+	uint64_t errors;	 /* answered EAGAIN: down, timeout, bad reply */
+	uint64_t reconnects;	 /* connection attempts after the first */
+	uint64_t status_sent;	 /* allocation status commands sent */
+	uint64_t status_dropped; /* ... dropped: Redis unreachable */
 };
 
 /* Fill cfg with the defaults: 127.0.0.1:6379, db 0, no password, connect
@@ -97,6 +99,18 @@ struct auth_store auth_redis_store(struct auth_redis *r);
 
 /* Is the connection up (connected, AUTH and SELECT done)? */
 bool auth_redis_connected(const struct auth_redis *r);
+
+/*
+ * Allocation status in coturn's layout (redis.status): SET the key
+ * turn/realm/<realm>/user/<user>/allocation/<session>/status to `status`
+ * ("new lifetime=600", "refreshed lifetime=600") with that lifetime as its
+ * expiry, or DEL it for "deleted"; and PUBLISH the same status on a channel
+ * of the same name. Fire and forget on the store's connection: dropped
+ * (and counted in status_dropped) while Redis is unreachable.
+ */
+void auth_redis_alloc_status(struct auth_redis *r, const char *realm,
+			     const char *user, size_t ulen, uint64_t session,
+			     const char *status, uint32_t lifetime_s);
 
 /* Copy the counters into *st. */
 void auth_redis_stats(const struct auth_redis *r, struct auth_redis_stats *st);

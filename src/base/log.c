@@ -1,6 +1,7 @@
 /* log.c — see log.h. */
 #include "base/log.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,7 +14,8 @@
 static struct {
 	enum log_target target;
 	volatile int level;
-} sink = { LOG_TO_STDERR, LOG_LVL_INFO };
+	volatile int json;
+} sink = { LOG_TO_STDERR, LOG_LVL_INFO, 0 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -48,9 +50,83 @@ void log_set_level(enum log_level lvl)
 	sink.level = (int)lvl;
 }
 
+void log_set_json(bool json)
+{
+	sink.json = json;
+}
+
 bool log_enabled(enum log_level lvl)
 {
 	return (int)lvl <= sink.level;
+}
+
+/* s as the inside of a JSON string (RFC 8259 §7): quote, backslash and
+ * control characters escaped; other bytes as they are (log text is ASCII
+ * or UTF-8 from the code; a client's bytes are printed escaped by the
+ * caller). Truncates to fit. */
+size_t log_json_escape(char *out, size_t size, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (; *s && size; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc = c == '"'    ? '"'
+			   : c == '\\' ? '\\'
+			   : c == '\n' ? 'n'
+			   : c == '\r' ? 'r'
+			   : c == '\t' ? 't'
+				       : 0;
+
+		if (esc || c < 0x20) {
+			if (n + (esc ? 2 : 6) >= size)
+				break;
+			out[n++] = '\\';
+			if (esc) {
+				out[n++] = esc;
+				continue;
+			}
+			memcpy(out + n, "u00", 3);
+			out[n + 3] = hex[c >> 4];
+			out[n + 4] = hex[c & 15];
+			n += 5;
+			continue;
+		}
+		if (n + 1 >= size)
+			break;
+		out[n++] = (char)c;
+	}
+	if (size)
+		out[n < size ? n : size - 1] = '\0';
+	return n;
+}
+
+/* A line starting "session=HEX " also gets a "session" member, so a log
+ * shipper can group an allocation's lines without parsing msg. */
+static void print_json(const char *stamp, long ms, enum log_level lvl,
+		       const char *line)
+{
+	char esc[2200], sess[24] = "";
+	size_t k = 0;
+
+	if (!strncmp(line, "session=", 8)) {
+		while (k < sizeof(sess) - 1 &&
+		       isxdigit((unsigned char)line[8 + k]))
+			k++;
+		memcpy(sess, line + 8, k);
+		sess[k] = '\0';
+	}
+	log_json_escape(esc, sizeof(esc), line);
+	if (k)
+		fprintf(stderr,
+			"{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"session\":"
+			"\"%s\",\"msg\":\"%s\"}\n",
+			stamp, ms, level_names[lvl], sess, esc);
+	else
+		fprintf(
+		    stderr,
+		    "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"msg\":\"%s\"}\n",
+		    stamp, ms, level_names[lvl], esc);
 }
 
 static void log_va(enum log_level lvl, const char *fmt, va_list ap)
@@ -69,8 +145,11 @@ static void log_va(enum log_level lvl, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %-5s %s\n", stamp, ts.tv_nsec / 1000000L,
-		level_names[lvl], line);
+	if (sink.json)
+		print_json(stamp, ts.tv_nsec / 1000000L, lvl, line);
+	else
+		fprintf(stderr, "%s.%03ldZ %-5s %s\n", stamp,
+			ts.tv_nsec / 1000000L, level_names[lvl], line);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

@@ -10,6 +10,7 @@
 #define TERN_BASE_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
@@ -23,6 +24,12 @@ const char *log_level_name(enum log_level lvl);
 /* Choose the sink and the threshold; ident names the program in syslog. */
 void log_open(enum log_target target, enum log_level lvl, const char *ident);
 void log_set_level(enum log_level lvl);
+/* Lines to stderr as JSON objects {"ts","level"[,"session"],"msg"}
+ * (log.format = "json"); syslog lines stay text. */
+void log_set_json(bool json);
+/* s escaped for the inside of a JSON string into out (terminated,
+ * truncated to size); returns the length written. */
+size_t log_json_escape(char *out, size_t size, const char *s);
 bool log_enabled(enum log_level lvl);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

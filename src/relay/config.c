@@ -87,6 +87,7 @@ static const char *const level_names[] = { "error", "warn", "info", "debug",
 static const char *const target_names[] = { "stderr", "syslog", NULL };
 static const char *const tls_versions[] = { "1.2", "1.3", NULL };
 static const char *const store_names[] = { "config", "redis", NULL };
+static const char *const format_names[] = { "plain", "json", NULL };
 
 /* The choices are listed in enum order, so the index is the value. */
 static void set_level(struct ternd_config *cfg, unsigned idx)
@@ -97,6 +98,11 @@ static void set_level(struct ternd_config *cfg, unsigned idx)
 static void set_target(struct ternd_config *cfg, unsigned idx)
 {
 	cfg->log_target = idx ? LOG_TO_SYSLOG : LOG_TO_STDERR;
+}
+
+static void set_format(struct ternd_config *cfg, unsigned idx)
+{
+	cfg->log_json = idx == 1;
 }
 
 static void set_tls_min(struct ternd_config *cfg, unsigned idx)
@@ -158,9 +164,20 @@ static const struct opt opts[] = {
 	  .defstr = DEFAULT_SOFTWARE,
 	  .maxchars = 127 },
 	NUM("rfc3489", K_BOOL, rfc3489, 0, 1, 1, NULL),
+	{ .name = "user",
+	  .kind = K_STRING,
+	  .off = OFF(run_user),
+	  .defstr = "",
+	  .maxchars = 64 },
+	{ .name = "group",
+	  .kind = K_STRING,
+	  .off = OFF(run_group),
+	  .defstr = "",
+	  .maxchars = 64 },
 	GROUP("log"),
 	ENUM("log.level", "info", level_names, set_level),
 	ENUM("log.target", "stderr", target_names, set_target),
+	ENUM("log.format", "plain", format_names, set_format),
 	{ .name = "listen", .kind = K_LISTEN },
 	{ .name = "listen.address",
 	  .kind = K_ADDR,
@@ -190,6 +207,10 @@ static const struct opt opts[] = {
 	    4096, NULL),
 	NUM("limits.udp_batch", K_UINT, udp_batch, 1, 1024, 32, NULL),
 	NUM("limits.log_interval", K_UINT, log_interval_s, 1, 3600, 10, NULL),
+	NUM("limits.challenge_rate", K_UINT, challenge_rate, 0, 1000000, 100,
+	    "0-1000000 per second; 0 = unlimited"),
+	NUM("limits.challenge_burst", K_UINT, challenge_burst, 1, 1000000, 200,
+	    NULL),
 	GROUP("auth"),
 	/* RFC 8489 §14.9: REALM has fewer than 128 characters */
 	{ .name = "auth.realm",
@@ -215,6 +236,7 @@ static const struct opt opts[] = {
 	NUM("redis.database", K_UINT, redis_db, 0, 65535, 0, NULL),
 	NUM("redis.timeout", K_UINT, redis_timeout_s, 1, 60, 2, NULL),
 	NUM("redis.cache_ttl", K_UINT, redis_cache_ttl_s, 0, 3600, 30, NULL),
+	NUM("redis.status", K_BOOL, redis_status, 0, 1, 0, NULL),
 	GROUP("relay"),
 	LIST("relay.addresses", take_relay_addr),
 	NUM("relay.port_min", K_PORT, relay_port_min, 1, 65535, 49152,
@@ -235,6 +257,13 @@ static const struct opt opts[] = {
 	NUM("relay.rfc5766_channels", K_BOOL, rfc5766_channels, 0, 1, 0, NULL),
 	LIST("relay.allow_peers", take_allow),
 	LIST("relay.deny_peers", take_deny),
+	GROUP("drain"),
+	NUM("drain.timeout", K_UINT, drain_timeout_s, 0, 86400, 0,
+	    "0-86400 seconds; 0 = SIGTERM stops at once"),
+	STR("drain.alternate_server", K_STRING, alternate_server_str, ""),
+	GROUP("admin"),
+	STR("admin.address", K_STRING, admin_host, "127.0.0.1"),
+	NUM("admin.port", K_PORT, admin_port, 0, 65535, 0, PORT_OR_0),
 };
 
 #define NOPTS ARRAY_SIZE(opts)
@@ -1389,6 +1418,37 @@ static int check_relay(struct loader *ld)
 	return relay_from_listen(ld);
 }
 
+/* drain.alternate_server: "ADDR:PORT", "[V6]:PORT" or a bare address
+ * (port 3478); admin.address: a numeric address. */
+static int check_lifecycle(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+
+	if (c->alternate_server_str &&
+	    sa_parse(&c->alternate_server, c->alternate_server_str, 3478))
+		return fail(
+		    ld, src(ld, "drain.alternate_server"),
+		    "drain.alternate_server '%s' is not a numeric "
+		    "address with an optional port (\"192.0.2.1:3478\", "
+		    "\"[2001:db8::1]:3478\")",
+		    c->alternate_server_str);
+	if (c->alternate_server_str && (is_wildcard(&c->alternate_server) ||
+					!sa_port(&c->alternate_server)))
+		return fail(ld, src(ld, "drain.alternate_server"),
+			    "drain.alternate_server '%s' must name one "
+			    "address and a port other than 0",
+			    c->alternate_server_str);
+	if (!c->admin_port)
+		return 0;
+	if (!c->admin_host ||
+	    sa_set_str(&c->admin_addr, c->admin_host, c->admin_port))
+		return fail(ld, src(ld, "admin.address"),
+			    "admin.address '%s' is not a numeric IPv4 or IPv6 "
+			    "address",
+			    c->admin_host ? c->admin_host : "");
+	return 0;
+}
+
 /* ---- TLS ---------------------------------------------------------------- */
 
 /* The most telling reason in OpenSSL's error queue, which it empties: the
@@ -2058,6 +2118,8 @@ int config_load(struct ternd_config **cfgp, const char *path, char *err,
 	if (!rc)
 		rc = check_relay(&ld);
 	if (!rc)
+		rc = check_lifecycle(&ld);
+	if (!rc)
 		rc = check_tls(&ld);
 	if (!rc) {
 		resolve_workers(ld.cfg);
@@ -2079,6 +2141,10 @@ void config_free(struct ternd_config *cfg)
 		return;
 	free(cfg->path);
 	free(cfg->software);
+	free(cfg->run_user);
+	free(cfg->run_group);
+	free(cfg->alternate_server_str);
+	free(cfg->admin_host);
 	free(cfg->listen);
 	free(cfg->tls_cert);
 	free(cfg->tls_key);

@@ -45,10 +45,14 @@ struct ternd_config {
 	unsigned workers; /* resolved: never 0 after load */
 	char *software;	  /* SOFTWARE attribute value, NULL = omit */
 	bool rfc3489;	  /* answer classic RFC 3489 clients */
+	char *run_user;	  /* drop privileges to this user after binding
+			     (started as root); NULL = stay */
+	char *run_group;  /* and this group; NULL = the user's own */
 
 	/* log */
 	enum log_level log_level;
 	enum log_target log_target;
+	bool log_json; /* log.format = "json": one JSON object per line */
 
 	/* listen */
 	struct cfg_listen *listen;
@@ -75,8 +79,11 @@ struct ternd_config {
 	unsigned handshake_timeout_s; /* TLS / DTLS handshake */
 	unsigned dtls_max_sessions;   /* DTLS sessions, whole server */
 	unsigned udp_batch;	      /* datagrams per recvmmsg/sendmmsg */
-	unsigned log_interval_s; /* per-packet error logs: at most one burst
-				    per interval */
+	unsigned log_interval_s;  /* per-packet error logs: at most one burst
+				     per interval */
+	unsigned challenge_rate;  /* 401 answers per second per client
+				     address (hashed buckets); 0 = no limit */
+	unsigned challenge_burst; /* ... bucket size */
 
 	/* auth. TURN is on when turn is true: users or secrets given, or
 	 * store = "redis"; otherwise ternd is STUN-only. */
@@ -100,6 +107,7 @@ struct ternd_config {
 	unsigned redis_db;
 	unsigned redis_timeout_s;
 	unsigned redis_cache_ttl_s;
+	bool redis_status; /* publish allocation status, coturn's keys */
 
 	/* relay */
 	struct sa *relay_addrs; /* resolved: the listen addresses when the
@@ -114,6 +122,17 @@ struct ternd_config {
 	bool rfc5766_channels;	  /* channels 0x4000-0x7FFF (RFC 5766 §11)
 				     rather than 0x4000-0x4FFF (RFC 8656 §12) */
 	struct cidr_set peer_allow, peer_deny;
+
+	/* drain (SIGUSR1; SIGTERM with drain_timeout_s > 0) */
+	unsigned drain_timeout_s; /* 0: SIGTERM stops at once */
+	char *alternate_server_str;
+	struct sa alternate_server; /* 300 Try Alternate while draining;
+				       unset: 508 */
+
+	/* admin HTTP listener (/metrics, /healthz, /readyz) */
+	char *admin_host;     /* numeric address */
+	uint16_t admin_port;  /* 0 = off */
+	struct sa admin_addr; /* admin_host:admin_port when on */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "relay/admin.h"
 #include "relay/config.h"
 #include "relay/worker.h"
 
@@ -123,6 +124,7 @@ static int run(const struct ternd_config *cfg)
 	struct event_base *base = event_base_new();
 	struct event *ev[3] = { NULL, NULL, NULL };
 	struct worker_pool *pool = NULL;
+	struct admin *admin = NULL;
 	char err[512] = "";
 	int rc = ENOMEM;
 
@@ -139,10 +141,17 @@ static int run(const struct ternd_config *cfg)
 		log_error("cannot start: %s", err[0] ? err : strerror(rc));
 		goto out;
 	}
+	rc = admin_start(&admin, base, cfg, pool, err, sizeof(err));
+	if (rc) {
+		log_error("cannot start: %s", err[0] ? err : strerror(rc));
+		worker_pool_stop(pool);
+		goto out;
+	}
 	log_info("ternd %s running with %u worker%s (config %s)",
 		 PACKAGE_VERSION, cfg->workers, cfg->workers == 1 ? "" : "s",
 		 cfg->path);
 	event_base_dispatch(base);
+	admin_free(admin);
 	worker_pool_stop(pool);
 	log_info("stopped");
 out:
@@ -183,6 +192,7 @@ int main(int argc, char **argv)
 	}
 	log_open(o.log_stderr ? LOG_TO_STDERR : cfg->log_target,
 		 o.log_level ? lvl : cfg->log_level, "ternd");
+	log_set_json(cfg->log_json);
 	/* A peer closing a TLS or TCP connection must not kill the server. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(cfg);

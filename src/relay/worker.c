@@ -14,7 +14,9 @@
 #include "relay/worker.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +71,14 @@ struct worker {
 	struct event_base *base;
 	int stop_fd;
 	struct event *stop_ev;
+	int cmd_fd; /* the main thread asks the worker to look at the pool's
+		       requests (drain; reload) */
+	struct event *cmd_ev;
 	struct event *tick_ev;
 	uint64_t next_house; /* when housekeeping is due */
+	uint64_t tick_due;   /* when the timer was asked to fire */
+	uint64_t lag_max_ms; /* the latest it fired, this interval */
+	bool draining;	     /* as last applied to srv */
 	struct net_env env;
 	struct net_stats ns;
 	struct net_udp_io *uio;
@@ -102,6 +110,10 @@ struct worker {
 	bool lock_ok;
 	struct net_stats snap_net;
 	struct turn_stats snap_turn;
+	uint64_t snap_lag_ms;
+	bool snap_redis_up;
+	struct auth_redis_stats snap_redis;
+	struct turn_events events;
 };
 
 struct worker_pool {
@@ -112,6 +124,7 @@ struct worker_pool {
 	SSL_CTX *dtls;
 	unsigned n; /* workers initialised */
 	struct worker *w;
+	atomic_bool draining; /* asked by worker_pool_drain */
 	bool steer_warned; /* a steering program failed to attach: said once */
 };
 
@@ -327,6 +340,82 @@ static void w_relay_input(void *arg, void *ctx, const struct sa *peer,
 	w->in_relay = false;
 }
 
+/* ---- allocation events -------------------------------------------------- */
+
+static const char *ev_status(enum turn_alloc_ev ev)
+{
+	return ev == TURN_EV_ALLOC_NEW ? "new" : "refreshed";
+}
+
+/* One line per allocation as it starts and ends (refreshes at debug), with
+ * the session id that ties them together; never a key or password. And
+ * the allocation's status in Redis, coturn's way, when asked to. */
+static void w_alloc_event(void *arg, enum turn_alloc_ev ev,
+			  const struct turn_alloc_info *in)
+{
+	struct worker *w = arg;
+	char c[SA_STRLEN], r[2][SA_STRLEN], st[48];
+	int ulen = in->ulen > 128 ? 128 : (int)in->ulen;
+
+	r[0][0] = r[1][0] = '\0';
+	for (unsigned i = 0; i < in->nrelay && i < 2; i++)
+		sa_print(&in->relay[i], r[i], sizeof(r[i]));
+	sa_print(in->client, c, sizeof(c));
+	if (ev == TURN_EV_ALLOC_END) {
+		log_info("session=%016" PRIx64 " allocation ended (%s) after "
+			 "%" PRIu64 " s: user=%.*s client=%s to-peer=%" PRIu64
+			 " pkts/%" PRIu64 " B to-client=%" PRIu64
+			 " pkts/%" PRIu64 " B",
+			 in->session, turn_alloc_end_name(in->why),
+			 in->age_ms / 1000, ulen, in->user, c, in->to_peer_pkts,
+			 in->to_peer_bytes, in->to_client_pkts,
+			 in->to_client_bytes);
+	} else {
+		log_msg(ev == TURN_EV_ALLOC_NEW ? LOG_LVL_INFO : LOG_LVL_DEBUG,
+			"session=%016" PRIx64 " allocation %s: user=%.*s "
+			"client=%s transport=%s relay=%s%s%s lifetime=%" PRIu32
+			" s",
+			in->session, ev_status(ev), ulen, in->user, c,
+			turn_transport_name(in->tp), r[0], r[1][0] ? "," : "",
+			r[1], in->lifetime_s);
+	}
+	if (!w->redis || !w->pool->cfg->redis_status)
+		return;
+	if (ev == TURN_EV_ALLOC_END)
+		snprintf(st, sizeof(st), "deleted");
+	else
+		snprintf(st, sizeof(st), "%s lifetime=%" PRIu32, ev_status(ev),
+			 in->lifetime_s);
+	auth_redis_alloc_status(w->redis, in->realm, in->user, in->ulen,
+				in->session, st, in->lifetime_s);
+}
+
+/* ---- drain -------------------------------------------------------------- */
+
+/* Apply what the pool asks (the main thread pokes cmd_fd after changing
+ * it; the housekeeping timer looks too, in case a poke is lost). */
+static void worker_sync(struct worker *w)
+{
+	bool d = atomic_load(&w->pool->draining);
+
+	if (d == w->draining)
+		return;
+	w->draining = d;
+	turn_server_set_draining(w->srv, d, &w->pool->cfg->alternate_server);
+}
+
+static void cmd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t v;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("worker %u: reading a request: %s", w->id,
+			 strerror(errno));
+	worker_sync(w);
+}
+
 /* ---- counters ----------------------------------------------------------- */
 
 static void worker_publish(struct worker *w)
@@ -334,7 +423,12 @@ static void worker_publish(struct worker *w)
 	pthread_mutex_lock(&w->lock);
 	w->snap_net = w->ns;
 	w->snap_turn = *turn_server_stats(w->srv);
+	w->snap_lag_ms = w->lag_max_ms;
+	w->snap_redis_up = w->redis && auth_redis_connected(w->redis);
+	if (w->redis)
+		auth_redis_stats(w->redis, &w->snap_redis);
 	pthread_mutex_unlock(&w->lock);
+	w->lag_max_ms = 0;
 }
 
 /* Redis unreachable: say so once per log interval; new authentications
@@ -369,6 +463,7 @@ static void tick_arm(struct worker *w, uint64_t now, uint64_t deadline)
 	struct timeval tv = { (time_t)(d / 1000),
 			      (suseconds_t)(d % 1000) * 1000 };
 
+	w->tick_due = now + d;
 	evtimer_add(w->tick_ev, &tv);
 }
 
@@ -380,9 +475,15 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* event-loop lag: how late the timer fires behind its deadline (a
+	 * loop busy with packets runs timers late) */
+	if (w->tick_due && now > w->tick_due &&
+	    now - w->tick_due > w->lag_max_ms)
+		w->lag_max_ms = now - w->tick_due;
 	if (house) {
 		turn_server_set_wallclock(w->srv, now, clock_wall_s() * 1000u);
 		redis_watch(w, now);
+		worker_sync(w);
 		w->next_house = now + HOUSEKEEP_MS;
 	}
 	next = turn_server_tick(w->srv, now);
@@ -416,11 +517,27 @@ static void net_stats_add(struct net_stats *a, const struct net_stats *b)
 /* Add worker w's published counters to out. */
 static void worker_stats_add(struct worker *w, struct pool_stats *out)
 {
+	const uint64_t *pa;
+	uint64_t *po;
+
 	pthread_mutex_lock(&w->lock);
 	net_stats_add(&out->net, &w->snap_net);
 	turn_stats_add(&out->turn, &w->snap_turn);
+	if (w->snap_lag_ms > out->loop_lag_ms)
+		out->loop_lag_ms = w->snap_lag_ms;
+	if (w->redis) {
+		out->redis_workers++;
+		out->redis_up += w->snap_redis_up;
+		pa = (const uint64_t *)(const void *)&w->snap_redis;
+		po = (uint64_t *)(void *)&out->redis;
+		for (size_t i = 0; i < sizeof(out->redis) / sizeof(*po); i++)
+			po[i] += pa[i];
+	}
 	pthread_mutex_unlock(&w->lock);
 }
+
+_Static_assert(sizeof(struct auth_redis_stats) % sizeof(uint64_t) == 0,
+	       "struct auth_redis_stats holds only uint64_t");
 
 void worker_pool_stats(const struct worker_pool *p, struct pool_stats *out)
 {
@@ -434,6 +551,32 @@ void worker_pool_stats(const struct worker_pool *p, struct pool_stats *out)
 	out->workers = p->n;
 	out->conns = atomic_load(&p->limits.conns);
 	out->dtls_sessions = atomic_load(&p->limits.dtls_sessions);
+	out->draining = atomic_load(&p->draining);
+}
+
+/* Poke every worker to look at the pool's requests. */
+static void pool_poke(struct worker_pool *p)
+{
+	uint64_t one = 1;
+	unsigned i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->w[i].cmd_fd >= 0 &&
+		    write(p->w[i].cmd_fd, &one, sizeof(one)) < 0)
+			log_warn("worker %u: cannot signal: %s", i,
+				 strerror(errno));
+}
+
+void worker_pool_drain(struct worker_pool *p, bool on)
+{
+	if (!p || atomic_exchange(&p->draining, on) == on)
+		return;
+	pool_poke(p);
+}
+
+bool worker_pool_draining(const struct worker_pool *p)
+{
+	return p && atomic_load(&p->draining);
 }
 
 int worker_pool_worker_stats(const struct worker_pool *p, unsigned i,
@@ -694,10 +837,17 @@ static int worker_base(struct worker *w)
 	w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->stop_fd < 0)
 		return errno;
+	w->cmd_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->cmd_fd < 0)
+		return errno;
 	w->stop_ev = event_new(w->base, w->stop_fd, EV_READ, stop_cb, w);
+	w->cmd_ev =
+	    event_new(w->base, w->cmd_fd, EV_READ | EV_PERSIST, cmd_cb, w);
 	w->tick_ev = evtimer_new(w->base, tick_cb, w);
 	w->next_house = clock_mono_ms() + HOUSEKEEP_MS;
-	if (!w->stop_ev || !w->tick_ev || event_add(w->stop_ev, NULL) ||
+	w->tick_due = w->next_house;
+	if (!w->stop_ev || !w->cmd_ev || !w->tick_ev ||
+	    event_add(w->stop_ev, NULL) || event_add(w->cmd_ev, NULL) ||
 	    evtimer_add(w->tick_ev, &tv))
 		return ENOMEM;
 	return 0;
@@ -787,6 +937,7 @@ static int worker_init(struct worker *w, struct worker_pool *p, unsigned id,
 	w->pool = p;
 	w->id = id;
 	w->stop_fd = -1;
+	w->cmd_fd = -1;
 	if ((rc = pthread_mutex_init(&w->lock, NULL)))
 		goto out;
 	w->lock_ok = true;
@@ -808,6 +959,10 @@ static int worker_init(struct worker *w, struct worker_pool *p, unsigned id,
 		goto out;
 	if ((rc = worker_relays(w)))
 		goto out;
+	w->events.alloc = w_alloc_event;
+	w->events.arg = w;
+	turn_server_set_events(w->srv, &w->events);
+	turn_server_set_session_base(w->srv, (uint64_t)(id + 1) << 48);
 	turn_server_set_wallclock(w->srv, clock_mono_ms(),
 				  clock_wall_s() * 1000u);
 	return worker_bind(w, err, errlen);
@@ -838,6 +993,10 @@ static void worker_free(struct worker *w)
 	net_udp_io_free(w->uio);
 	if (w->stop_ev)
 		event_free(w->stop_ev);
+	if (w->cmd_ev)
+		event_free(w->cmd_ev);
+	if (w->cmd_fd >= 0)
+		close(w->cmd_fd);
 	if (w->tick_ev)
 		event_free(w->tick_ev);
 	if (w->base)

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "auth/redis.h"
 #include "net/net.h"
 #include "relay/config.h"
 #include "turn/server.h"
@@ -52,10 +53,23 @@ struct pool_stats {
 	/* Server counters; turn.verdict[] are the drops by reason
 	 * (TURN_DROP_MALFORMED, _UNEXPECTED, _POLICY) over all transports. */
 	struct turn_stats turn;
+	/* event-loop lag: the latest a worker's timer fired behind its
+	 * deadline during its last second (the worst worker for the pool) */
+	uint64_t loop_lag_ms;
+	unsigned redis_workers; /* workers with a Redis store (0: none) */
+	unsigned redis_up;	/* ... whose connection is up */
+	struct auth_redis_stats redis; /* summed */
+	bool draining;
 };
 
 /* Fill *out. Safe from any thread at any time while the pool exists. */
 void worker_pool_stats(const struct worker_pool *p, struct pool_stats *out);
+
+/* Drain (on) or stop draining: from now on a new Allocate is answered 300
+ * with cfg->alternate_server, or 508, while everything else goes on; the
+ * workers apply it within a few milliseconds. Main thread. */
+void worker_pool_drain(struct worker_pool *p, bool on);
+bool worker_pool_draining(const struct worker_pool *p);
 
 /* Fill *out with worker i's counters alone (conns and dtls_sessions stay
  * 0: they are counted for the whole pool). For tests and per-worker

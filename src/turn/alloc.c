@@ -199,6 +199,79 @@ struct turn_alloc *turn_alloc_find(struct turn_server *s,
 	return NULL;
 }
 
+/* ---- events, gauges and histograms ---- */
+
+static unsigned fam_index(int family)
+{
+	return family == AF_INET6 ? 1 : 0;
+}
+
+/* The gauge of live allocations by transport and relay family. */
+static void count_tp(struct turn_server *s, const struct turn_alloc *a,
+		     int64_t d)
+{
+	unsigned i;
+
+	for (i = 0; i < a->nrelay; i++)
+		s->st.allocs_by_tp[a->tp % TURN_TP_COUNT]
+				  [fam_index(a->relay[i].addr.family)] +=
+		    (uint64_t)d;
+}
+
+static unsigned hist_bucket(const uint64_t *le, uint64_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < TURN_HIST_N - 1; i++)
+		if (v <= le[i])
+			break;
+	return i;
+}
+
+static void alloc_event(struct turn_server *s, const struct turn_alloc *a,
+			enum turn_alloc_ev ev, uint32_t lifetime_s,
+			enum turn_alloc_end why)
+{
+	struct turn_alloc_info info;
+	struct sa client;
+	unsigned i;
+
+	if (!s->ev.alloc)
+		return;
+	memset(&info, 0, sizeof(info));
+	info.session = a->session;
+	info.user = turn_quota_user_name(a->user, &info.ulen);
+	info.realm = s->cfg->realm ? s->cfg->realm : "";
+	info.tp = (enum turn_transport)a->tp;
+	taddr_to_sa(&client, &a->client);
+	info.client = &client;
+	for (i = 0; i < a->nrelay && i < 2; i++)
+		taddr_to_sa(&info.relay[i], &a->relay[i].addr);
+	info.nrelay = a->nrelay;
+	info.lifetime_s = lifetime_s;
+	info.why = why;
+	info.age_ms = s->now_ms - a->created_ms;
+	info.to_peer_pkts = a->to_peer_pkts;
+	info.to_peer_bytes = a->to_peer_bytes;
+	info.to_client_pkts = a->to_client_pkts;
+	info.to_client_bytes = a->to_client_bytes;
+	s->ev.alloc(s->ev.arg, ev, &info);
+}
+
+/* A live allocation ends: histograms, then the event. */
+static void alloc_end(struct turn_server *s, struct turn_alloc *a,
+		      enum turn_alloc_end why)
+{
+	uint64_t age = s->now_ms - a->created_ms;
+	uint64_t bytes = a->to_peer_bytes + a->to_client_bytes;
+
+	s->st.alloc_life_hist[hist_bucket(turn_hist_life_le_s, age / 1000)]++;
+	s->st.alloc_life_sum_ms += age;
+	s->st.alloc_bytes_hist[hist_bucket(turn_hist_bytes_le, bytes)]++;
+	s->st.alloc_bytes_sum += bytes;
+	alloc_event(s, a, TURN_EV_ALLOC_END, 0, why);
+}
+
 void turn_allocs_conn_closed(struct turn_server *s, void *conn)
 {
 	uint32_t h = hmap_hash_bytes(s->seed, &conn, sizeof(conn));
@@ -210,6 +283,7 @@ void turn_allocs_conn_closed(struct turn_server *s, void *conn)
 		next = hmap_next(n, h);
 		if (a->conn == conn) {
 			s->st.allocs_closed++;
+			alloc_end(s, a, TURN_END_CLOSED);
 			turn_alloc_free(s, a);
 		}
 	}
@@ -255,6 +329,7 @@ void turn_alloc_free(struct turn_server *s, struct turn_alloc *a)
 		turn_quota_put(s->quota, a->user);
 		a->user = NULL;
 		s->st.allocs_active--;
+		count_tp(s, a, -1);
 	}
 	relays_close(s, a);
 	memset(&a->key, 0, sizeof(a->key));
@@ -275,6 +350,7 @@ void turn_expire(struct turn_server *s, uint64_t now)
 		}
 		if (a->expires <= now) {
 			s->st.allocs_expired++;
+			alloc_end(s, a, TURN_END_EXPIRED);
 			turn_alloc_free(s, a);
 			continue;
 		}
@@ -634,6 +710,9 @@ static void alloc_install(struct turn_server *s, struct turn_alloc *a,
 		    tuple_hash(s, &a->client, &a->local, a->tp, a->conn));
 	s->st.allocs_active++;
 	s->st.allocs_created++;
+	count_tp(s, a, 1);
+	a->session = ++s->next_session;
+	a->created_ms = now;
 }
 
 /* Give back the quota unit u and a (not live yet: NULL, a claimed
@@ -647,6 +726,27 @@ alloc_fail(struct turn_server *s, const struct turn_in *in,
 	turn_quota_put(s->quota, u);
 	turn_alloc_free(s, a);
 	return turn_reply_error_auth(s, in, req, auth, code, reason);
+}
+
+/* Draining: no new allocation. 300 with ALTERNATE-SERVER when one is
+ * configured (RFC 8489 §10; signed, since the request was authenticated,
+ * so a client can trust the redirect), else 508. */
+static enum turn_verdict refuse_draining(struct turn_server *s,
+					 const struct turn_in *in,
+					 const struct stun_msg *req,
+					 const struct turn_auth *auth)
+{
+	struct stun_enc e;
+
+	s->st.drain_refused++;
+	if (!sa_is_set(&s->alternate))
+		return turn_reply_error_auth(s, in, req, auth, 508,
+					     "Server is draining");
+	turn_reply_init(s, &e, req, STUN_CLASS_ERROR);
+	stun_enc_errcode(&e, 300, NULL);
+	stun_enc_addr(&e, STUN_ATTR_ALTERNATE_SERVER, &s->alternate);
+	turn_count_error(s, 300);
+	return turn_reply_send_auth(s, &e, in, req, auth);
 }
 
 enum turn_verdict turn_allocate(struct turn_server *s, const struct turn_in *in,
@@ -665,6 +765,8 @@ enum turn_verdict turn_allocate(struct turn_server *s, const struct turn_in *in,
 			return alloc_success(s, in, req, auth, a, NULL);
 		return turn_reply_error_auth(s, in, req, auth, 437, NULL);
 	}
+	if (s->draining)
+		return refuse_draining(s, in, req, auth);
 	code = plan_allocate(s, in, req, &p);
 	if (!code)
 		code = quota_take(s, auth, &u);
@@ -686,6 +788,8 @@ enum turn_verdict turn_allocate(struct turn_server *s, const struct turn_in *in,
 	if (heap_reserve(s))
 		return alloc_fail(s, in, req, auth, a, u, 500, NULL);
 	alloc_install(s, a, in, req, auth, u);
+	alloc_event(s, a, TURN_EV_ALLOC_NEW,
+		    (uint32_t)((a->expires - s->now_ms) / 1000u), 0);
 	return alloc_success(s, in, req, auth, a, &p);
 }
 
@@ -727,10 +831,12 @@ enum turn_verdict turn_refresh(struct turn_server *s, const struct turn_in *in,
 	if (secs == 0) {
 		/* §7.3: "desired lifetime" zero deletes the allocation. */
 		s->st.allocs_deleted++;
+		alloc_end(s, a, TURN_END_DELETED);
 		turn_alloc_free(s, a);
 	} else {
 		a->expires = s->now_ms + (uint64_t)secs * 1000u;
 		turn_alloc_due(s, a, a->expires);
+		alloc_event(s, a, TURN_EV_ALLOC_REFRESH, secs, 0);
 	}
 	return turn_reply_send_auth(s, &e, in, req, auth);
 }

@@ -366,6 +366,8 @@ static enum turn_verdict to_peer(struct turn_server *s, struct turn_alloc *a,
 	s->rout.relay_send(s->rout.arg, r->handle, &to, data, len);
 	s->st.to_peer_pkts++;
 	s->st.to_peer_bytes += len;
+	a->to_peer_pkts++;
+	a->to_peer_bytes += len;
 	return TURN_CONSUMED;
 }
 
@@ -507,5 +509,7 @@ enum turn_verdict turn_server_relay_input(struct turn_server *s, void *ctx,
 			    total);
 	s->st.to_client_pkts++;
 	s->st.to_client_bytes += len;
+	a->to_client_pkts++;
+	a->to_client_bytes += len;
 	return TURN_CONSUMED;
 }

@@ -103,6 +103,11 @@ struct turn_alloc {
 	/* Token bucket (bytes) for the bandwidth limit. */
 	uint32_t bw_tokens;
 	uint64_t bw_last_ms;
+	/* for events, logs and the histograms */
+	uint64_t session;
+	uint64_t created_ms;
+	uint64_t to_peer_pkts, to_peer_bytes;
+	uint64_t to_client_pkts, to_client_bytes;
 };
 
 /* An authentication that succeeded: how to sign the answer. */
@@ -131,6 +136,13 @@ struct turn_server {
 	struct turn_quota *quota;     /* cfg->quota or own_quota, fixed */
 	struct turn_quota *own_quota; /* when the cfg names none */
 	struct turn_pending *pending;
+	struct turn_events ev;
+	uint64_t next_session; /* the last id given */
+	bool draining;
+	struct sa alternate; /* unset: 508 while draining */
+	/* 401 rate limit (reqauth.c): token buckets indexed by a keyed hash
+	 * of the client's IP address; NULL when there is no limit */
+	struct turn_chal_bucket *chal;
 	/* Answering outside an input call (an asynchronous lookup): replies
 	 * go through send_client, since `via` means nothing there. */
 	bool deferred;
@@ -201,6 +213,12 @@ enum turn_verdict turn_binding_request(struct turn_server *s,
 enum turn_verdict turn_auth_request(struct turn_server *s,
 				    const struct turn_in *in,
 				    const struct stun_msg *req);
+/* The 401 rate limit's table (turn_server_alloc / _free). */
+int turn_challenge_init(struct turn_server *s);
+void turn_challenge_free(struct turn_server *s);
+/* Whether one more 401 to this client address is within
+ * limits.challenge_rate (counts it). */
+bool turn_challenge_allowed(struct turn_server *s, const struct sa *from);
 /* Free pending lookups (orphaning those the store still holds). */
 void turn_pending_release(struct turn_server *s, void *conn, bool all);
 

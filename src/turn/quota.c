@@ -172,3 +172,9 @@ uint32_t turn_quota_user_count(struct turn_quota *q, const char *user,
 	pthread_mutex_unlock(&q->lock);
 	return n;
 }
+
+const char *turn_quota_user_name(const struct turn_quota_user *u, size_t *len)
+{
+	*len = u ? u->len : 0;
+	return u ? u->name : "";
+}

@@ -55,6 +55,10 @@ void turn_quota_put(struct turn_quota *q, struct turn_quota_user *u);
 bool turn_quota_user_is(const struct turn_quota_user *u, const char *user,
 			size_t ulen);
 
+/* u's user name (not terminated; *len bytes): lock-free as above.
+ * NULL u gives "" and 0. */
+const char *turn_quota_user_name(const struct turn_quota_user *u, size_t *len);
+
 /* Allocations held now, over every server sharing q. Lock-free. */
 uint32_t turn_quota_total(const struct turn_quota *q);
 

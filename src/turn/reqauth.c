@@ -46,6 +46,62 @@ static const uint8_t *nonce_key(const struct turn_server *s, size_t *len)
 	return s->nonce_secret;
 }
 
+/*
+ * The 401 rate limit. A challenge is larger than the request that earns it
+ * (REALM, NONCE, PASSWORD-ALGORITHMS), so a spoofed flood would reflect
+ * more bytes than it costs at whoever owns the source address; and every
+ * challenge costs an HMAC. Token buckets in a fixed table, indexed by a
+ * keyed hash of the source IP address: bounded memory whatever the number
+ * of sources, and nothing kept per client before authentication (two
+ * addresses sharing a bucket share a limit). Tokens are in thousandths.
+ */
+#define CHAL_BUCKETS 4096u
+
+struct turn_chal_bucket {
+	uint64_t last_ms;
+	uint32_t milli;
+};
+
+int turn_challenge_init(struct turn_server *s)
+{
+	s->chal = calloc(CHAL_BUCKETS, sizeof(*s->chal));
+	return s->chal ? 0 : ENOMEM;
+}
+
+void turn_challenge_free(struct turn_server *s)
+{
+	free(s->chal);
+	s->chal = NULL;
+}
+
+bool turn_challenge_allowed(struct turn_server *s, const struct sa *from)
+{
+	const struct turn_server_cfg *c = s->cfg;
+	uint64_t rate = c->challenge_rate, cap, have, dt;
+	struct turn_chal_bucket *b;
+	const uint8_t *ip;
+	size_t n;
+
+	if (!rate || !s->chal)
+		return true;
+	ip = sa_addr_bytes(from, &n);
+	b = &s->chal[hmap_hash_bytes(s->seed ^ 0x5bd1e995u, ip, n) &
+		     (CHAL_BUCKETS - 1)];
+	cap = (c->challenge_burst ? c->challenge_burst : rate) * 1000u;
+	dt = s->now_ms > b->last_ms ? s->now_ms - b->last_ms : 0;
+	/* a bucket never used is full (last_ms 0 is long ago) */
+	have = dt >= cap / rate + 1 ? cap : b->milli + dt * rate;
+	if (have > cap)
+		have = cap;
+	b->last_ms = s->now_ms;
+	if (have < 1000) {
+		b->milli = (uint32_t)have;
+		return false;
+	}
+	b->milli = (uint32_t)(have - 1000);
+	return true;
+}
+
 /* RFC 8489 §9.2.4: 401 (or 438) with REALM and a fresh NONCE, and
  * PASSWORD-ALGORITHMS when the nonce says so (§9.2.1). Never signed. */
 static enum turn_verdict challenge(struct turn_server *s,
@@ -63,6 +119,10 @@ static enum turn_verdict challenge(struct turn_server *s,
 	struct stun_enc e;
 	size_t klen;
 
+	if (!turn_challenge_allowed(s, &in->from)) {
+		s->st.auth_fail[TURN_AUTHF_RATE_LIMITED]++;
+		return TURN_DROP_POLICY;
+	}
 	s->st.auth_fail[why]++;
 	key = nonce_key(s, &klen);
 	if (auth_nonce_make(key, klen, feat, turn_unix_s(s) + life, &in->from,

@@ -44,8 +44,10 @@ int turn_server_alloc(struct turn_server **sp,
 	if (rand_bytes(&s->seed, sizeof(s->seed)) ||
 	    rand_bytes(s->nonce_secret, sizeof(s->nonce_secret)) ||
 	    rand_bytes(s->ind_tid, sizeof(s->ind_tid)) || turn_tables_init(s) ||
+	    turn_challenge_init(s) ||
 	    (!cfg->quota && turn_quota_alloc(&s->own_quota))) {
 		turn_tables_release(s);
+		turn_challenge_free(s);
 		free(s);
 		return ENOMEM;
 	}
@@ -60,6 +62,7 @@ void turn_server_free(struct turn_server *s)
 		return;
 	turn_pending_release(s, NULL, true);
 	turn_tables_release(s); /* puts every unit back */
+	turn_challenge_free(s);
 	turn_quota_free(s->own_quota);
 	free(s);
 }
@@ -89,7 +92,7 @@ uint64_t turn_unix_s(const struct turn_server *s)
 const char *turn_err_name(enum turn_err e)
 {
 	static const char *const names[TURN_E_COUNT] = {
-		"400", "401", "403", "420", "437", "438", "440",
+		"300", "400", "401", "403", "420", "437", "438",  "440",
 		"441", "442", "443", "486", "500", "508", "other"
 	};
 
@@ -98,9 +101,9 @@ const char *turn_err_name(enum turn_err e)
 
 void turn_count_error(struct turn_server *s, uint16_t code)
 {
-	static const uint16_t codes[TURN_E_OTHER] = { 400, 401, 403, 420, 437,
-						      438, 440, 441, 442, 443,
-						      486, 500, 508 };
+	static const uint16_t codes[TURN_E_OTHER] = { 300, 400, 401, 403, 420,
+						      437, 438, 440, 441, 442,
+						      443, 486, 500, 508 };
 	unsigned i;
 
 	if (code / 100 < 7)
@@ -109,6 +112,66 @@ void turn_count_error(struct turn_server *s, uint16_t code)
 		if (codes[i] == code)
 			break;
 	s->st.err_code[i]++;
+}
+
+const char *turn_authf_name(enum turn_auth_fail f)
+{
+	static const char *const names[TURN_AUTHF_COUNT] = {
+		"challenge",	"bad_nonce",	 "stale_nonce",	 "bad_realm",
+		"unknown_user", "bad_integrity", "rest_expired", "wrong_user",
+		"store_down",	"busy",		 "rate_limited",
+	};
+
+	return f < TURN_AUTHF_COUNT ? names[f] : "?";
+}
+
+const char *turn_alloc_end_name(enum turn_alloc_end why)
+{
+	static const char *const names[] = { "expired", "deleted", "closed" };
+
+	return why <= TURN_END_CLOSED ? names[why] : "?";
+}
+
+/* Seconds: 10 s to 6 h covers a test call, a meeting and a day-long
+ * session; bytes: decades from 1 kB (a failed ICE check) to 10 GB. */
+const uint64_t turn_hist_life_le_s[TURN_HIST_N - 1] = {
+	10, 60, 300, 600, 1800, 3600, 7200, 21600
+};
+const uint64_t turn_hist_bytes_le[TURN_HIST_N - 1] = {
+	1000,	  10000,     100000,	 1000000,
+	10000000, 100000000, 1000000000, 10000000000ull
+};
+
+void turn_server_set_events(struct turn_server *s, const struct turn_events *ev)
+{
+	if (!s)
+		return;
+	if (ev)
+		s->ev = *ev;
+	else
+		memset(&s->ev, 0, sizeof(s->ev));
+}
+
+void turn_server_set_session_base(struct turn_server *s, uint64_t base)
+{
+	if (s)
+		s->next_session = base;
+}
+
+void turn_server_set_draining(struct turn_server *s, bool on,
+			      const struct sa *alternate)
+{
+	if (!s)
+		return;
+	s->draining = on;
+	sa_init(&s->alternate);
+	if (alternate && sa_is_set(alternate))
+		s->alternate = *alternate;
+}
+
+uint64_t turn_server_allocs(const struct turn_server *s)
+{
+	return s ? s->st.allocs_active : 0;
 }
 
 void turn_server_set_cfg(struct turn_server *s,

@@ -172,6 +172,12 @@ struct turn_server_cfg {
 	 * a 401-free allocation under the victim's quota. 3600. */
 	uint32_t nonce_grace_s;
 	uint32_t max_pending; /* concurrent asynchronous lookups: 256 */
+	/* 401 challenges per second per client IP address, counted in a
+	 * fixed table of hashed buckets (no per-client state before
+	 * authentication); beyond rate + burst the request is dropped
+	 * (TURN_AUTHF_RATE_LIMITED). 0 = no limit. */
+	uint32_t challenge_rate;
+	uint32_t challenge_burst; /* 0: equal to the rate */
 
 	uint32_t lifetime_default_s; /* 600 (RFC 8656 §7.2) */
 	uint32_t lifetime_max_s;     /* 3600 */
@@ -215,15 +221,20 @@ enum turn_auth_fail {
 	TURN_AUTHF_UNKNOWN_USER,
 	TURN_AUTHF_BAD_MI,
 	TURN_AUTHF_REST_EXPIRED,
-	TURN_AUTHF_WRONG_USER, /* 441 */
-	TURN_AUTHF_STORE_DOWN, /* 500 */
-	TURN_AUTHF_BUSY,       /* too many lookups pending: dropped */
+	TURN_AUTHF_WRONG_USER,	 /* 441 */
+	TURN_AUTHF_STORE_DOWN,	 /* 500 */
+	TURN_AUTHF_BUSY,	 /* too many lookups pending: dropped */
+	TURN_AUTHF_RATE_LIMITED, /* 401 over limits.challenge_rate: dropped */
 	TURN_AUTHF_COUNT
 };
 
+/* The reason as a metric label ("bad_nonce"). */
+const char *turn_authf_name(enum turn_auth_fail f);
+
 /* The error codes TURN answers, for turn_stats.err_code[]. */
 enum turn_err {
-	TURN_E400 = 0,
+	TURN_E300 = 0,
+	TURN_E400,
 	TURN_E401,
 	TURN_E403,
 	TURN_E420,
@@ -241,6 +252,13 @@ enum turn_err {
 };
 /* The code of an index ("400") for metric labels. */
 const char *turn_err_name(enum turn_err e);
+
+/* Allocation histograms (turn_stats.alloc_life_hist, alloc_bytes_hist): the
+ * upper bounds of the buckets but the last, which holds everything above;
+ * counts are per bucket (not cumulative). */
+#define TURN_HIST_N 9
+extern const uint64_t turn_hist_life_le_s[TURN_HIST_N - 1];
+extern const uint64_t turn_hist_bytes_le[TURN_HIST_N - 1];
 
 /* Counters a worker reads for metrics and logs. */
 struct turn_stats {
@@ -264,6 +282,16 @@ struct turn_stats {
 	uint64_t reservations_expired;
 	uint64_t perms_active;	  /* gauge */
 	uint64_t channels_active; /* gauge */
+	/* gauge: live allocations by client transport and relay family
+	 * ([0] IPv4, [1] IPv6; a dual-stack allocation counts in both) */
+	uint64_t allocs_by_tp[TURN_TP_COUNT][2];
+	/* allocations ended (expired, deleted, closed): how long they lived
+	 * and how many application bytes they relayed, both ways */
+	uint64_t alloc_life_hist[TURN_HIST_N];
+	uint64_t alloc_life_sum_ms;
+	uint64_t alloc_bytes_hist[TURN_HIST_N];
+	uint64_t alloc_bytes_sum;
+	uint64_t drain_refused; /* Allocate refused while draining */
 
 	uint64_t quota_user;	 /* 486 */
 	uint64_t quota_total;	 /* 508: max_allocs */
@@ -283,6 +311,49 @@ struct turn_stats {
 
 struct turn_server;
 struct turn_quota; /* turn/quota.h */
+
+/* ---- allocation events: logs, Redis status, anything per allocation ---- */
+
+enum turn_alloc_ev {
+	TURN_EV_ALLOC_NEW = 0,
+	TURN_EV_ALLOC_REFRESH,
+	TURN_EV_ALLOC_END,
+};
+
+enum turn_alloc_end {
+	TURN_END_EXPIRED = 0, /* its lifetime ran out */
+	TURN_END_DELETED,     /* Refresh with LIFETIME 0 */
+	TURN_END_CLOSED,      /* its TCP/TLS/DTLS connection closed */
+};
+
+const char *turn_alloc_end_name(enum turn_alloc_end why);
+
+/* What an event tells; valid during the callback only. */
+struct turn_alloc_info {
+	uint64_t session; /* unique in the process (see set_session_base) */
+	const char *user; /* USERNAME as authenticated, not terminated */
+	size_t ulen;
+	const char *realm; /* the server's realm, terminated */
+	enum turn_transport tp;
+	const struct sa *client; /* the client's transport address */
+	struct sa relay[2];	 /* relayed transport addresses */
+	unsigned nrelay;
+	uint32_t lifetime_s;	 /* NEW, REFRESH: as granted */
+	enum turn_alloc_end why; /* END */
+	uint64_t age_ms;	 /* END: since NEW */
+	/* END: application bytes relayed */
+	uint64_t to_peer_pkts, to_peer_bytes;
+	uint64_t to_client_pkts, to_client_bytes;
+};
+
+/* Called on the server's thread, inside input, relay_input, tick or
+ * conn_closed; must not call back into the server. Not called for the
+ * allocations turn_server_free releases. */
+struct turn_events {
+	void (*alloc)(void *arg, enum turn_alloc_ev ev,
+		      const struct turn_alloc_info *info);
+	void *arg;
+};
 
 /* Create a server that answers through *out. cfg and out are borrowed and
  * must outlive the server. Sets *sp on success; returns 0 or ENOMEM. */
@@ -304,6 +375,26 @@ enum turn_verdict turn_server_input(struct turn_server *s,
 				    const struct turn_in *in, uint64_t now_ms);
 
 const struct turn_stats *turn_server_stats(const struct turn_server *s);
+
+/* Tell the server where allocation events go (copied; NULL: nowhere). */
+void turn_server_set_events(struct turn_server *s,
+			    const struct turn_events *ev);
+
+/* Session ids are base + 1, base + 2, ...: give each server of a process
+ * its own base (worker i: (i + 1) << 48) so ids are unique in it. */
+void turn_server_set_session_base(struct turn_server *s, uint64_t base);
+
+/*
+ * Drain: while on, a new Allocate (after authentication) is answered 300
+ * Try Alternate with ALTERNATE-SERVER `alternate` (RFC 8489 §10), or 508
+ * when alternate is NULL or unset; retransmissions, Refresh, permissions,
+ * channels and relaying go on. alternate is copied.
+ */
+void turn_server_set_draining(struct turn_server *s, bool on,
+			      const struct sa *alternate);
+
+/* Live allocations of this server (for a drain to know when it is done). */
+uint64_t turn_server_allocs(const struct turn_server *s);
 
 /* Give the server its relay side (copied). All four functions are
  * required; call before the first packet. Returns 0 or EINVAL. */

@@ -1,0 +1,43 @@
+/*
+ * admin.h — ternd's admin HTTP listener (admin.address, admin.port): what
+ * an operator's monitoring reads.
+ *
+ *   GET /metrics  Prometheus text exposition format 0.0.4: the pool's
+ *                 counters and gauges (worker_pool_stats), per-worker
+ *                 event-loop lag, Redis state, allocation histograms.
+ *                 Label sets are bounded: transport, family, reason, code,
+ *                 worker; never a user, address or session.
+ *   GET /healthz  200 "ok" while the workers' loops turn (lag below a
+ *                 bound), else 503 with the reason.
+ *   GET /readyz   200 "ready" when new allocations would be accepted: not
+ *                 draining and, with store = "redis", Redis reachable from
+ *                 every worker; else 503 with the reason.
+ * Anything else: 404; a method other than GET or HEAD: 405.
+ *
+ * It runs on the main thread's event_base (evhttp), never on a worker.
+ */
+#ifndef TERN_RELAY_ADMIN_H
+#define TERN_RELAY_ADMIN_H
+
+#include <stddef.h>
+
+#include "relay/config.h"
+#include "relay/worker.h"
+
+struct event_base;
+struct admin;
+
+/*
+ * Listen on cfg->admin_addr when cfg->admin_port is not 0 (else set *ap to
+ * NULL and return 0). cfg and pool are borrowed; admin_set_pool/_cfg swap
+ * them (a reload). Returns 0 or an errno with one line in err ("cannot
+ * bind admin HTTP 127.0.0.1:9641: Address already in use").
+ */
+int admin_start(struct admin **ap, struct event_base *base,
+		const struct ternd_config *cfg, struct worker_pool *pool,
+		char *err, size_t errlen);
+void admin_set_cfg(struct admin *a, const struct ternd_config *cfg);
+/* Stop listening and free. Accepts NULL. */
+void admin_free(struct admin *a);
+
+#endif
