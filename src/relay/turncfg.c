@@ -189,6 +189,8 @@ static int fill_template(struct turncfg *t, const struct ternd_config *c)
 	s->max_perms_per_alloc = c->max_permissions;
 	s->rfc5766_channels = c->rfc5766_channels;
 	s->bandwidth_bps = c->bandwidth;
+	s->challenge_rate = c->challenge_rate;
+	s->challenge_burst = c->challenge_burst;
 	s->peer_allow = &c->peer_allow;
 	s->peer_deny = &c->peer_deny;
 	s->self = t->self;
