@@ -60,6 +60,7 @@ static const uint8_t *nonce_key(const struct turn_server *s, size_t *len)
 struct turn_chal_bucket {
 	uint64_t last_ms;
 	uint32_t milli;
+	bool used; /* a bucket never used is full */
 };
 
 int turn_challenge_init(struct turn_server *s)
@@ -89,8 +90,8 @@ bool turn_challenge_allowed(struct turn_server *s, const struct sa *from)
 		     (CHAL_BUCKETS - 1)];
 	cap = (c->challenge_burst ? c->challenge_burst : rate) * 1000u;
 	dt = s->now_ms > b->last_ms ? s->now_ms - b->last_ms : 0;
-	/* a bucket never used is full (last_ms 0 is long ago) */
-	have = dt >= cap / rate + 1 ? cap : b->milli + dt * rate;
+	have = !b->used || dt >= cap / rate + 1 ? cap : b->milli + dt * rate;
+	b->used = true;
 	if (have > cap)
 		have = cap;
 	b->last_ms = s->now_ms;

@@ -1,0 +1,237 @@
+/*
+ * test_ops.c — what operations read from the server: allocation events
+ * with session ids, the gauges by transport and family, the lifetime and
+ * bytes histograms, draining (300 / 508), and the 401 rate limit.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "harness.h"
+
+TestSuite(ops, .init = h_setup, .fini = h_teardown);
+
+#define MAX_EV 16
+
+static struct {
+	unsigned n;
+	enum turn_alloc_ev ev[MAX_EV];
+	struct turn_alloc_info info[MAX_EV];
+	char user[MAX_EV][32];
+} E;
+
+static void on_event(void *arg, enum turn_alloc_ev ev,
+		     const struct turn_alloc_info *info)
+{
+	(void)arg;
+	cr_assert_lt(E.n, MAX_EV);
+	E.ev[E.n] = ev;
+	E.info[E.n] = *info;
+	cr_assert_lt(info->ulen, sizeof(E.user[0]));
+	memcpy(E.user[E.n], info->user, info->ulen);
+	E.user[E.n][info->ulen] = '\0';
+	E.info[E.n].client = NULL; /* valid during the call only */
+	E.n++;
+}
+
+static void listen_events(void)
+{
+	struct turn_events ev = { on_event, NULL };
+
+	memset(&E, 0, sizeof(E));
+	turn_server_set_events(H.srv, &ev);
+	turn_server_set_session_base(H.srv, 7ull << 48);
+}
+
+static void lifetime0(struct req *r, void *arg)
+{
+	(void)arg;
+	stun_enc_u32(&r->e, STUN_ATTR_LIFETIME, 0);
+}
+
+static void lifetime(struct req *r, void *arg)
+{
+	stun_enc_u32(&r->e, STUN_ATTR_LIFETIME, *(uint32_t *)arg);
+}
+
+Test(ops, events_tell_new_refresh_and_end_with_traffic)
+{
+	static const uint8_t data[1000] = { 1 };
+	const struct turn_stats *st = turn_server_stats(H.srv);
+	uint32_t secs = 1200;
+
+	listen_events();
+	cr_assert_eq(h_allocate("198.51.100.7", 40000, NULL, NULL), 0);
+	cr_assert_eq(E.n, 1);
+	cr_assert_eq(E.ev[0], TURN_EV_ALLOC_NEW);
+	cr_assert_eq(E.info[0].session, (7ull << 48) + 1);
+	cr_assert_str_eq(E.user[0], H_USER);
+	cr_assert_str_eq(E.info[0].realm, H_REALM);
+	cr_assert_eq(E.info[0].tp, TURN_TP_UDP);
+	cr_assert_eq(E.info[0].nrelay, 1);
+	cr_assert_eq(E.info[0].lifetime_s, 600);
+	cr_assert_eq(st->allocs_by_tp[TURN_TP_UDP][0], 1);
+	cr_assert_eq(st->allocs_by_tp[TURN_TP_UDP][1], 0);
+
+	cr_assert_eq(h_request(STUN_METHOD_REFRESH, "198.51.100.7", 40000,
+			       lifetime, &secs),
+		     0);
+	cr_assert_eq(E.n, 2);
+	cr_assert_eq(E.ev[1], TURN_EV_ALLOC_REFRESH);
+	cr_assert_eq(E.info[1].session, E.info[0].session);
+	cr_assert_eq(E.info[1].lifetime_s, 1200);
+
+	/* 3 x 1000 bytes from the peer to the client */
+	cr_assert_eq(h_permit("198.51.100.7", 40000, "203.0.113.5"), 0);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(h_peer_send(h_relay(AF_INET), "203.0.113.5", 9000,
+					 data, sizeof(data)),
+			     TURN_CONSUMED);
+	H.now += 65000;
+	cr_assert_eq(h_request(STUN_METHOD_REFRESH, "198.51.100.7", 40000,
+			       lifetime0, NULL),
+		     0);
+	cr_assert_eq(E.n, 3);
+	cr_assert_eq(E.ev[2], TURN_EV_ALLOC_END);
+	cr_assert_eq(E.info[2].why, TURN_END_DELETED);
+	cr_assert_eq(E.info[2].session, E.info[0].session);
+	cr_assert_eq(E.info[2].age_ms, 65000);
+	cr_assert_eq(E.info[2].to_client_pkts, 3);
+	cr_assert_eq(E.info[2].to_client_bytes, 3000);
+	cr_assert_eq(E.info[2].to_peer_pkts, 0);
+
+	/* 65 s falls in (60, 300]; 3000 bytes in (1000, 10000] */
+	cr_assert_eq(turn_hist_life_le_s[1], 60);
+	cr_assert_eq(st->alloc_life_hist[2], 1);
+	cr_assert_eq(st->alloc_life_sum_ms, 65000);
+	cr_assert_eq(st->alloc_bytes_hist[1], 1);
+	cr_assert_eq(st->alloc_bytes_sum, 3000);
+	cr_assert_eq(st->allocs_by_tp[TURN_TP_UDP][0], 0);
+}
+
+Test(ops, expiry_and_closed_connections_end_with_their_reason)
+{
+	const struct turn_stats *st = turn_server_stats(H.srv);
+	int conn;
+
+	listen_events();
+	cr_assert_eq(h_allocate("198.51.100.7", 40000, NULL, NULL), 0);
+	cr_assert_eq(h_allocate("198.51.100.8", 40000, NULL, NULL), 0);
+	cr_assert_eq(E.info[1].session, E.info[0].session + 1,
+		     "session ids are distinct");
+	H.now += 601000;
+	turn_server_tick(H.srv, H.now);
+	cr_assert_eq(E.n, 4);
+	cr_assert_eq(E.ev[2], TURN_EV_ALLOC_END);
+	cr_assert_eq(E.info[2].why, TURN_END_EXPIRED);
+	cr_assert_eq(E.info[3].why, TURN_END_EXPIRED);
+	cr_assert_eq(st->alloc_life_hist[4], 2, "601 s is in (600, 1800]");
+	cr_assert_eq(st->alloc_bytes_hist[0], 2, "no bytes: first bucket");
+
+	/* a TCP allocation ends with its connection */
+	{
+		struct req r;
+		struct cred c = { 0 };
+
+		rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
+		rq_finish(&r, NULL);
+		h_feed_tp(r.buf, r.len, "198.51.100.9", 40001, TURN_TP_TCP,
+			  &conn);
+		cr_assert_eq(h_code(), 401);
+		h_take_nonce();
+		rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
+		stun_enc_transport(&r.e, 17);
+		rq_finish(&r, &c);
+		h_feed_tp(r.buf, r.len, "198.51.100.9", 40001, TURN_TP_TCP,
+			  &conn);
+		cr_assert_eq(h_code(), 0);
+	}
+	cr_assert_eq(st->allocs_by_tp[TURN_TP_TCP][0], 1);
+	turn_server_conn_closed(H.srv, &conn);
+	cr_assert_eq(E.ev[E.n - 1], TURN_EV_ALLOC_END);
+	cr_assert_eq(E.info[E.n - 1].why, TURN_END_CLOSED);
+	cr_assert_eq(E.info[E.n - 1].tp, TURN_TP_TCP);
+	cr_assert_eq(st->allocs_by_tp[TURN_TP_TCP][0], 0);
+}
+
+Test(ops, draining_refuses_new_allocations_only)
+{
+	const struct turn_stats *st = turn_server_stats(H.srv);
+	const struct stun_attr *a;
+	struct sa alt, got;
+	uint32_t secs = 600;
+
+	cr_assert_eq(h_allocate("198.51.100.7", 40000, NULL, NULL), 0);
+	turn_server_set_draining(H.srv, true, NULL);
+	cr_assert_eq(h_allocate("198.51.100.8", 40000, NULL, NULL), 508);
+	cr_assert_geq(h_reply()->mi, 0, "the refusal is signed");
+	cr_assert_eq(h_open_relays(), 1, "no relay for a refused allocation");
+	/* the existing allocation goes on */
+	cr_assert_eq(h_request(STUN_METHOD_REFRESH, "198.51.100.7", 40000,
+			       lifetime, &secs),
+		     0);
+	cr_assert_eq(h_permit("198.51.100.7", 40000, "203.0.113.5"), 0);
+
+	sa_set_str(&alt, "192.0.2.99", 3479);
+	turn_server_set_draining(H.srv, true, &alt);
+	cr_assert_eq(h_allocate("198.51.100.9", 40000, NULL, NULL), 300);
+	a = stun_msg_attr(h_reply(), STUN_ATTR_ALTERNATE_SERVER);
+	cr_assert_not_null(a, "300 names the alternate server");
+	cr_assert_eq(stun_attr_addr(a, &got), 0);
+	cr_assert(sa_equal(&got, &alt));
+	cr_assert_eq(st->drain_refused, 2);
+	cr_assert_eq(st->err_code[TURN_E300], 1);
+
+	turn_server_set_draining(H.srv, false, NULL);
+	cr_assert_eq(h_allocate("198.51.100.9", 40001, NULL, NULL), 0);
+	cr_assert_eq(turn_server_allocs(H.srv), 2);
+}
+
+/* An unauthenticated Allocate from ip:port: the verdict. */
+static enum turn_verdict bare_allocate(const char *ip, uint16_t port)
+{
+	struct req r;
+
+	rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
+	rq_finish(&r, NULL);
+	return h_feed(r.buf, r.len, ip, port);
+}
+
+Test(ops, challenges_are_rate_limited_per_address)
+{
+	const struct turn_stats *st;
+	unsigned answered = 0, sent;
+	int i;
+
+	H.cfg.challenge_rate = 5;
+	H.cfg.challenge_burst = 10;
+	h_restart();
+	st = turn_server_stats(H.srv);
+	for (i = 0; i < 30; i++)
+		answered +=
+		    bare_allocate("198.51.100.7", 40000 + i) == TURN_ANSWERED;
+	cr_assert_eq(answered, 10, "the burst, then nothing");
+	cr_assert_eq(H.nsent, 10, "dropped requests get no answer");
+	cr_assert_eq(st->auth_fail[TURN_AUTHF_RATE_LIMITED], 20);
+	cr_assert_eq(st->auth_fail[TURN_AUTHF_CHALLENGE], 10);
+
+	/* other addresses have buckets of their own (the table is keyed
+	 * with a random seed: one of two sharing the first's bucket has a
+	 * chance of 1 in 4096, both of them 1 in 16 million) */
+	sent = H.nsent;
+	answered = (bare_allocate("203.0.113.77", 40000) == TURN_ANSWERED) +
+		   (bare_allocate("203.0.113.78", 40000) == TURN_ANSWERED);
+	cr_assert_geq(answered, 1);
+	cr_assert_eq(H.nsent, sent + answered);
+
+	/* one second refills five */
+	H.now += 1000;
+	answered = 0;
+	for (i = 0; i < 10; i++)
+		answered +=
+		    bare_allocate("198.51.100.7", 41000 + i) == TURN_ANSWERED;
+	cr_assert_eq(answered, 5);
+
+	/* an authenticated client is not limited once it has its nonce */
+	H.cfg.challenge_rate = 0;
+	cr_assert_eq(h_allocate("198.51.100.7", 42000, NULL, NULL), 0);
+}
