@@ -126,28 +126,6 @@ int sa_set_sockaddr(struct sa *a, const struct sockaddr *s, socklen_t len)
 	return EINVAL;
 }
 
-bool sa_is_set(const struct sa *a)
-{
-	return a && a->len != 0;
-}
-
-int sa_family(const struct sa *a)
-{
-	return a && a->len ? a->u.sa.sa_family : AF_UNSPEC;
-}
-
-uint16_t sa_port(const struct sa *a)
-{
-	switch (sa_family(a)) {
-	case AF_INET:
-		return ntohs(a->u.in.sin_port);
-	case AF_INET6:
-		return ntohs(a->u.in6.sin6_port);
-	default:
-		return 0;
-	}
-}
-
 void sa_set_port(struct sa *a, uint16_t port)
 {
 	switch (sa_family(a)) {
@@ -159,21 +137,6 @@ void sa_set_port(struct sa *a, uint16_t port)
 		break;
 	default:
 		break;
-	}
-}
-
-const uint8_t *sa_addr_bytes(const struct sa *a, size_t *len)
-{
-	switch (sa_family(a)) {
-	case AF_INET:
-		*len = 4;
-		return (const uint8_t *)&a->u.in.sin_addr;
-	case AF_INET6:
-		*len = 16;
-		return (const uint8_t *)&a->u.in6.sin6_addr;
-	default:
-		*len = 0;
-		return NULL;
 	}
 }
 

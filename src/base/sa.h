@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -18,8 +19,8 @@ struct sa {
 		struct sockaddr sa;
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
-		struct sockaddr_storage ss;
-	} u;
+	} u; /* no sockaddr_storage: 28 bytes, not 128, since a struct sa
+		is copied on every packet (turn_in, turn_local) */
 	socklen_t len; /* 0 when unset */
 };
 
@@ -43,13 +44,47 @@ int sa_set_raw(struct sa *a, int family, const uint8_t *addr, uint16_t port);
 /* Copy a kernel sockaddr (AF_INET or AF_INET6 only). Returns 0 or EINVAL. */
 int sa_set_sockaddr(struct sa *a, const struct sockaddr *s, socklen_t len);
 
-bool sa_is_set(const struct sa *a);
-int sa_family(const struct sa *a);
-uint16_t sa_port(const struct sa *a);
+/* The accessors are inline: the relay path calls them several times per
+ * packet. */
+static inline bool sa_is_set(const struct sa *a)
+{
+	return a && a->len != 0;
+}
+
+static inline int sa_family(const struct sa *a)
+{
+	return a && a->len ? a->u.sa.sa_family : AF_UNSPEC;
+}
+
+static inline uint16_t sa_port(const struct sa *a)
+{
+	switch (sa_family(a)) {
+	case AF_INET:
+		return ntohs(a->u.in.sin_port);
+	case AF_INET6:
+		return ntohs(a->u.in6.sin6_port);
+	default:
+		return 0;
+	}
+}
+
 void sa_set_port(struct sa *a, uint16_t port);
 
 /* Pointer to the raw address bytes (4 or 16) and their count. */
-const uint8_t *sa_addr_bytes(const struct sa *a, size_t *len);
+static inline const uint8_t *sa_addr_bytes(const struct sa *a, size_t *len)
+{
+	switch (sa_family(a)) {
+	case AF_INET:
+		*len = 4;
+		return (const uint8_t *)&a->u.in.sin_addr;
+	case AF_INET6:
+		*len = 16;
+		return (const uint8_t *)&a->u.in6.sin6_addr;
+	default:
+		*len = 0;
+		return NULL;
+	}
+}
 
 /* Same family, address and port. */
 bool sa_equal(const struct sa *a, const struct sa *b);

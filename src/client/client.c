@@ -22,7 +22,7 @@ void client_addr_out(const struct sa *a, struct sockaddr_storage *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (a && sa_is_set(a))
-		memcpy(out, &a->u.ss, a->len);
+		memcpy(out, &a->u, a->len);
 }
 
 static void client_destroy(struct tern_client *c)
@@ -155,7 +155,7 @@ static void udp_readable(evutil_socket_t fd, short what, void *arg)
 	client_hold(c);
 	for (i = 0; i < 64 && !c->dead; i++) {
 		sa_init(&src);
-		src.len = sizeof(src.u.ss);
+		src.len = sizeof(src.u);
 		n = recvfrom(fd, c->rbuf, sizeof(c->rbuf), 0, &src.u.sa,
 			     &src.len);
 		if (n < 0 && errno == EINTR)

@@ -169,13 +169,18 @@ void turn_tables_release(struct turn_server *s)
 static uint32_t tuple_hash(const struct turn_server *s, const struct taddr *c,
 			   const struct taddr *l, uint8_t tp, void *conn)
 {
-	uint32_t h;
+	/* one call over the whole key: the per-packet path hashes once */
+	struct {
+		struct taddr c, l;
+		uint32_t tp;
+	} k;
 
 	if (conn)
 		return hmap_hash_bytes(s->seed, &conn, sizeof(conn));
-	h = hmap_hash_bytes(s->seed, c, sizeof(*c));
-	h = hmap_hash_bytes(h, l, sizeof(*l));
-	return hmap_hash_bytes(h, &tp, 1);
+	k.c = *c;
+	k.l = *l;
+	k.tp = tp;
+	return hmap_hash_bytes(s->seed, &k, sizeof(k));
 }
 
 struct turn_alloc *turn_alloc_find(struct turn_server *s,

@@ -13,6 +13,11 @@
 
 #define DEFAULT_MAX_PERMS 128u
 
+/* An allocation with at most this many permissions (channels) is searched
+ * along its own list: a WebRTC allocation has one or two of each, and a
+ * short walk costs less than hashing the key. Larger ones use the tables. */
+#define SCAN_MAX 8u
+
 static uint32_t perm_hash(const struct turn_server *s,
 			  const struct turn_alloc *a, const struct taddr *ip)
 {
@@ -43,9 +48,17 @@ static struct turn_perm *perm_find(const struct turn_server *s,
 				   const struct turn_alloc *a,
 				   const struct taddr *ip)
 {
-	uint32_t h = perm_hash(s, a, ip);
 	struct hmap_node *n;
+	struct turn_perm *q;
+	uint32_t h;
 
+	if (a->nperm <= SCAN_MAX) {
+		for (q = a->perms; q; q = q->next)
+			if (taddr_equal_ip(&q->peer, ip))
+				return q;
+		return NULL;
+	}
+	h = perm_hash(s, a, ip);
 	for (n = hmap_first(&s->perms, h); n; n = hmap_next(n, h)) {
 		struct turn_perm *p = (struct turn_perm *)n;
 
@@ -58,9 +71,17 @@ static struct turn_perm *perm_find(const struct turn_server *s,
 static struct turn_chan *chan_by_num(const struct turn_server *s,
 				     const struct turn_alloc *a, uint16_t num)
 {
-	uint32_t h = chan_num_hash(s, a, num);
 	struct hmap_node *n;
+	struct turn_chan *q;
+	uint32_t h;
 
+	if (a->nchan <= SCAN_MAX) {
+		for (q = a->chans; q; q = q->next)
+			if (q->num == num)
+				return q;
+		return NULL;
+	}
+	h = chan_num_hash(s, a, num);
 	for (n = hmap_first(&s->chans_num, h); n; n = hmap_next(n, h)) {
 		struct turn_chan *c = (struct turn_chan *)n;
 
@@ -74,9 +95,17 @@ static struct turn_chan *chan_by_peer(const struct turn_server *s,
 				      const struct turn_alloc *a,
 				      const struct taddr *peer)
 {
-	uint32_t h = chan_peer_hash(s, a, peer);
 	struct hmap_node *n;
+	struct turn_chan *q;
+	uint32_t h;
 
+	if (a->nchan <= SCAN_MAX) {
+		for (q = a->chans; q; q = q->next)
+			if (taddr_equal(&q->peer, peer))
+				return q;
+		return NULL;
+	}
+	h = chan_peer_hash(s, a, peer);
 	for (n = hmap_first(&s->chans_peer, h); n; n = hmap_next(n, h)) {
 		struct turn_chan *c =
 		    (struct turn_chan *)((char *)n -

@@ -53,7 +53,7 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (;;) {
 		sa_init(&from);
-		from.len = sizeof(from.u.ss);
+		from.len = sizeof(from.u);
 		n = recvfrom(fd, buf, sizeof(buf), 0, &from.u.sa, &from.len);
 		if (n < 0)
 			return;
@@ -68,7 +68,7 @@ static int udp_sock(struct sa *addr)
 	sa_set_str(addr, "127.0.0.1", 0);
 	if (fd < 0 || bind(fd, &addr->u.sa, addr->len) != 0)
 		return -1;
-	addr->len = sizeof(addr->u.ss);
+	addr->len = sizeof(addr->u);
 	getsockname(fd, &addr->u.sa, &addr->len);
 	return fd;
 }
@@ -198,7 +198,7 @@ int script_stream(struct script **sp, struct event_base *base,
 		free(s);
 		return EADDRINUSE;
 	}
-	s->addr.len = sizeof(s->addr.u.ss);
+	s->addr.len = sizeof(s->addr.u);
 	getsockname(evconnlistener_get_fd(s->lis), &s->addr.u.sa, &s->addr.len);
 	*sp = s;
 	return 0;

@@ -157,7 +157,7 @@ Test(stream, tcp_connection_refused)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	sa_set_str(&a, "127.0.0.1", 0);
 	cr_assert_eq(bind(fd, &a.u.sa, a.len), 0);
-	a.len = sizeof(a.u.ss);
+	a.len = sizeof(a.u);
 	getsockname(fd, &a.u.sa, &a.len);
 	close(fd);
 	srv.port = sa_port(&a);
