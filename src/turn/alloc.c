@@ -223,12 +223,13 @@ static void count_tp(struct turn_server *s, const struct turn_alloc *a,
 		    (uint64_t)d;
 }
 
-static unsigned hist_bucket(const uint64_t *le, uint64_t v)
+/* The bucket of v: the first bound (times scale) v does not exceed. */
+static unsigned hist_bucket(const uint64_t *le, uint64_t scale, uint64_t v)
 {
 	unsigned i;
 
 	for (i = 0; i < TURN_HIST_N - 1; i++)
-		if (v <= le[i])
+		if (v <= le[i] * scale)
 			break;
 	return i;
 }
@@ -270,9 +271,10 @@ static void alloc_end(struct turn_server *s, struct turn_alloc *a,
 	uint64_t age = s->now_ms - a->created_ms;
 	uint64_t bytes = a->to_peer_bytes + a->to_client_bytes;
 
-	s->st.alloc_life_hist[hist_bucket(turn_hist_life_le_s, age / 1000)]++;
+	/* in milliseconds: 10.9 s is above the 10 s bound */
+	s->st.alloc_life_hist[hist_bucket(turn_hist_life_le_s, 1000, age)]++;
 	s->st.alloc_life_sum_ms += age;
-	s->st.alloc_bytes_hist[hist_bucket(turn_hist_bytes_le, bytes)]++;
+	s->st.alloc_bytes_hist[hist_bucket(turn_hist_bytes_le, 1, bytes)]++;
 	s->st.alloc_bytes_sum += bytes;
 	alloc_event(s, a, TURN_EV_ALLOC_END, 0, why);
 }
