@@ -380,10 +380,10 @@ static int quota_set(struct admin_ctx *x, const struct args *a)
 	admin_db_close(db);
 	if (!rc)
 		admin_say(x, 0,
-			  "note: coturn reads these per-realm options from "
-			  "Redis; ternd takes its limits from ternd.conf "
+			  "note: coturn and ternd (store = \"redis\") read "
+			  "these within a minute; a limit set in ternd.conf "
 			  "(relay.user_quota, relay.max_allocations, "
-			  "relay.bandwidth)");
+			  "relay.bandwidth) wins over Redis at ternd");
 	return rc;
 }
 
