@@ -15,6 +15,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,12 @@
 #include "base/hmap.h"
 #include "base/rand.h"
 
-/* "turn/realm/" R "/user/" U "/password", the longest key we build. */
+/* "turn/realm/" R "/user/" U "/password", the longest key we look up. */
 #define KEY_MAX (11 + AUTH_REDIS_NAME_MAX + 6 + AUTH_REDIS_NAME_MAX + 9 + 1)
+/* "turn/realm/" R "/user/" U "/allocation/" 20 digits "/total_traffic/peer",
+ * the longest status key. */
+#define STATUS_KEY_MAX                                                         \
+	(11 + AUTH_REDIS_NAME_MAX + 6 + AUTH_REDIS_NAME_MAX + 12 + 20 + 19 + 1)
 
 enum step { STEP_KEY, STEP_PASSWORD, STEP_SECRETS };
 
@@ -75,9 +80,14 @@ struct auth_redis {
 	struct cache_ent *chead, *ctail;
 	uint32_t seed;
 	struct auth_redis_stats st;
+	char *realm;	      /* whose options are read; NULL: none */
+	struct event *lim_ev; /* read them again */
+	struct auth_realm_limits lim;
+	unsigned inflight; /* status commands not answered yet */
 };
 
 static void conn_start(struct auth_redis *r);
+static void limits_fetch(struct auth_redis *r);
 
 void auth_redis_cfg_defaults(struct auth_redis_cfg *cfg)
 {
@@ -91,6 +101,8 @@ void auth_redis_cfg_defaults(struct auth_redis_cfg *cfg)
 	cfg->cache_max = 10000;
 	cfg->backoff_min_ms = 250;
 	cfg->backoff_max_ms = 10000;
+	cfg->limits_refresh_ms = 60000;
+	cfg->status_max_inflight = 10000;
 }
 
 /* ---- the cache -------------------------------------------------------- */
@@ -294,6 +306,8 @@ static void on_ready(redisAsyncContext *ac, void *reply, void *privdata)
 	r->ready = true;
 	r->backoff_ms = r->cfg.backoff_min_ms;
 	evtimer_del(r->conn_ev);
+	/* at once: limits set before ternd started apply from the start */
+	limits_fetch(r);
 }
 
 /* Queue AUTH, SELECT and PING; hiredis sends them once connected. */
@@ -497,8 +511,16 @@ static void on_key(struct pending *p, const redisReply *rep)
 		OPENSSL_cleanse(&k, sizeof(k));
 		return;
 	}
-	/* No key, or one for the other algorithm: older coturn keeps a
-	 * plaintext password instead, from which either key derives. */
+	/* A key for the other algorithm is the user's credential all the
+	 * same, as coturn reads it: a plaintext password beside it is a
+	 * leftover (turnadmin -a sets the key and leaves an old password),
+	 * and must not let a SHA-256 client in with the old password. */
+	if (rep->type == REDIS_REPLY_STRING && rep->len) {
+		finish(p, ENOENT, NULL, 0);
+		return;
+	}
+	/* No key: older coturn keeps a plaintext password instead, from
+	 * which either key derives. */
 	if (send_step(p, STEP_PASSWORD))
 		finish(p, EAGAIN, NULL, 0);
 }
@@ -659,6 +681,237 @@ static void redis_lookup(void *ctx, const struct auth_query *q,
 		cmd_arm(r);
 }
 
+/* ---- realm options ---------------------------------------------------- */
+
+/* A count as turnadmin stores it: decimal digits only. Anything else (a
+ * hand-written "10k") is not a value rather than a guess. */
+static bool limit_value(const redisReply *rep, uint64_t *v)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	/* 19 digits cannot overflow 64 bits */
+	if (rep->type != REDIS_REPLY_STRING || !rep->len || rep->len > 19)
+		return false;
+	for (i = 0; i < rep->len; i++) {
+		if (rep->str[i] < '0' || rep->str[i] > '9')
+			return false;
+		n = n * 10 + (uint64_t)(rep->str[i] - '0');
+	}
+	*v = n;
+	return true;
+}
+
+/* The answer to MGET max-bps user-quota total-quota. No answer (the link
+ * went down) keeps what we had: a quota should not lapse because Redis
+ * blinked. A key that is gone is gone: the setting falls back. */
+static void on_limits(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	const redisReply *rep = reply;
+	struct auth_redis *r = privdata;
+	struct auth_realm_limits l;
+
+	(void)ac;
+	if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3)
+		return;
+	memset(&l, 0, sizeof(l));
+	l.has_max_bps = limit_value(rep->element[0], &l.max_bps);
+	l.has_user_quota = limit_value(rep->element[1], &l.user_quota);
+	l.has_total_quota = limit_value(rep->element[2], &l.total_quota);
+	r->lim = l;
+}
+
+static void limits_fetch(struct auth_redis *r)
+{
+	static const char *const suffix[] = { "/max-bps", "/user-quota",
+					      "/total-quota" };
+	char keys[3][11 + AUTH_REDIS_NAME_MAX + 13];
+	const char *argv[4] = { "MGET" };
+	size_t len[4] = { 4 }, rlen, i;
+
+	if (!r->realm || !r->ready || !r->ac)
+		return;
+	rlen = strlen(r->realm);
+	for (i = 0; i < 3; i++) {
+		memcpy(keys[i], "turn/realm/", 11);
+		memcpy(keys[i] + 11, r->realm, rlen);
+		memcpy(keys[i] + 11 + rlen, suffix[i], strlen(suffix[i]));
+		argv[i + 1] = keys[i];
+		len[i + 1] = 11 + rlen + strlen(suffix[i]);
+	}
+	redisAsyncCommandArgv(r->ac, on_limits, r, 4, argv, len);
+}
+
+static void on_limits_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	limits_fetch(arg);
+}
+
+/* A persistent timer, with a realm only. */
+static int limits_timer(struct auth_redis *r)
+{
+	struct timeval tv = tv_ms(r->cfg.limits_refresh_ms);
+
+	if (!r->realm)
+		return 0;
+	r->lim_ev = event_new(r->base, -1, EV_PERSIST, on_limits_timer, r);
+	if (!r->lim_ev || event_add(r->lim_ev, &tv))
+		return ENOMEM;
+	return 0;
+}
+
+bool auth_redis_realm_limits(const struct auth_redis *r,
+			     struct auth_realm_limits *out)
+{
+	*out = r->lim;
+	return out->has_max_bps || out->has_user_quota || out->has_total_quota;
+}
+
+/* ---- allocation status ------------------------------------------------ */
+
+/* Every status command's reply: only counted, so that a Redis that stops
+ * answering cannot make us queue without bound. A NULL reply (the link
+ * went down) comes for each one too. */
+static void on_status(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct auth_redis *r = privdata;
+
+	(void)ac;
+	(void)reply;
+	if (r->inflight)
+		r->inflight--;
+}
+
+/* K + what into key: coturn's key for the allocation (its realm-less form
+ * when there is no realm). Returns the length. */
+static size_t status_key(char *key, const struct auth_redis_alloc *a,
+			 const char *what)
+{
+	size_t n = 0, rlen = strlen(a->realm), wlen = strlen(what);
+
+	if (rlen) {
+		memcpy(key, "turn/realm/", 11);
+		memcpy(key + 11, a->realm, rlen);
+		n = 11 + rlen;
+		memcpy(key + n, "/user/", 6);
+		n += 6;
+	} else {
+		memcpy(key, "turn/user/", 10);
+		n = 10;
+	}
+	memcpy(key + n, a->user, a->ulen);
+	n += a->ulen;
+	n += (size_t)snprintf(key + n, STATUS_KEY_MAX - n,
+			      "/allocation/%018" PRIu64 "/", a->session);
+	memcpy(key + n, what, wlen);
+	return n + wlen;
+}
+
+/* "new lifetime=600, type=UDP, local=..., remote=..., ssl=NONE,
+ * cipher=NONE", as coturn 4.6 writes it. */
+static void status_line(char *buf, size_t size,
+			const struct auth_redis_alloc *a, const char *what,
+			uint32_t lifetime_s)
+{
+	const char *type = a->type ? a->type : "";
+	const char *none = strstr(type, "TLS") ? "UNKNOWN" : "NONE";
+
+	snprintf(buf, size,
+		 "%s lifetime=%" PRIu32 ", type=%s, local=%s, remote=%s, "
+		 "ssl=%s, cipher=%s",
+		 what, lifetime_s, type, a->local ? a->local : "",
+		 a->remote ? a->remote : "", a->ssl ? a->ssl : none,
+		 a->cipher ? a->cipher : none);
+}
+
+static void traffic_line(char *buf, size_t size,
+			 const struct auth_redis_traffic *t)
+{
+	snprintf(buf, size,
+		 "rcvp=%" PRIu64 ", rcvb=%" PRIu64 ", sentp=%" PRIu64
+		 ", sentb=%" PRIu64,
+		 t->rcvp, t->rcvb, t->sentp, t->sentb);
+}
+
+/* Queue one command; the caller has checked the room for it. */
+static void status_cmd(struct auth_redis *r, int argc, const char **argv,
+		       const size_t *len)
+{
+	if (r->ac && redisAsyncCommandArgv(r->ac, on_status, r, argc, argv,
+					   len) == REDIS_OK) {
+		r->inflight++;
+		r->st.status_sent++;
+	} else {
+		r->st.status_dropped++;
+	}
+}
+
+/* PUBLISH K+what val (and SET it first, with an expiry, when set). */
+static void status_pub(struct auth_redis *r, const struct auth_redis_alloc *a,
+		       const char *what, const char *val, bool set)
+{
+	char key[STATUS_KEY_MAX], ex[16];
+	const char *argv[5] = { "SET", key, val, "EX", ex };
+	size_t len[5] = { 3, status_key(key, a, what), strlen(val), 2, 0 };
+
+	if (set) {
+		len[4] =
+		    (size_t)snprintf(ex, sizeof(ex), "%" PRIu32, a->lifetime_s);
+		status_cmd(r, a->lifetime_s ? 5 : 3, argv, len);
+	}
+	argv[0] = "PUBLISH";
+	len[0] = 7;
+	status_cmd(r, 3, argv, len);
+}
+
+/* coturn's order: the last traffic report, then the status key goes,
+ * then "deleted", then the totals. */
+static void status_deleted(struct auth_redis *r,
+			   const struct auth_redis_alloc *a)
+{
+	char key[STATUS_KEY_MAX], client[128], peer[128], line[384];
+	const char *argv[2] = { "DEL", key };
+	size_t len[2] = { 3, 0 };
+
+	if (a->released) {
+		status_line(line, sizeof(line), a, "refreshed", 0);
+		status_pub(r, a, "status", line, false);
+	}
+	traffic_line(client, sizeof(client), &a->client);
+	traffic_line(peer, sizeof(peer), &a->peer);
+	status_pub(r, a, "traffic", client, false);
+	status_pub(r, a, "traffic/peer", peer, false);
+	len[1] = status_key(key, a, "status");
+	status_cmd(r, 2, argv, len);
+	status_pub(r, a, "status", "deleted", false);
+	status_pub(r, a, "total_traffic", client, false);
+	status_pub(r, a, "total_traffic/peer", peer, false);
+}
+
+void auth_redis_alloc_status(struct auth_redis *r,
+			     const struct auth_redis_alloc *a)
+{
+	unsigned n = a->ev == AUTH_REDIS_ALLOC_DELETED ? 6u + a->released : 2u;
+	char line[384];
+
+	if (!a->realm || !a->user || strlen(a->realm) > AUTH_REDIS_NAME_MAX ||
+	    a->ulen > AUTH_REDIS_NAME_MAX || !r->ready || !r->ac ||
+	    r->inflight + n > r->cfg.status_max_inflight) {
+		r->st.status_dropped += n;
+		return;
+	}
+	if (a->ev == AUTH_REDIS_ALLOC_DELETED) {
+		status_deleted(r, a);
+		return;
+	}
+	status_line(line, sizeof(line), a,
+		    a->ev == AUTH_REDIS_ALLOC_NEW ? "new" : "refreshed",
+		    a->lifetime_s);
+	status_pub(r, a, "status", line, true);
+}
+
 /* ---- life cycle ------------------------------------------------------- */
 
 static bool cfg_valid(const struct auth_redis_cfg *cfg)
@@ -670,9 +923,12 @@ static bool cfg_valid(const struct auth_redis_cfg *cfg)
 				(inet_pton(AF_INET, cfg->host, &a4) != 1 &&
 				 inet_pton(AF_INET6, cfg->host, &a6) != 1)))
 		return false;
+	if (cfg->realm && strlen(cfg->realm) > AUTH_REDIS_NAME_MAX)
+		return false;
 	return cfg->connect_timeout_ms && cfg->command_timeout_ms &&
 	       cfg->backoff_min_ms &&
-	       cfg->backoff_max_ms >= cfg->backoff_min_ms;
+	       cfg->backoff_max_ms >= cfg->backoff_min_ms &&
+	       cfg->limits_refresh_ms && cfg->status_max_inflight;
 }
 
 static int dup_opt(char **dst, const char *src)
@@ -699,14 +955,17 @@ int auth_redis_alloc(struct auth_redis **rp, struct event_base *base,
 	r->backoff_ms = cfg->backoff_min_ms;
 	if (dup_opt(&r->host, cfg->unix_path ? NULL : cfg->host) ||
 	    dup_opt(&r->unix_path, cfg->unix_path) ||
-	    dup_opt(&r->password, cfg->password))
+	    dup_opt(&r->password, cfg->password) ||
+	    dup_opt(&r->realm, cfg->realm))
 		goto out;
 	r->cfg.host = r->host;
 	r->cfg.unix_path = r->unix_path;
 	r->cfg.password = r->password;
+	r->cfg.realm = r->realm;
 	r->conn_ev = evtimer_new(base, on_conn_timer, r);
 	r->cmd_ev = evtimer_new(base, on_cmd_timer, r);
-	if (!r->conn_ev || !r->cmd_ev || hmap_init(&r->cache, 64))
+	if (!r->conn_ev || !r->cmd_ev || hmap_init(&r->cache, 64) ||
+	    limits_timer(r))
 		goto out;
 	/* Cache keys come from the network: a secret seed spreads them. */
 	if (rand_bytes(&r->seed, sizeof(r->seed))) {
@@ -740,11 +999,14 @@ void auth_redis_free(struct auth_redis *r)
 		event_free(r->conn_ev);
 	if (r->cmd_ev)
 		event_free(r->cmd_ev);
+	if (r->lim_ev)
+		event_free(r->lim_ev);
 	if (r->password)
 		OPENSSL_cleanse(r->password, strlen(r->password));
 	free(r->password);
 	free(r->host);
 	free(r->unix_path);
+	free(r->realm);
 	free(r);
 }
 
@@ -763,18 +1025,4 @@ bool auth_redis_connected(const struct auth_redis *r)
 void auth_redis_stats(const struct auth_redis *r, struct auth_redis_stats *st)
 {
 	*st = r->st;
-}
-
-/* TODO(redis.status): being written; publishes nothing yet. */
-void auth_redis_alloc_status(struct auth_redis *r, const char *realm,
-			     const char *user, size_t ulen, uint64_t session,
-			     const char *status, uint32_t lifetime_s)
-{
-	(void)r;
-	(void)realm;
-	(void)user;
-	(void)ulen;
-	(void)session;
-	(void)status;
-	(void)lifetime_s;
 }

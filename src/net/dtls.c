@@ -687,6 +687,18 @@ void net_dtls_worker_free(struct net_dtls_worker *d)
 	free(d);
 }
 
+void net_dtls_worker_set_ctx(struct net_dtls_worker *d, SSL_CTX *ctx)
+{
+	if (!d || !ctx || ctx == d->ctx)
+		return;
+	/* the reusable cookie-exchange SSL belongs to the old context. It
+	 * keeps nothing between datagrams, and a cookie it sent still
+	 * verifies on its successor: the cookie secrets are the worker's */
+	SSL_free(d->listen);
+	d->listen = NULL;
+	d->ctx = ctx;
+}
+
 int net_dtls_worker_alloc(struct net_dtls_worker **dp, struct net_env *env,
 			  SSL_CTX *ctx)
 {

@@ -57,6 +57,14 @@ int net_dtls_worker_alloc(struct net_dtls_worker **dp, struct net_env *env,
 void net_dtls_worker_free(struct net_dtls_worker *d);
 
 /*
+ * A reload's new DTLS server context (net_dtls_ctx_alloc): cookie
+ * exchanges and sessions from now on use it; established sessions keep
+ * theirs (an SSL holds a reference to its SSL_CTX). ctx is borrowed as in
+ * alloc. Call on the worker's own thread.
+ */
+void net_dtls_worker_set_ctx(struct net_dtls_worker *d, SSL_CTX *ctx);
+
+/*
  * Bind a DTLS socket on addr through io (see net_udp_sock_alloc: probe,
  * SO_REUSEPORT, wildcard replies from the request's destination).
  * Decrypted messages go to fn(arg, pkt); the end of every session that was

@@ -529,6 +529,12 @@ int net_stream_listener_steer(struct net_stream_listener *l, unsigned n)
 				sa_family(&l->addr), n);
 }
 
+void net_stream_listener_set_tls(struct net_stream_listener *l, SSL_CTX *tls)
+{
+	if (l && l->tls && tls)
+		l->tls = tls;
+}
+
 int net_stream_listener_alloc(struct net_stream_listener **lp,
 			      struct net_env *env, const struct sa *addr,
 			      SSL_CTX *tls, bool probe, net_input_fn fn,

@@ -50,6 +50,15 @@ int net_stream_listener_alloc(struct net_stream_listener **lp,
  * counted as closes, but reported to `closed`). Accepts NULL. */
 void net_stream_listener_free(struct net_stream_listener *l);
 
+/*
+ * A reload's new TLS server context for a TLS listener (ignored for a
+ * plain TCP one, or when tls is NULL): connections accepted from now on
+ * use it; those already accepted keep the context they started with (an
+ * SSL holds a reference to its SSL_CTX). tls is borrowed as in alloc. Call
+ * on the listener's own thread.
+ */
+void net_stream_listener_set_tls(struct net_stream_listener *l, SSL_CTX *tls);
+
 /* Steer the SO_REUSEPORT group of l (n listeners, listening in worker
  * order) by client address: the program runs on each SYN
  * (net_steer_attach, steer.h). Returns 0 or its errno. */

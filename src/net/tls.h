@@ -2,8 +2,12 @@
  * tls.h — the server-side SSL_CTX for TLS over TCP (RFC 8489 §6.2.3,
  * RFC 8656 §3.1), and the certificate loading DTLS shares.
  *
- * The context is built once from the configuration and shared read-only by
+ * The context is built from the configuration and shared read-only by
  * every worker (OpenSSL 3 allows SSL_new on one SSL_CTX from many threads).
+ * A reload builds a new one and each worker switches its listeners to it
+ * on its own thread (net_stream_listener_set_tls, net_dtls_worker_set_ctx);
+ * connections keep the context they started with, which OpenSSL's
+ * reference count keeps alive until the last of them ends.
  */
 #ifndef TERN_NET_TLS_H
 #define TERN_NET_TLS_H

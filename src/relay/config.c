@@ -1413,6 +1413,15 @@ static int check_relay(struct loader *ld)
 			    "relay.lifetime (%u s) is above relay.max_lifetime "
 			    "(%u s)",
 			    c->lifetime_s, c->max_lifetime_s);
+	/* relays are opened by the workers long after the drop to `user`,
+	 * which may not bind a port below 1024 */
+	if (c->turn && c->run_user && c->relay_port_min < 1024)
+		return fail(ld, src2(ld, "relay.port_min", "user"),
+			    "relay.port_min (%u) is below 1024, but ternd "
+			    "drops privileges to user '%s' after binding its "
+			    "listeners and opens relay ports later, which "
+			    "that user cannot bind; use 1024 or above",
+			    c->relay_port_min, c->run_user);
 	if (!c->turn || c->nrelay_addrs)
 		return 0;
 	return relay_from_listen(ld);

@@ -157,7 +157,30 @@ static int mem_build(struct turncfg *t, const struct ternd_config *c, char *err,
 
 /* ---- the template ------------------------------------------------------- */
 
-static int fill_template(struct turncfg *t, const struct ternd_config *c)
+/* The nonce MAC key: the file's; else the one in force before a reload
+ * (prev), so that outstanding nonces stay valid; else a random one. */
+static int nonce_secret(struct turncfg *t, const struct ternd_config *c,
+			const struct turncfg *prev)
+{
+	struct turn_server_cfg *s = &t->scfg;
+
+	if (c->nonce_secret_len) {
+		memcpy(t->nonce_secret, c->nonce_secret, c->nonce_secret_len);
+		s->nonce_secret_len = c->nonce_secret_len;
+	} else if (prev && prev->scfg.nonce_secret_len) {
+		memcpy(t->nonce_secret, prev->nonce_secret,
+		       prev->scfg.nonce_secret_len);
+		s->nonce_secret_len = prev->scfg.nonce_secret_len;
+	} else if (rand_bytes(t->nonce_secret, RANDOM_SECRET_LEN)) {
+		return EIO;
+	} else {
+		s->nonce_secret_len = RANDOM_SECRET_LEN;
+	}
+	return 0;
+}
+
+static int fill_template(struct turncfg *t, const struct ternd_config *c,
+			 const struct turncfg *prev)
 {
 	struct turn_server_cfg *s = &t->scfg;
 
@@ -168,14 +191,8 @@ static int fill_template(struct turncfg *t, const struct ternd_config *c)
 	s->realm = c->realm;
 	s->rest = c->rest;
 	s->sha256 = c->sha256;
-	if (c->nonce_secret_len) {
-		memcpy(t->nonce_secret, c->nonce_secret, c->nonce_secret_len);
-		s->nonce_secret_len = c->nonce_secret_len;
-	} else if (rand_bytes(t->nonce_secret, RANDOM_SECRET_LEN)) {
+	if (nonce_secret(t, c, prev))
 		return EIO;
-	} else {
-		s->nonce_secret_len = RANDOM_SECRET_LEN;
-	}
 	/* one secret for every worker: a nonce from a 401 sent by one
 	 * worker verifies on the worker the next connection lands on */
 	s->nonce_secret = t->nonce_secret;
@@ -198,8 +215,20 @@ static int fill_template(struct turncfg *t, const struct ternd_config *c)
 	return 0;
 }
 
-int turncfg_alloc(struct turncfg **tp, const struct ternd_config *cfg,
-		  unsigned workers, char *err, size_t errlen)
+/* The quota: a new one, or prev's, borrowed (see turncfg_realloc). */
+static int quota(struct turncfg *t, const struct turncfg *prev)
+{
+	if (prev) {
+		t->quota = prev->quota;
+		return 0;
+	}
+	t->own_quota = true;
+	return turn_quota_alloc(&t->quota);
+}
+
+static int build(struct turncfg **tp, const struct ternd_config *cfg,
+		 unsigned workers, const struct turncfg *prev, char *err,
+		 size_t errlen)
 {
 	struct turncfg *t;
 	int rc = ENOMEM;
@@ -219,11 +248,11 @@ int turncfg_alloc(struct turncfg **tp, const struct ternd_config *cfg,
 	if (cfg->turn && cfg->store == CFG_STORE_CONFIG &&
 	    (rc = mem_build(t, cfg, err, errlen)))
 		goto out;
-	if (cfg->turn && (rc = turn_quota_alloc(&t->quota))) {
+	if (cfg->turn && (rc = quota(t, prev))) {
 		snprintf(err, errlen, "allocation quota: %s", strerror(rc));
 		goto out;
 	}
-	if ((rc = fill_template(t, cfg))) {
+	if ((rc = fill_template(t, cfg, prev))) {
 		snprintf(err, errlen, "no randomness for the nonce secret");
 		goto out;
 	}
@@ -235,12 +264,36 @@ out:
 	return rc;
 }
 
+int turncfg_alloc(struct turncfg **tp, const struct ternd_config *cfg,
+		  unsigned workers, char *err, size_t errlen)
+{
+	return build(tp, cfg, workers, NULL, err, errlen);
+}
+
+int turncfg_realloc(struct turncfg **tp, const struct ternd_config *cfg,
+		    unsigned workers, const struct turncfg *prev, char *err,
+		    size_t errlen)
+{
+	if (!prev)
+		return EINVAL;
+	return build(tp, cfg, workers, prev, err, errlen);
+}
+
+void turncfg_take_quota(struct turncfg *to, struct turncfg *from)
+{
+	if (!to || !from || to->quota != from->quota)
+		return;
+	to->own_quota = from->own_quota;
+	from->own_quota = false;
+}
+
 void turncfg_free(struct turncfg *t)
 {
 	if (!t)
 		return;
 	auth_mem_free(t->mem);
-	turn_quota_free(t->quota);
+	if (t->own_quota)
+		turn_quota_free(t->quota);
 	free(t->self);
 	OPENSSL_cleanse(t->nonce_secret, sizeof(t->nonce_secret));
 	free(t);

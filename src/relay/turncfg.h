@@ -24,6 +24,7 @@ struct turncfg {
 	 * outlive it. */
 	struct turn_server_cfg scfg;
 	struct turn_quota *quota;    /* allocation counts of all workers */
+	bool own_quota;		     /* freed with this turncfg */
 	struct auth_mem *mem;	     /* config-file users and secrets */
 	struct auth_store mem_store; /* its interface; valid when mem */
 	struct sa *self;	     /* listener transport addresses */
@@ -43,7 +44,28 @@ struct turncfg {
 int turncfg_alloc(struct turncfg **tp, const struct ternd_config *cfg,
 		  unsigned workers, char *err, size_t errlen);
 
-/* Free t. Accepts NULL. */
+/*
+ * Build the TURN settings of a reloaded cfg that is to replace prev's, as
+ * turncfg_alloc does, with two things carried over rather than made anew:
+ * - the quota object: every worker's server keeps the one it was created
+ *   with (turn/server.h), so the new template names the same one, and only
+ *   the limits in the template change. *tp borrows it until
+ *   turncfg_take_quota(*tp, prev);
+ * - the nonce secret, when cfg names none: nonces handed out before the
+ *   reload must stay valid after it.
+ * prev is only read. Sets *tp and returns 0, or returns an errno with one
+ * line in err.
+ */
+int turncfg_realloc(struct turncfg **tp, const struct ternd_config *cfg,
+		    unsigned workers, const struct turncfg *prev, char *err,
+		    size_t errlen);
+
+/* Make `to` the owner of the quota it shares with `from` (the reload is
+ * committed: `from` may now be freed before or after `to`, as long as it
+ * is after the servers). */
+void turncfg_take_quota(struct turncfg *to, struct turncfg *from);
+
+/* Free t (and the quota when t owns it). Accepts NULL. */
 void turncfg_free(struct turncfg *t);
 
 #endif

@@ -65,6 +65,9 @@ struct wsock {
 
 struct worker {
 	struct worker_pool *pool;
+	const struct ternd_config *cfg; /* the one this worker runs with: the
+					   pool's, switched by a reload on
+					   this thread */
 	unsigned id;
 	pthread_t thread;
 	bool started;
@@ -74,7 +77,10 @@ struct worker {
 	int cmd_fd; /* the main thread asks the worker to look at the pool's
 		       requests (drain; reload) */
 	struct event *cmd_ev;
+	uint64_t gen; /* the reload generation applied (0: the start's) */
 	struct event *tick_ev;
+	/* when the timer last fired: the loop turns (the watchdog) */
+	_Atomic uint64_t beat_ms;
 	uint64_t next_house; /* when housekeeping is due */
 	uint64_t tick_due;   /* when the timer was asked to fire */
 	uint64_t lag_max_ms; /* the latest it fired, this interval */
@@ -116,6 +122,16 @@ struct worker {
 	struct turn_events events;
 };
 
+/* What a reload hands the workers: all built before it is published, and
+ * kept until every worker has moved past it. */
+struct gen {
+	uint64_t gen;
+	const struct ternd_config *cfg; /* borrowed from the caller */
+	struct turncfg *tc;
+	SSL_CTX *tls, *dtls; /* the pool's reference */
+	struct gen *next;    /* retired: a worker may still use it */
+};
+
 struct worker_pool {
 	const struct ternd_config *cfg;
 	struct turncfg *tc; /* TURN settings, shared read-only */
@@ -126,6 +142,15 @@ struct worker_pool {
 	struct worker *w;
 	atomic_bool draining; /* asked by worker_pool_drain */
 	bool steer_warned; /* a steering program failed to attach: said once */
+	/* reload: the latest generation (cfg, tc, tls, dtls above are its
+	 * contents once every worker has it), what each worker applied, and
+	 * generations a late worker may still hold */
+	pthread_mutex_t rl_lock;
+	pthread_cond_t rl_cond;
+	bool rl_ok;		 /* lock and cond initialised */
+	_Atomic uint64_t rl_gen; /* published: workers compare theirs */
+	struct gen rl_req;	 /* under rl_lock */
+	struct gen *retired;
 };
 
 /* ---- the seam: packets up, replies down --------------------------------- */
@@ -347,6 +372,47 @@ static const char *ev_status(enum turn_alloc_ev ev)
 	return ev == TURN_EV_ALLOC_NEW ? "new" : "refreshed";
 }
 
+/* coturn's names for the client's transport, in its status line. */
+static const char *const status_type[TURN_TP_COUNT] = {
+	[TURN_TP_UDP] = "UDP",
+	[TURN_TP_TCP] = "TCP",
+	[TURN_TP_TLS] = "TLS/TCP",
+	[TURN_TP_DTLS] = "DTLS",
+};
+
+/* The allocation's status in Redis, coturn's way (redis.status). The event
+ * does not tell the TLS version and cipher: ssl= and cipher= say UNKNOWN
+ * on TLS and DTLS. */
+static void w_redis_status(struct worker *w, enum turn_alloc_ev ev,
+			   const struct turn_alloc_info *in, const char *client)
+{
+	char l[SA_STRLEN];
+	struct auth_redis_alloc a = {
+		.ev = ev == TURN_EV_ALLOC_NEW	    ? AUTH_REDIS_ALLOC_NEW
+		      : ev == TURN_EV_ALLOC_REFRESH ? AUTH_REDIS_ALLOC_REFRESHED
+						    : AUTH_REDIS_ALLOC_DELETED,
+		.session = in->session,
+		.realm = in->realm,
+		.user = in->user,
+		.ulen = in->ulen,
+		.lifetime_s = in->lifetime_s,
+		.type = in->tp < TURN_TP_COUNT ? status_type[in->tp] : NULL,
+		.remote = client,
+		.local = in->local ? sa_print(in->local, l, sizeof(l)) : NULL,
+		.released =
+		    ev == TURN_EV_ALLOC_END && in->why == TURN_END_DELETED,
+		/* the client's side: what came from it (for the peers) and
+		 * what went to it; the peers' side the other way round */
+		.client = { in->to_peer_pkts, in->to_peer_bytes,
+			    in->to_client_pkts, in->to_client_bytes },
+		.peer = { in->to_client_pkts, in->to_client_bytes,
+			  in->to_peer_pkts, in->to_peer_bytes },
+	};
+
+	if (w->redis && w->cfg->redis_status)
+		auth_redis_alloc_status(w->redis, &a);
+}
+
 /* One line per allocation as it starts and ends (refreshes at debug), with
  * the session id that ties them together; never a key or password. And
  * the allocation's status in Redis, coturn's way, when asked to. */
@@ -354,7 +420,7 @@ static void w_alloc_event(void *arg, enum turn_alloc_ev ev,
 			  const struct turn_alloc_info *in)
 {
 	struct worker *w = arg;
-	char c[SA_STRLEN], r[2][SA_STRLEN], st[48];
+	char c[SA_STRLEN], r[2][SA_STRLEN];
 	int ulen = in->ulen > 128 ? 128 : (int)in->ulen;
 
 	r[0][0] = r[1][0] = '\0';
@@ -379,29 +445,97 @@ static void w_alloc_event(void *arg, enum turn_alloc_ev ev,
 			turn_transport_name(in->tp), r[0], r[1][0] ? "," : "",
 			r[1], in->lifetime_s);
 	}
-	if (!w->redis || !w->pool->cfg->redis_status)
-		return;
-	if (ev == TURN_EV_ALLOC_END)
-		snprintf(st, sizeof(st), "deleted");
-	else
-		snprintf(st, sizeof(st), "%s lifetime=%" PRIu32, ev_status(ev),
-			 in->lifetime_s);
-	auth_redis_alloc_status(w->redis, in->realm, in->user, in->ulen,
-				in->session, st, in->lifetime_s);
+	w_redis_status(w, ev, in, c);
 }
 
-/* ---- drain -------------------------------------------------------------- */
+/* ---- drain and reload --------------------------------------------------- */
+
+/* The stream and DTLS settings a reload may change; worker_env sets the
+ * rest once. */
+static void env_timeouts(struct worker *w)
+{
+	const struct ternd_config *cfg = w->cfg;
+
+	w->env.to.idle_ms = cfg->idle_timeout_s * 1000u;
+	w->env.to.frame_ms = cfg->frame_timeout_s * 1000u;
+	w->env.to.handshake_ms = cfg->handshake_timeout_s * 1000u;
+	w->env.frame_flags = cfg->rfc5766_channels ? STUN_FRAME_RFC5766 : 0;
+}
+
+/* The credential store a worker's server asks: none (STUN only), the
+ * config-file store of tc, or the worker's own Redis connection. */
+static const struct auth_store *store_of(struct worker *w,
+					 const struct turncfg *tc)
+{
+	if (w->redis)
+		return &w->store;
+	if (w->cfg->turn && w->cfg->store == CFG_STORE_CONFIG)
+		return &tc->mem_store;
+	return NULL;
+}
+
+/* Switch the listeners to a reload's TLS and DTLS contexts. */
+static void worker_ssl(struct worker *w, SSL_CTX *tls, SSL_CTX *dtls)
+{
+	struct wsock *ws;
+
+	for (ws = w->socks; ws && tls; ws = ws->next)
+		if (ws->tp == TURN_TP_TLS)
+			net_stream_listener_set_tls(ws->stream, tls);
+	if (dtls && w->dw)
+		net_dtls_worker_set_ctx(w->dw, dtls);
+}
+
+/*
+ * Take the pool's latest reload if this worker has not yet. It runs
+ * between two events of this loop, so a packet is handled wholly under
+ * the old settings or wholly under the new. The server keeps its
+ * allocations, permissions, channels and pending lookups: none of them
+ * points into the settings (the config-file store answers within the
+ * lookup call, and a Redis lookup copies what it asks). Then tell the
+ * main thread, which frees the old settings once every worker has.
+ * Returns whether a reload was applied.
+ */
+static void realm_limits_apply(struct worker *w);
+
+static bool worker_reload(struct worker *w)
+{
+	struct worker_pool *p = w->pool;
+	struct gen g;
+
+	if (atomic_load(&p->rl_gen) == w->gen)
+		return false;
+	pthread_mutex_lock(&p->rl_lock);
+	g = p->rl_req;
+	pthread_mutex_unlock(&p->rl_lock);
+	w->cfg = g.cfg;
+	w->scfg = g.tc->scfg;
+	w->scfg.store = store_of(w, g.tc);
+	/* the template has the file's limits: Redis's realm options fill in
+	 * again what it leaves unlimited */
+	realm_limits_apply(w);
+	turn_server_set_cfg(w->srv, &w->scfg);
+	env_timeouts(w);
+	worker_ssl(w, g.tls, g.dtls);
+	pthread_mutex_lock(&p->rl_lock);
+	w->gen = g.gen;
+	pthread_cond_broadcast(&p->rl_cond);
+	pthread_mutex_unlock(&p->rl_lock);
+	return true;
+}
 
 /* Apply what the pool asks (the main thread pokes cmd_fd after changing
  * it; the housekeeping timer looks too, in case a poke is lost). */
 static void worker_sync(struct worker *w)
 {
 	bool d = atomic_load(&w->pool->draining);
+	bool reloaded = worker_reload(w);
 
-	if (d == w->draining)
+	/* a reload may name another drain.alternate_server */
+	if (d == w->draining && !(d && reloaded))
 		return;
 	w->draining = d;
-	turn_server_set_draining(w->srv, d, &w->pool->cfg->alternate_server);
+	turn_server_set_draining(w->srv, d, &w->cfg->alternate_server);
 }
 
 static void cmd_cb(evutil_socket_t fd, short what, void *arg)
@@ -436,7 +570,7 @@ static void worker_publish(struct worker *w)
  * it is back, so an operator knows the outage ended. */
 static void redis_watch(struct worker *w, uint64_t now)
 {
-	const struct ternd_config *cfg = w->pool->cfg;
+	const struct ternd_config *cfg = w->cfg;
 
 	if (!w->redis)
 		return;
@@ -453,6 +587,34 @@ static void redis_watch(struct worker *w, uint64_t now)
 		    "worker %u: Redis at %s:%u is unreachable; new TURN "
 		    "authentications are answered 500 until it is back",
 		    w->id, cfg->redis_host, (unsigned)cfg->redis_port);
+}
+
+static uint32_t u32_cap(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* The realm's options in Redis (coturn's total-quota, user-quota, max-bps,
+ * as turnadmin -g or tern-admin write them; the store reads them every
+ * minute) fill in what the configuration file leaves unlimited: a number
+ * in the file is the operator's explicit word and wins. A key removed from
+ * Redis gives the file's setting back. coturn's max-bps holds each
+ * direction on its own; relay.bandwidth sums both, hence twice. */
+static void realm_limits_apply(struct worker *w)
+{
+	const struct ternd_config *cfg = w->cfg;
+	struct auth_realm_limits l;
+	uint64_t both;
+
+	if (!w->redis)
+		return;
+	auth_redis_realm_limits(w->redis, &l);
+	both = l.max_bps > UINT32_MAX ? UINT32_MAX : 2 * l.max_bps;
+	w->scfg.max_allocs = cfg->max_allocations ? cfg->max_allocations
+						  : u32_cap(l.total_quota);
+	w->scfg.max_allocs_per_user =
+	    cfg->user_quota ? cfg->user_quota : u32_cap(l.user_quota);
+	w->scfg.bandwidth_bps = cfg->bandwidth ? cfg->bandwidth : u32_cap(both);
 }
 
 static void tick_arm(struct worker *w, uint64_t now, uint64_t deadline)
@@ -475,6 +637,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	atomic_store(&w->beat_ms, now);
 	/* event-loop lag: how late the timer fires behind its deadline (a
 	 * loop busy with packets runs timers late) */
 	if (w->tick_due && now > w->tick_due &&
@@ -484,6 +647,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		turn_server_set_wallclock(w->srv, now, clock_wall_s() * 1000u);
 		redis_watch(w, now);
 		worker_sync(w);
+		realm_limits_apply(w);
 		w->next_house = now + HOUSEKEEP_MS;
 	}
 	next = turn_server_tick(w->srv, now);
@@ -687,14 +851,14 @@ static void steer(struct worker *w, int rc, const char *tp, const struct sa *a)
 /* Steer only a group that has more than one socket, from its first. */
 static bool steers(const struct worker *w)
 {
-	return w->id == 0 && w->pool->cfg->workers > 1;
+	return w->id == 0 && w->cfg->workers > 1;
 }
 
 /* The UDP socket of a listen entry, or its four RFC 5780 siblings. */
 static int bind_udp(struct worker *w, const struct cfg_listen *le, char *err,
 		    size_t errlen)
 {
-	const struct ternd_config *cfg = w->pool->cfg;
+	const struct ternd_config *cfg = w->cfg;
 	struct wsock *g[4] = { NULL };
 	struct sa addrs[4];
 	unsigned n, i;
@@ -726,7 +890,7 @@ static int bind_stream(struct worker *w, const struct cfg_listen *le,
 		       enum turn_transport tp, uint16_t port, char *err,
 		       size_t errlen)
 {
-	const struct ternd_config *cfg = w->pool->cfg;
+	const struct ternd_config *cfg = w->cfg;
 	SSL_CTX *tls = tp == TURN_TP_TLS ? w->pool->tls : NULL;
 	const char *name = tp == TURN_TP_TLS ? "TLS" : "TCP";
 	struct wsock *ws;
@@ -756,7 +920,7 @@ static int bind_dtls(struct worker *w, const struct cfg_listen *le, char *err,
 	struct sa addrs[4];
 	int rc;
 
-	local_addrs(addrs, le, w->pool->cfg->dtls_port, 0);
+	local_addrs(addrs, le, w->cfg->dtls_port, 0);
 	ws = wsock_new(w, TURN_TP_DTLS, addrs, 1, 0);
 	if (!ws)
 		return ENOMEM;
@@ -765,8 +929,8 @@ static int bind_dtls(struct worker *w, const struct cfg_listen *le, char *err,
 	if (rc)
 		return bind_fail(rc, "DTLS", &addrs[0], err, errlen);
 	if (steers(w))
-		steer(w, net_dtls_sock_steer(ws->dtls, w->pool->cfg->workers),
-		      "DTLS", &addrs[0]);
+		steer(w, net_dtls_sock_steer(ws->dtls, w->cfg->workers), "DTLS",
+		      &addrs[0]);
 	bound(w, "DTLS", &addrs[0]);
 	return 0;
 }
@@ -782,7 +946,7 @@ static int bind_dtls(struct worker *w, const struct cfg_listen *le, char *err,
  */
 static int worker_bind(struct worker *w, char *err, size_t errlen)
 {
-	const struct ternd_config *cfg = w->pool->cfg;
+	const struct ternd_config *cfg = w->cfg;
 	size_t i;
 	int rc = 0;
 
@@ -855,16 +1019,13 @@ static int worker_base(struct worker *w)
 
 static void worker_env(struct worker *w)
 {
-	const struct ternd_config *cfg = w->pool->cfg;
+	const struct ternd_config *cfg = w->cfg;
 	uint32_t iv = cfg->log_interval_s * 1000u;
 
 	w->env.base = w->base;
 	w->env.stats = &w->ns;
 	w->env.limits = &w->pool->limits;
-	w->env.to.idle_ms = cfg->idle_timeout_s * 1000u;
-	w->env.to.frame_ms = cfg->frame_timeout_s * 1000u;
-	w->env.to.handshake_ms = cfg->handshake_timeout_s * 1000u;
-	w->env.frame_flags = cfg->rfc5766_channels ? STUN_FRAME_RFC5766 : 0;
+	env_timeouts(w);
 	log_limit_init(&w->env.ll_cap, iv, 1);
 	log_limit_init(&w->env.ll_err, iv, 3);
 	log_limit_init(&w->ll_input, iv, 3);
@@ -876,14 +1037,14 @@ static void worker_env(struct worker *w)
  * own Redis connection on its own event_base. */
 static int worker_store(struct worker *w)
 {
-	const struct ternd_config *cfg = w->pool->cfg;
+	const struct ternd_config *cfg = w->cfg;
 	struct auth_redis_cfg rc;
 	int err;
 
 	if (!cfg->turn)
 		return 0;
 	if (cfg->store == CFG_STORE_CONFIG) {
-		w->scfg.store = &w->pool->tc->mem_store;
+		w->scfg.store = store_of(w, w->pool->tc);
 		return 0;
 	}
 	auth_redis_cfg_defaults(&rc);
@@ -894,6 +1055,7 @@ static int worker_store(struct worker *w)
 	rc.connect_timeout_ms = cfg->redis_timeout_s * 1000u;
 	rc.command_timeout_ms = cfg->redis_timeout_s * 1000u;
 	rc.cache_ttl_s = cfg->redis_cache_ttl_s;
+	rc.realm = cfg->realm; /* its options: realm_limits_apply */
 	if ((err = auth_redis_alloc(&w->redis, w->base, &rc)))
 		return err;
 	w->store = auth_redis_store(w->redis);
@@ -904,7 +1066,7 @@ static int worker_store(struct worker *w)
 /* The relay side of a TURN server: relay sockets on this worker's loop. */
 static int worker_relays(struct worker *w)
 {
-	const struct ternd_config *cfg = w->pool->cfg;
+	const struct ternd_config *cfg = w->cfg;
 	struct net_relay_cfg rc = {
 		.addrs = cfg->relay_addrs,
 		.naddrs = cfg->nrelay_addrs,
@@ -935,8 +1097,10 @@ static int worker_init(struct worker *w, struct worker_pool *p, unsigned id,
 	int rc;
 
 	w->pool = p;
+	w->cfg = p->cfg;
 	w->id = id;
 	w->stop_fd = -1;
+	atomic_store(&w->beat_ms, clock_mono_ms());
 	w->cmd_fd = -1;
 	if ((rc = pthread_mutex_init(&w->lock, NULL)))
 		goto out;
@@ -1018,17 +1182,44 @@ static void *worker_main(void *arg)
 
 /* ---- the pool ----------------------------------------------------------- */
 
-static int pool_ssl(struct worker_pool *p, char *err, size_t errlen)
+/* The TLS and DTLS server contexts of cfg (NULL for a transport that is
+ * off). On failure nothing is left to free. */
+static int pool_ssl(const struct ternd_config *cfg, SSL_CTX **tls,
+		    SSL_CTX **dtls, char *err, size_t errlen)
 {
-	const struct ternd_config *cfg = p->cfg;
 	struct net_tls_opts o = { cfg->tls_cert, cfg->tls_key, cfg->tls_ciphers,
 				  cfg->tls_min_13 };
 	int rc = 0;
 
+	*tls = *dtls = NULL;
 	if (cfg->tls_port)
-		rc = net_tls_ctx_alloc(&p->tls, &o, err, errlen);
+		rc = net_tls_ctx_alloc(tls, &o, err, errlen);
 	if (!rc && cfg->dtls_port)
-		rc = net_dtls_ctx_alloc(&p->dtls, &o, err, errlen);
+		rc = net_dtls_ctx_alloc(dtls, &o, err, errlen);
+	if (rc) {
+		SSL_CTX_free(*tls);
+		*tls = NULL;
+	}
+	return rc;
+}
+
+/* The reload hand-over's lock and condition; the condition waits on the
+ * monotonic clock, which no date change moves. */
+static int pool_sync_init(struct worker_pool *p)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	if ((rc = pthread_condattr_init(&ca)))
+		return rc;
+	rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (!rc && !(rc = pthread_mutex_init(&p->rl_lock, NULL))) {
+		rc = pthread_cond_init(&p->rl_cond, &ca);
+		if (rc)
+			pthread_mutex_destroy(&p->rl_lock);
+	}
+	pthread_condattr_destroy(&ca);
+	p->rl_ok = !rc;
 	return rc;
 }
 
@@ -1078,12 +1269,17 @@ int worker_pool_start(struct worker_pool **pp, const struct ternd_config *cfg,
 		goto out;
 	}
 	p->cfg = cfg;
+	if ((rc = pool_sync_init(p))) {
+		snprintf(err, errlen, "cannot start workers: %s", strerror(rc));
+		goto out;
+	}
 	if ((rc = turncfg_alloc(&p->tc, cfg, cfg->workers, err, errlen)))
 		goto out;
 	p->limits.max_conns = cfg->max_connections;
 	p->limits.max_dtls_sessions = cfg->dtls_max_sessions;
-	if ((rc = pool_ssl(p, err, errlen)))
+	if ((rc = pool_ssl(cfg, &p->tls, &p->dtls, err, errlen)))
 		goto out;
+	p->rl_req = (struct gen){ 0, cfg, p->tc, p->tls, p->dtls, NULL };
 	/* in order, one at a time: see worker_bind */
 	for (i = 0; i < cfg->workers; i++) {
 		p->n = i + 1;
@@ -1099,8 +1295,25 @@ out:
 	return rc;
 }
 
+/* What a generation holds; its cfg is the caller's. */
+static void gen_free_parts(struct gen *g)
+{
+	SSL_CTX_free(g->tls);
+	SSL_CTX_free(g->dtls);
+	turncfg_free(g->tc);
+}
+
+static void gen_free(struct gen *g)
+{
+	if (!g)
+		return;
+	gen_free_parts(g);
+	free(g);
+}
+
 void worker_pool_stop(struct worker_pool *p)
 {
+	struct gen *g;
 	uint64_t one = 1;
 	unsigned i;
 
@@ -1121,6 +1334,132 @@ void worker_pool_stop(struct worker_pool *p)
 	SSL_CTX_free(p->tls);
 	SSL_CTX_free(p->dtls);
 	turncfg_free(p->tc);
+	while ((g = p->retired)) {
+		p->retired = g->next;
+		gen_free(g);
+	}
+	if (p->rl_ok) {
+		pthread_cond_destroy(&p->rl_cond);
+		pthread_mutex_destroy(&p->rl_lock);
+	}
 	free(p->w);
 	free(p);
+}
+
+/* ---- reload ------------------------------------------------------------- */
+
+/* How long worker_pool_reload waits for every worker to take the new
+ * settings. A worker's loop turns at least once a second; only a hung
+ * one takes longer. */
+#define RELOAD_WAIT_S 5
+
+/* The settings a pool cannot change without a restart; main.c keeps them
+ * across a reload, this only refuses a caller that did not. */
+static bool pool_fixed_same(const struct ternd_config *a,
+			    const struct ternd_config *b)
+{
+	return a->workers == b->workers && a->turn == b->turn &&
+	       a->store == b->store && a->tls_port == b->tls_port &&
+	       a->dtls_port == b->dtls_port &&
+	       (!(b->tls_port || b->dtls_port) || b->tls_cert);
+}
+
+/* Wait until every worker has applied generation gen, for at most
+ * RELOAD_WAIT_S. Returns 0, or ETIMEDOUT with one line in err. */
+static int pool_wait(struct worker_pool *p, uint64_t gen, char *err,
+		     size_t errlen)
+{
+	struct timespec dl;
+	unsigned i, late, first = 0;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += RELOAD_WAIT_S;
+	pthread_mutex_lock(&p->rl_lock);
+	for (;;) {
+		for (i = 0, late = 0; i < p->n; i++)
+			if (p->w[i].gen != gen && !late++)
+				first = i;
+		if (!late || rc == ETIMEDOUT)
+			break;
+		rc = pthread_cond_timedwait(&p->rl_cond, &p->rl_lock, &dl);
+	}
+	pthread_mutex_unlock(&p->rl_lock);
+	if (!late)
+		return 0;
+	snprintf(err, errlen,
+		 "%u of %u workers (worker %u first) did not take the new "
+		 "configuration within %d s; the others run with it, and the "
+		 "late ones will when their event loop turns again",
+		 late, p->n, first, RELOAD_WAIT_S);
+	return ETIMEDOUT;
+}
+
+int worker_pool_reload(struct worker_pool *p, const struct ternd_config *cfg,
+		       char *err, size_t errlen)
+{
+	struct gen g = { 0 }, *old = NULL;
+	int rc;
+
+	if (!p || !cfg)
+		return EINVAL;
+	if (!pool_fixed_same(p->cfg, cfg)) {
+		snprintf(err, errlen,
+			 "the new configuration changes settings "
+			 "that need a restart");
+		return EINVAL;
+	}
+	/* everything new is built before any worker sees it; a failure
+	 * leaves the running settings untouched */
+	rc = turncfg_realloc(&g.tc, cfg, p->n, p->tc, err, errlen);
+	if (!rc)
+		rc = pool_ssl(cfg, &g.tls, &g.dtls, err, errlen);
+	if (!rc && !(old = calloc(1, sizeof(*old))))
+		rc = ENOMEM;
+	if (rc) {
+		if (!old && rc == ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		gen_free_parts(&g);
+		return rc;
+	}
+	g.cfg = cfg;
+	*old = (struct gen){ 0, p->cfg, p->tc, p->tls, p->dtls, NULL };
+	pthread_mutex_lock(&p->rl_lock);
+	g.gen = p->rl_req.gen + 1;
+	p->rl_req = g;
+	atomic_store(&p->rl_gen, g.gen);
+	pthread_mutex_unlock(&p->rl_lock);
+	pool_poke(p);
+	rc = pool_wait(p, g.gen, err, errlen);
+	/* from here the new settings are the pool's, whatever happens */
+	turncfg_take_quota(g.tc, p->tc);
+	p->cfg = cfg;
+	p->tc = g.tc;
+	p->tls = g.tls;
+	p->dtls = g.dtls;
+	if (rc) {
+		/* a late worker still runs with the old ones: keep them */
+		old->next = p->retired;
+		p->retired = old;
+	} else {
+		gen_free(old);
+	}
+	return rc;
+}
+
+uint64_t worker_pool_stalled_ms(const struct worker_pool *p, uint64_t now_ms,
+				unsigned *worst)
+{
+	uint64_t max = 0, beat;
+	unsigned i;
+
+	for (i = 0; p && i < p->n; i++) {
+		beat = atomic_load(&p->w[i].beat_ms);
+		if (now_ms > beat && now_ms - beat > max) {
+			max = now_ms - beat;
+			if (worst)
+				*worst = i;
+		}
+	}
+	return max;
 }

@@ -71,6 +71,39 @@ void worker_pool_stats(const struct worker_pool *p, struct pool_stats *out);
 void worker_pool_drain(struct worker_pool *p, bool on);
 bool worker_pool_draining(const struct worker_pool *p);
 
+/*
+ * Reload: switch every worker to cfg, a configuration loaded and checked
+ * like the one the pool started with, whose restart-only settings (the
+ * sockets: workers, listen addresses, ports, TLS on or off, relay
+ * addresses and ports, the credential store) are the running ones; main.c
+ * keeps them so. Everything new is built here first, in the calling
+ * thread: the TURN settings (turncfg_realloc: new config-file store and
+ * peer policy, the same quota object, the nonce secret kept when cfg names
+ * none) and new TLS and DTLS contexts. Then each worker takes them between
+ * two events of its loop and says so; allocations, permissions, channels
+ * and TLS/DTLS sessions stay as they are (sessions keep their context).
+ * cfg is borrowed as in worker_pool_start. Main thread.
+ *
+ * Returns 0: every worker runs with cfg, and the pool no longer uses the
+ * previous configuration, which the caller may free.
+ * ETIMEDOUT (one line in err): a worker did not answer within a few
+ * seconds. The workers that did run with cfg, the others will when their
+ * loop turns; the caller must keep both configurations until
+ * worker_pool_stop.
+ * Another errno (one line in err): nothing changed, the workers run with
+ * the previous configuration (a certificate that cannot be loaded, no
+ * memory, restart-only settings that differ).
+ */
+int worker_pool_reload(struct worker_pool *p, const struct ternd_config *cfg,
+		       char *err, size_t errlen);
+
+/* For the watchdog: the longest any worker's event loop has gone without
+ * turning as of now_ms (clock_mono_ms), in ms, and which worker that is
+ * (*worst, when not NULL and the result is not 0). A healthy loop turns
+ * at least once a second. Any thread. */
+uint64_t worker_pool_stalled_ms(const struct worker_pool *p, uint64_t now_ms,
+				unsigned *worst);
+
 /* Fill *out with worker i's counters alone (conns and dtls_sessions stay
  * 0: they are counted for the whole pool). For tests and per-worker
  * metrics: which worker a client reached. Returns 0 or EINVAL. */

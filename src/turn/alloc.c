@@ -239,7 +239,7 @@ static void alloc_event(struct turn_server *s, const struct turn_alloc *a,
 			enum turn_alloc_end why)
 {
 	struct turn_alloc_info info;
-	struct sa client;
+	struct sa client, local;
 	unsigned i;
 
 	if (!s->ev.alloc)
@@ -251,6 +251,8 @@ static void alloc_event(struct turn_server *s, const struct turn_alloc *a,
 	info.tp = (enum turn_transport)a->tp;
 	taddr_to_sa(&client, &a->client);
 	info.client = &client;
+	taddr_to_sa(&local, &a->local);
+	info.local = &local;
 	for (i = 0; i < a->nrelay && i < 2; i++)
 		taddr_to_sa(&info.relay[i], &a->relay[i].addr);
 	info.nrelay = a->nrelay;

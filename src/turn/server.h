@@ -336,6 +336,7 @@ struct turn_alloc_info {
 	const char *realm; /* the server's realm, terminated */
 	enum turn_transport tp;
 	const struct sa *client; /* the client's transport address */
+	const struct sa *local;	 /* the server's, that the client reached */
 	struct sa relay[2];	 /* relayed transport addresses */
 	unsigned nrelay;
 	uint32_t lifetime_s;	 /* NEW, REFRESH: as granted */

@@ -9,7 +9,10 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +45,7 @@ static struct {
 	struct event_base *base;
 	struct auth_redis *r;
 	struct auth_store s;
+	redisAsyncContext *sub; /* PSUBSCRIBEd on t.base (status tests) */
 } t;
 
 static void done(void *arg, int err, const struct auth_key *keys, size_t n)
@@ -244,6 +248,9 @@ static void teardown(void)
 
 	auth_redis_free(t.r);
 	t.r = NULL;
+	if (t.sub)
+		redisAsyncFree(t.sub);
+	t.sub = NULL;
 	if (t.base)
 		event_base_free(t.base);
 	redis_kill();
@@ -394,22 +401,26 @@ Test(redis, sha256_key_matched_by_length)
 	cr_assert_eq(a.err, ENOENT);
 }
 
-Test(redis, key_for_other_alg_falls_back_to_password)
+/* turnadmin -a sets the key and leaves an older plaintext password: the
+ * key is the credential, the password a leftover that must not let a
+ * SHA-256 client in (with what may be the old password). */
+Test(redis, key_for_other_alg_ignores_a_leftover_password)
 {
-	struct auth_key md5, sha;
+	struct auth_key md5;
 	struct answer a;
 	char path[128], h[65] = "";
 
-	derive(&md5, AUTH_ALG_MD5, "erin", 4, "pw");
-	derive(&sha, AUTH_ALG_SHA256, "erin", 4, "pw");
+	derive(&md5, AUTH_ALG_MD5, "erin", 4, "new-pw");
 	hex(h, &md5);
 	user_key_path(path, "erin");
 	set(path, h);
 	sprintf(path, "turn/realm/%s/user/erin/password", REALM);
-	set(path, "pw");
+	set(path, "old-pw");
 	ask(&a, "erin", AUTH_ALG_SHA256, false);
+	cr_assert_eq(a.err, ENOENT);
+	ask(&a, "erin", AUTH_ALG_MD5, false);
 	cr_assert_eq(a.err, 0);
-	cr_assert(auth_key_equal(&a.k[0], &sha));
+	cr_assert(auth_key_equal(&a.k[0], &md5));
 }
 
 Test(redis, rest_secrets_one_key_each)
@@ -783,4 +794,461 @@ Test(redis_down, unix_socket)
 	cr_assert(wait_connected(2000));
 	ask(&a, "nobody", AUTH_ALG_MD5, false);
 	cr_assert_eq(a.err, ENOENT);
+}
+
+/* ---- allocation status, coturn 4.6's keys and messages ---------------- */
+
+/* What the subscriber saw: channel and payload of each pmessage, as bytes
+ * (a USERNAME may hold any). */
+#define SUB_MAX 32
+static struct {
+	bool ready; /* PSUBSCRIBE confirmed */
+	unsigned n;
+	char chan[SUB_MAX][1200];
+	size_t clen[SUB_MAX];
+	char msg[SUB_MAX][400];
+} seen;
+
+static void on_sub(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	const redisReply *r = reply;
+	const redisReply *c, *m;
+
+	(void)ac;
+	(void)privdata;
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
+		return;
+	if (!strcmp(r->element[0]->str, "psubscribe")) {
+		seen.ready = true;
+		return;
+	}
+	if (r->elements != 4 || seen.n == SUB_MAX)
+		return;
+	c = r->element[2];
+	m = r->element[3];
+	cr_assert(c->len < sizeof(seen.chan[0]) &&
+		  m->len < sizeof(seen.msg[0]));
+	memcpy(seen.chan[seen.n], c->str, c->len);
+	seen.clen[seen.n] = c->len;
+	memcpy(seen.msg[seen.n], m->str, m->len);
+	seen.msg[seen.n][m->len] = '\0';
+	seen.n++;
+}
+
+/* hiredis frees a context whose server went away: forget it. */
+static void on_sub_gone(const redisAsyncContext *ac, int status)
+{
+	(void)status;
+	if (ac == t.sub)
+		t.sub = NULL;
+}
+
+static void on_sub_connect(const redisAsyncContext *ac, int status)
+{
+	if (status != REDIS_OK)
+		on_sub_gone(ac, status);
+}
+
+/* Drive the loop in 10 ms slices until *n reaches want or ms pass. */
+static void pump(const unsigned *n, unsigned want, unsigned ms)
+{
+	uint64_t end = clock_mono_ms() + ms;
+	struct timeval tv = { 0, 10000 };
+
+	while (*n < want && clock_mono_ms() < end) {
+		event_base_loopexit(t.base, &tv);
+		event_base_dispatch(t.base);
+	}
+}
+
+/* A second connection on t.base that PSUBSCRIBEs to everything. */
+static void subscribe(void)
+{
+	const char *argv[2] = { "PSUBSCRIBE", "*" };
+	size_t len[2] = { 10, 1 };
+	unsigned ready = 0;
+	uint64_t end = clock_mono_ms() + 2000;
+	struct timeval tv = { 0, 10000 };
+
+	memset(&seen, 0, sizeof(seen));
+	t.sub = redisAsyncConnect("127.0.0.1", t.port);
+	cr_assert(t.sub && !t.sub->err);
+	cr_assert_eq(redisLibeventAttach(t.sub, t.base), REDIS_OK);
+	redisAsyncSetConnectCallback(t.sub, on_sub_connect);
+	redisAsyncSetDisconnectCallback(t.sub, on_sub_gone);
+	cr_assert_eq(redisAsyncCommandArgv(t.sub, on_sub, NULL, 2, argv, len),
+		     REDIS_OK);
+	while (!seen.ready && clock_mono_ms() < end) {
+		event_base_loopexit(t.base, &tv);
+		event_base_dispatch(t.base);
+	}
+	ready = seen.ready;
+	cr_assert(ready, "PSUBSCRIBE confirmed");
+}
+
+/* GET (or TTL) of a key given as bytes: the reply's string (or number). */
+static redisReply *cmd_bin(const char *verb, const char *key, size_t klen)
+{
+	redisContext *c = sync_ctx();
+	const char *argv[2] = { verb, key };
+	size_t len[2] = { strlen(verb), klen };
+	redisReply *rep;
+
+	cr_assert(c && !c->err);
+	rep = redisCommandArgv(c, 2, argv, len);
+	cr_assert(rep);
+	redisFree(c);
+	return rep;
+}
+
+static void assert_value(const char *key, size_t klen, const char *want)
+{
+	redisReply *rep = cmd_bin("GET", key, klen);
+
+	cr_assert_eq(rep->type, REDIS_REPLY_STRING, "key %.*s is set",
+		     (int)klen, key);
+	cr_assert_str_eq(rep->str, want);
+	freeReplyObject(rep);
+}
+
+static long long key_ttl(const char *key, size_t klen)
+{
+	redisReply *rep = cmd_bin("TTL", key, klen);
+	long long v;
+
+	cr_assert_eq(rep->type, REDIS_REPLY_INTEGER);
+	v = rep->integer;
+	freeReplyObject(rep);
+	return v;
+}
+
+/* coturn's key: K + what, for user bytes u. */
+static size_t coturn_key(char *out, const char *realm, const char *u,
+			 size_t ulen, uint64_t session, const char *what)
+{
+	size_t n = (size_t)(*realm ? sprintf(out, "turn/realm/%s/user/", realm)
+				   : sprintf(out, "turn/user/"));
+
+	memcpy(out + n, u, ulen);
+	n += ulen;
+	return n + (size_t)sprintf(out + n, "/allocation/%018" PRIu64 "/%s",
+				   session, what);
+}
+
+static void assert_seen(unsigned i, const char *key, size_t klen,
+			const char *msg)
+{
+	cr_assert_lt(i, seen.n, "message %u arrived", i);
+	cr_assert_eq(seen.clen[i], klen, "channel of message %u: %.*s", i,
+		     (int)seen.clen[i], seen.chan[i]);
+	cr_assert(!memcmp(seen.chan[i], key, klen), "channel of message %u", i);
+	cr_assert_str_eq(seen.msg[i], msg, "payload of message %u", i);
+}
+
+static struct auth_redis_alloc udp_alloc(void)
+{
+	struct auth_redis_alloc a = {
+		.ev = AUTH_REDIS_ALLOC_NEW,
+		.session = ((uint64_t)1 << 48) + 5,
+		.realm = REALM,
+		.user = "alice",
+		.ulen = 5,
+		.lifetime_s = 600,
+		.type = "UDP",
+		.local = "127.0.0.1:3478",
+		.remote = "192.0.2.7:50000",
+		.client = { 13, 1572, 12, 1536 },
+		.peer = { 5, 500, 6, 600 },
+	};
+
+	return a;
+}
+
+Test(redis, status_new_refresh_delete_as_coturn)
+{
+	static const char line[] =
+	    "lifetime=%u, type=UDP, local=127.0.0.1:3478, "
+	    "remote=192.0.2.7:50000, ssl=NONE, cipher=NONE";
+	struct auth_redis_alloc a = udp_alloc();
+	char key[256], k2[256], want[256], body[200];
+	size_t klen, k2len;
+	long long ttl;
+
+	subscribe();
+	klen = coturn_key(key, REALM, "alice", 5, a.session, "status");
+	cr_assert_str_eq(key, "turn/realm/" REALM "/user/alice/allocation/"
+			      "000281474976710661/status");
+	auth_redis_alloc_status(t.r, &a);
+	pump(&seen.n, 1, 2000);
+	snprintf(body, sizeof(body), line, 600u);
+	snprintf(want, sizeof(want), "new %s", body);
+	assert_seen(0, key, klen, want);
+	assert_value(key, klen, want);
+	ttl = key_ttl(key, klen);
+	cr_assert(ttl > 590 && ttl <= 600, "expires with the allocation: %lld",
+		  ttl);
+
+	a.ev = AUTH_REDIS_ALLOC_REFRESHED;
+	a.lifetime_s = 300;
+	auth_redis_alloc_status(t.r, &a);
+	pump(&seen.n, 2, 2000);
+	snprintf(body, sizeof(body), line, 300u);
+	snprintf(want, sizeof(want), "refreshed %s", body);
+	assert_seen(1, key, klen, want);
+	assert_value(key, klen, want);
+	cr_assert_leq(key_ttl(key, klen), 300);
+
+	/* released by the client: coturn says "refreshed lifetime=0" first */
+	a.ev = AUTH_REDIS_ALLOC_DELETED;
+	a.released = true;
+	a.lifetime_s = 0;
+	auth_redis_alloc_status(t.r, &a);
+	pump(&seen.n, 8, 2000);
+	cr_assert_eq(seen.n, 8);
+	snprintf(body, sizeof(body), line, 0u);
+	snprintf(want, sizeof(want), "refreshed %s", body);
+	assert_seen(2, key, klen, want);
+	k2len = coturn_key(k2, REALM, "alice", 5, a.session, "traffic");
+	assert_seen(3, k2, k2len, "rcvp=13, rcvb=1572, sentp=12, sentb=1536");
+	k2len = coturn_key(k2, REALM, "alice", 5, a.session, "traffic/peer");
+	assert_seen(4, k2, k2len, "rcvp=5, rcvb=500, sentp=6, sentb=600");
+	assert_seen(5, key, klen, "deleted");
+	k2len = coturn_key(k2, REALM, "alice", 5, a.session, "total_traffic");
+	assert_seen(6, k2, k2len, "rcvp=13, rcvb=1572, sentp=12, sentb=1536");
+	k2len =
+	    coturn_key(k2, REALM, "alice", 5, a.session, "total_traffic/peer");
+	assert_seen(7, k2, k2len, "rcvp=5, rcvb=500, sentp=6, sentb=600");
+	cr_assert_eq(key_ttl(key, klen), -2, "the status key is gone");
+	cr_assert_eq(stats().status_sent, 2 + 2 + 7);
+	cr_assert_eq(stats().status_dropped, 0);
+}
+
+Test(redis, status_deleted_by_expiry_tls_and_ipv6)
+{
+	struct auth_redis_alloc a = udp_alloc();
+	char key[256], want[256];
+	size_t klen;
+
+	subscribe();
+	a.session = 1;
+	a.type = "TLS/TCP";
+	a.local = "[::1]:5349";
+	a.remote = "[2001:db8::7]:50000";
+	auth_redis_alloc_status(t.r, &a);
+	a.ssl = "TLSv1.3";
+	a.cipher = "TLS_AES_256_GCM_SHA384";
+	a.ev = AUTH_REDIS_ALLOC_REFRESHED;
+	auth_redis_alloc_status(t.r, &a);
+	a.ev = AUTH_REDIS_ALLOC_DELETED; /* expired: no "refreshed" first */
+	auth_redis_alloc_status(t.r, &a);
+	pump(&seen.n, 7, 2000);
+	cr_assert_eq(seen.n, 7);
+	klen = coturn_key(key, REALM, "alice", 5, 1, "status");
+	cr_assert_str_eq(key,
+			 "turn/realm/" REALM
+			 "/user/alice/allocation/000000000000000001/status");
+	/* a TLS version and cipher nobody told us */
+	assert_seen(0, key, klen,
+		    "new lifetime=600, type=TLS/TCP, local=[::1]:5349, "
+		    "remote=[2001:db8::7]:50000, ssl=UNKNOWN, cipher=UNKNOWN");
+	snprintf(want, sizeof(want),
+		 "refreshed lifetime=600, type=TLS/TCP, local=[::1]:5349, "
+		 "remote=[2001:db8::7]:50000, ssl=TLSv1.3, "
+		 "cipher=TLS_AES_256_GCM_SHA384");
+	assert_seen(1, key, klen, want);
+	assert_seen(4, key, klen, "deleted");
+	cr_assert_eq(stats().status_sent, 2 + 2 + 6);
+}
+
+Test(redis, status_keys_are_coturns_for_any_username_bytes)
+{
+	static const char nul[] = "nul\0byte";
+	static const struct {
+		const char *u;
+		size_t len;
+	} users[] = {
+		{ "1700000000:frank", 16 },
+		{ "a b\r\nDEL canary\r\n", 17 },
+		{ "%s%s%n", 6 },
+		{ "*1\r\n$8\r\nFLUSHALL\r\n", 18 },
+		{ nul, sizeof(nul) - 1 },
+	};
+	struct auth_redis_alloc a = udp_alloc();
+	char key[256];
+	size_t i, klen;
+
+	set("canary", "alive");
+	subscribe();
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		a.user = users[i].u;
+		a.ulen = users[i].len;
+		a.session = i + 1;
+		auth_redis_alloc_status(t.r, &a);
+	}
+	pump(&seen.n, (unsigned)i, 2000);
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		klen = coturn_key(key, REALM, users[i].u, users[i].len, i + 1,
+				  "status");
+		assert_seen((unsigned)i, key, klen,
+			    "new lifetime=600, type=UDP, local=127.0.0.1:3478, "
+			    "remote=192.0.2.7:50000, ssl=NONE, cipher=NONE");
+		cr_assert_gt(key_ttl(key, klen), 0, "user %zu's key", i);
+	}
+	assert_value("canary", 6, "alive");
+	cr_assert(auth_redis_connected(t.r), "protocol still in sync");
+}
+
+Test(redis, status_without_realm_and_long_session_ids)
+{
+	struct auth_redis_alloc a = udp_alloc();
+	char key[256];
+	size_t klen;
+
+	subscribe();
+	a.realm = "";
+	a.session = UINT64_MAX;
+	a.local = NULL;
+	a.type = "DTLS";
+	auth_redis_alloc_status(t.r, &a);
+	pump(&seen.n, 1, 2000);
+	klen = coturn_key(key, "", "alice", 5, UINT64_MAX, "status");
+	cr_assert_str_eq(key, "turn/user/alice/allocation/"
+			      "18446744073709551615/status");
+	assert_seen(0, key, klen,
+		    "new lifetime=600, type=DTLS, local=, "
+		    "remote=192.0.2.7:50000, ssl=UNKNOWN, cipher=UNKNOWN");
+}
+
+Test(redis_down, status_dropped_and_counted_while_down)
+{
+	struct auth_redis_cfg cfg;
+	struct auth_redis_alloc a = udp_alloc();
+	struct answer dummy = { 0 };
+	char key[256];
+	size_t klen;
+
+	test_cfg(&cfg); /* nothing listens on t.port yet */
+	store_open(&cfg);
+	auth_redis_alloc_status(t.r, &a);
+	a.ev = AUTH_REDIS_ALLOC_DELETED;
+	auth_redis_alloc_status(t.r, &a);
+	cr_assert_eq(stats().status_sent, 0);
+	cr_assert_eq(stats().status_dropped, 2 + 6);
+	wait_calls(&dummy, 1, 200); /* backoff timers run; nothing queued */
+	cr_assert_eq(stats().status_dropped, 8);
+
+	redis_start();
+	cr_assert(wait_connected(1500));
+	subscribe();
+	a.ev = AUTH_REDIS_ALLOC_NEW;
+	auth_redis_alloc_status(t.r, &a);
+	pump(&seen.n, 1, 2000);
+	klen = coturn_key(key, REALM, "alice", 5, a.session, "status");
+	cr_assert_gt(key_ttl(key, klen), 0, "sent once Redis is up");
+	cr_assert_eq(stats().status_sent, 2);
+
+	redis_kill();
+	wait_calls(&dummy, 1, 300); /* the store notices */
+	cr_assert(!auth_redis_connected(t.r));
+	a.ev = AUTH_REDIS_ALLOC_REFRESHED;
+	auth_redis_alloc_status(t.r, &a);
+	cr_assert_eq(stats().status_dropped, 8 + 2);
+	cr_assert_eq(stats().status_sent, 2);
+}
+
+Test(redis, status_bounded_while_redis_is_stuck)
+{
+	struct auth_redis_cfg cfg;
+	struct auth_redis_alloc a = udp_alloc();
+	struct answer dummy = { 0 };
+	unsigned i;
+
+	auth_redis_free(t.r);
+	test_cfg(&cfg);
+	cfg.status_max_inflight = 10;
+	store_open(&cfg);
+	cr_assert(wait_connected(2000));
+	kill(t.pid, SIGSTOP);
+	for (i = 0; i < 8; i++) {
+		a.session = i + 1;
+		auth_redis_alloc_status(t.r, &a);
+		wait_calls(&dummy, 1, 20); /* written, never answered */
+	}
+	cr_assert_eq(stats().status_sent, 10, "5 events of 2 commands");
+	cr_assert_eq(stats().status_dropped, 6, "3 events dropped whole");
+	kill(t.pid, SIGCONT);
+	wait_calls(&dummy, 1, 300); /* the answers come */
+	auth_redis_alloc_status(t.r, &a);
+	cr_assert_eq(stats().status_sent, 12, "room again once answered");
+}
+
+/* ---- realm options (turnadmin -g) ------------------------------------- */
+
+static void limits_open(unsigned refresh_ms, const char *realm)
+{
+	struct auth_redis_cfg cfg;
+
+	auth_redis_free(t.r);
+	test_cfg(&cfg);
+	cfg.realm = realm;
+	cfg.limits_refresh_ms = refresh_ms;
+	store_open(&cfg);
+	cr_assert(wait_connected(2000));
+}
+
+/* Drive the loop ms milliseconds, then read the options. */
+static bool limits_after(unsigned ms, struct auth_realm_limits *l)
+{
+	struct answer dummy = { 0 };
+
+	wait_calls(&dummy, 1, ms);
+	return auth_redis_realm_limits(t.r, l);
+}
+
+Test(redis, realm_limits_read_on_connect_and_refreshed)
+{
+	struct auth_realm_limits l;
+
+	set("turn/realm/" REALM "/max-bps", "100000");
+	set("turn/realm/" REALM "/user-quota", "1");
+	set("turn/realm/" REALM "/total-quota", "50");
+	set("turn/realm/other.realm/user-quota", "7");
+	limits_open(300, REALM);
+	cr_assert(limits_after(100, &l), "read at once on connect");
+	cr_assert(l.has_max_bps && l.has_user_quota && l.has_total_quota);
+	cr_assert_eq(l.max_bps, 100000);
+	cr_assert_eq(l.user_quota, 1);
+	cr_assert_eq(l.total_quota, 50);
+
+	/* changed, removed, nonsense: seen at the next read */
+	set("turn/realm/" REALM "/user-quota", "3");
+	set("turn/realm/" REALM "/total-quota", "10k");
+	{
+		const char *argv[2] = { "DEL", "turn/realm/" REALM "/max-bps" };
+		size_t len[2] = { 3, strlen(argv[1]) };
+
+		cmd(2, argv, len);
+	}
+	cr_assert(limits_after(700, &l));
+	cr_assert(!l.has_max_bps, "a deleted key is gone");
+	cr_assert_eq(l.max_bps, 0);
+	cr_assert(l.has_user_quota);
+	cr_assert_eq(l.user_quota, 3);
+	cr_assert(!l.has_total_quota, "\"10k\" is not a number");
+
+	/* Redis gone: the last values stay */
+	redis_kill();
+	cr_assert(limits_after(700, &l));
+	cr_assert_eq(l.user_quota, 3);
+}
+
+Test(redis, realm_limits_none_without_realm_or_keys)
+{
+	struct auth_realm_limits l;
+
+	set("turn/realm/" REALM "/user-quota", "1");
+	cr_assert(!limits_after(100, &l), "no realm configured: not read");
+	cr_assert(!l.has_user_quota && !l.user_quota);
+	limits_open(60000, "empty.realm");
+	cr_assert(!limits_after(100, &l), "a realm without options");
 }

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Drain: SIGUSR1 refuses new allocations (508, or 300 with ALTERNATE-SERVER
+when drain.alternate_server is set) while an existing allocation keeps
+relaying to a UDP echo peer and can be refreshed; SIGUSR2 ends such a drain;
+a reload during a drain refuses with the new alternate server. SIGTERM with
+drain.timeout = N keeps ternd up until the last allocation ends (Refresh 0:
+it exits promptly) or the deadline passes (it exits after about N s); a
+second SIGTERM, or SIGINT, stops it at once.
+
+    TERND=/path/to/ternd python3 tests/ops/t-drain.py
+"""
+
+import os
+import shutil
+import signal
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lifecycle import (A_ALTERNATE_SERVER, ERROR, SUCCESS, Check, EchoPeer,  # noqa: E402
+                       Ternd, TurnClient, describe, plain_addr, wait_for,
+                       workdir)
+
+C = Check("drain")
+USER, PASSWORD = "alice", "wonderland"
+
+
+def relaying(c, peer, name, what):
+    """c's allocation relays to peer and back."""
+    ok = c.echo(peer.addr, f"{name}-{time.monotonic()}".encode())
+    C.check(ok, name, f"{what}: a datagram sent through the relay to the "
+            "echo peer did not come back")
+
+
+def allocated(t, name, what):
+    """A fresh client with valid credentials gets an allocation, with a
+    permission for the echo peer."""
+    c = TurnClient(t.port, USER, PASSWORD)
+    r = c.allocate()
+    if not C.check(r is not None and r.cls == SUCCESS, name,
+                   f"{what}: Allocate answered {describe(r)}; log: {t.tail()}"):
+        return None
+    r = c.permit("127.0.0.1")
+    if r is None or r.cls != SUCCESS:
+        C.fail(name + "-permission", f"CreatePermission answered {describe(r)}")
+        return None
+    return c
+
+
+def refused(t, name, code, alternate=None):
+    """A new Allocate (valid credentials) is answered code (with
+    ALTERNATE-SERVER alternate)."""
+    c = TurnClient(t.port, USER, PASSWORD)
+    r = c.allocate()
+    c.close()
+    if r is None or r.cls != ERROR or r.code != code:
+        C.fail(name, f"a new Allocate while draining was answered {describe(r)}, "
+               f"expected {code}")
+        return
+    if alternate is None:
+        C.ok(name)
+        return
+    alt = r.get(A_ALTERNATE_SERVER)
+    got = plain_addr(alt) if alt else None
+    C.check(got == alternate, name,
+            f"300 carried ALTERNATE-SERVER {got}, expected {alternate}")
+
+
+def usr1_drain(work, peer):
+    """SIGUSR1, SIGUSR2, SIGTERM with every allocation gone."""
+    t = Ternd(work, "usr1", extra={"drain.timeout": 20})
+    try:
+        if not C.check(t.start(), "usr1-start", f"ternd did not answer: {t.tail()}"):
+            return
+        c1 = allocated(t, "usr1-allocate-before", "before the drain")
+        if not c1:
+            return
+        relaying(c1, peer, "usr1-relay-before", "before the drain")
+        t.signal(signal.SIGUSR1)
+        C.check(t.wait_log(r"SIGUSR1: draining"), "usr1-logged",
+                f"no 'SIGUSR1: draining' in the log: {t.tail()}")
+        time.sleep(0.3)  # the workers apply it within milliseconds
+        refused(t, "usr1-new-allocate-508", 508)
+        relaying(c1, peer, "usr1-existing-keeps-relaying", "during the drain")
+        r = c1.refresh(600)
+        C.check(r is not None and r.cls == SUCCESS, "usr1-refresh-works",
+                f"Refresh of the existing allocation while draining: {describe(r)}")
+        t.signal(signal.SIGUSR1)
+        C.check(t.wait_log(r"SIGUSR1: already draining"), "usr1-again-idempotent",
+                "a second SIGUSR1 did not say 'already draining'")
+        refused(t, "usr1-again-still-draining", 508)
+        # SIGUSR2 ends the drain
+        t.signal(signal.SIGUSR2)
+        t.wait_log(r"SIGUSR2: drain ended")
+        time.sleep(0.3)
+        c2 = allocated(t, "usr2-allocate-accepted-again", "after SIGUSR2")
+        if c2:
+            c2.refresh(0)
+            c2.close()
+        # SIGTERM drains: stays up while c1 lives, exits once it is gone
+        t.signal(signal.SIGTERM)
+        C.check(t.wait_log(r"SIGTERM: draining for at most 20 s"), "term-drain-logged",
+                f"no SIGTERM drain line: {t.tail()}")
+        time.sleep(0.3)
+        refused(t, "term-new-allocate-508", 508)
+        time.sleep(1.5)
+        C.check(t.alive(), "term-waits-for-allocation",
+                "ternd exited while an allocation was still relaying")
+        relaying(c1, peer, "term-existing-keeps-relaying", "during SIGTERM's drain")
+        C.check(t.wait_log(r"draining: 1 allocation left, \d+ s to go"),
+                "term-progress-logged", f"no progress line: {t.tail()}")
+        r = c1.refresh(0)
+        C.check(r is not None and r.cls == SUCCESS, "term-refresh-0",
+                f"Refresh 0: {describe(r)}")
+        t0 = time.monotonic()
+        rc = t.wait_exit(8)
+        took = time.monotonic() - t0
+        C.check(rc == 0, "term-exits-when-drained",
+                f"ternd did not exit within 8 s of the last allocation ending "
+                f"(exit status {rc}): {t.tail()}")
+        if rc == 0:
+            C.note(f"exited {took:.1f} s after Refresh 0")
+            C.check(t.count(r"drained: no allocation left; stopping") == 1,
+                    "term-drained-logged", "no 'drained' line in the log")
+        c1.close()
+    finally:
+        C.clean(t, "usr1-clean-exit")
+
+
+def alternate_and_deadline(work, peer):
+    """300 + ALTERNATE-SERVER; a reload during the drain names the new one;
+    SIGTERM's deadline passes with an allocation left."""
+    alt1, alt2 = ("192.0.2.10", 3478), ("192.0.2.20", 3479)
+    extra = {"drain.timeout": 3, "drain.alternate_server": f"{alt1[0]}:{alt1[1]}"}
+    t = Ternd(work, "alternate", extra=extra)
+    try:
+        if not C.check(t.start(), "alt-start", f"ternd did not answer: {t.tail()}"):
+            return
+        c1 = allocated(t, "alt-allocate-before", "before the drain")
+        if not c1:
+            return
+        t.signal(signal.SIGUSR1)
+        t.wait_log(r"SIGUSR1: draining: new allocations are answered 300 "
+                   r"with ALTERNATE-SERVER 192\.0\.2\.10:3478")
+        time.sleep(0.3)
+        refused(t, "alt-300-alternate-server", 300, alt1)
+        relaying(c1, peer, "alt-existing-keeps-relaying", "during the drain")
+        extra["drain.alternate_server"] = f"{alt2[0]}:{alt2[1]}"
+        t.write(extra=extra)
+        t.signal(signal.SIGHUP)
+        t.wait_log(r"reloaded configuration", at_least=1)
+        time.sleep(0.3)
+        refused(t, "alt-reload-changes-alternate", 300, alt2)
+        t.signal(signal.SIGTERM)
+        t.wait_log(r"SIGTERM: draining for at most 3 s")
+        time.sleep(1.0)
+        C.check(t.alive(), "deadline-not-before", "ternd exited before drain.timeout")
+        relaying(c1, peer, "deadline-existing-relays", "during SIGTERM's drain")
+        rc = t.wait_exit(8)
+        C.check(rc == 0, "deadline-exits", f"ternd did not stop within 8 s of a "
+                f"3 s drain.timeout (exit status {rc}): {t.tail()}")
+        C.check(t.count(r"drain\.timeout passed with 1 allocation left; stopping"),
+                "deadline-logged", f"no deadline line: {t.tail()}")
+        c1.close()
+    finally:
+        C.clean(t, "alt-clean-exit")
+
+
+def stop_at_once(work, peer, second, name):
+    """SIGTERM starts a 60 s drain; `second` stops it at once."""
+    t = Ternd(work, name, extra={"drain.timeout": 60})
+    try:
+        if not C.check(t.start(), name + "-start", f"ternd did not answer: {t.tail()}"):
+            return
+        c1 = allocated(t, name + "-allocate", "before SIGTERM")
+        if not c1:
+            return
+        t.signal(signal.SIGTERM)
+        t.wait_log(r"SIGTERM: draining for at most 60 s")
+        time.sleep(1.0)
+        C.check(t.alive(), name + "-draining", "ternd exited at the first SIGTERM")
+        t.signal(second)
+        rc = t.wait_exit(5)
+        C.check(rc == 0, name + "-stops-at-once",
+                f"ternd did not stop within 5 s of {second.name} during the "
+                f"drain (exit status {rc}): {t.tail()}")
+        c1.close()
+    finally:
+        C.clean(t, name + "-clean-exit")
+
+
+def zero_timeout(work):
+    """drain.timeout = 0: SIGTERM stops at once, allocation or not."""
+    t = Ternd(work, "zero")
+    try:
+        if not C.check(t.start(), "zero-start", f"ternd did not answer: {t.tail()}"):
+            return
+        c1 = TurnClient(t.port, USER, PASSWORD)
+        c1.allocate()
+        t.signal(signal.SIGTERM)
+        rc = t.wait_exit(5)
+        C.check(rc == 0 and not t.count("draining"), "zero-timeout-stops-at-once",
+                f"exit status {rc}; log: {t.tail()}")
+        c1.close()
+    finally:
+        C.clean(t, "zero-clean-exit")
+
+
+def main():
+    if not os.access(os.environ.get("TERND", ""), os.X_OK):
+        C.fail("setup", "TERND must name the ternd executable")
+        C.exit()
+    work = workdir("t-drain.")
+    peer = EchoPeer()
+    try:
+        usr1_drain(work, peer)
+        alternate_and_deadline(work, peer)
+        stop_at_once(work, peer, signal.SIGTERM, "term-twice")
+        stop_at_once(work, peer, signal.SIGINT, "term-then-int")
+        zero_timeout(work)
+    finally:
+        peer.close()
+        if os.environ.get("TERN_KEEP") != "1" and not C.failed:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            C.note(f"work directory kept: {work}")
+    C.exit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Privilege drop (`user`, `group`): ternd started as root with user = a
+system user this test creates (and removes) binds, then runs as that user:
+
+- /proc/PID/status of the process and of every thread (the workers were
+  already running when it dropped) shows that uid and gid, no supplementary
+  group but its own, no effective capability;
+- it still serves STUN, and TURN: relay ports are opened after the drop;
+- SIGHUP still reloads (the file and the TLS files are readable by the
+  user): a new user authenticates, a new certificate is served; a file the
+  user cannot read is refused with the reason, and ternd goes on;
+- `ternd -t` refuses relay.port_min below 1024 with `user` set;
+- root without `user` warns that it runs as root; a user that does not
+  exist stops the start; started as that user (a unit's User=), user = that
+  user runs, another user stops the start.
+
+Needs root.
+
+    TERND=/path/to/ternd python3 tests/ops/t-privdrop.py
+"""
+
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lifecycle import (SUCCESS, Check, EchoPeer, Ternd, TurnClient,  # noqa: E402
+                       describe, make_cert, stun_binding, tls_connect)
+
+C = Check("privdrop")
+USER = "ternd-optest"
+
+
+def status_fields(path):
+    out = {}
+    try:
+        with open(path) as f:
+            for ln in f:
+                k, _, v = ln.partition(":")
+                out[k] = v.split()
+    except OSError:
+        pass
+    return out
+
+
+def check_ids(pid, uid, gid):
+    """Every thread of pid runs as uid/gid (real, effective, saved, fs), with
+    only gid as supplementary group and no capability."""
+    bad = []
+    tasks = os.listdir(f"/proc/{pid}/task")
+    for tid in tasks:
+        st = status_fields(f"/proc/{pid}/task/{tid}/status")
+        name = " ".join(st.get("Name", ["?"]))
+        if st.get("Uid") != [str(uid)] * 4:
+            bad.append(f"thread {tid} ({name}) Uid {st.get('Uid')}")
+        if st.get("Gid") != [str(gid)] * 4:
+            bad.append(f"thread {tid} ({name}) Gid {st.get('Gid')}")
+        if st.get("Groups", []) not in ([], [str(gid)]):
+            bad.append(f"thread {tid} ({name}) Groups {st.get('Groups')}")
+        if st.get("CapEff") != ["0000000000000000"]:
+            bad.append(f"thread {tid} ({name}) CapEff {st.get('CapEff')}")
+    return len(tasks), bad
+
+
+def as_user(uid, gid):
+    def pre():
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+    return pre
+
+
+class Users:
+    """The test's system user, created if missing and removed at the end."""
+
+    def __init__(self):
+        self.created = False
+        try:
+            pwd.getpwnam(USER)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--user-group",
+                            "--shell", "/usr/sbin/nologin", USER],
+                           check=True, capture_output=True)
+            self.created = True
+        pw = pwd.getpwnam(USER)
+        self.uid, self.gid = pw.pw_uid, pw.pw_gid
+
+    def remove(self):
+        if self.created:
+            subprocess.run(["userdel", USER], capture_output=True)
+
+
+def dropped(work, u, peer):
+    t = Ternd(work, "dropped", tls=True, extra={"user": USER})
+    t.cert, t.key, _ = make_cert(work, "a")
+    os.chown(t.key, 0, u.gid)
+    os.chmod(t.key, 0o640)
+    try:
+        ok = t.start()
+        if not C.check(ok, "start-as-root", f"ternd did not answer: {t.tail()}"):
+            return
+        C.check(t.count(rf"running as user {USER} \(uid {u.uid}, gid {u.gid}\)"),
+                "logged", f"no 'running as user {USER}' line: {t.tail()}")
+        n, bad = check_ids(t.proc.pid, u.uid, u.gid)
+        C.check(n >= 3 and not bad, "every-thread-dropped",
+                f"{n} threads; " + "; ".join(bad))
+        C.check(stun_binding(t.port) is not None, "serves-stun", "Binding not answered")
+        c = TurnClient(t.port, "alice", "wonderland")
+        r = c.allocate()
+        ok = r is not None and r.cls == SUCCESS and c.permit("127.0.0.1").cls == SUCCESS
+        C.check(ok and c.echo(peer.addr, b"after the drop"), "relays-after-drop",
+                f"Allocate after the drop: {describe(r)}; log: {t.tail()}")
+        c.close()
+        # reload as the dropped user: a new user, a new certificate
+        t.cert, t.key, fp_new = make_cert(work, "b")
+        os.chown(t.key, 0, u.gid)
+        os.chmod(t.key, 0o640)
+        t.users.append(("bob", "builder"))
+        t.write()
+        t.signal(signal.SIGHUP)
+        t.wait_log(r"reloaded configuration from |reload refused: ")
+        C.check(t.count("reloaded configuration from"), "reload-after-drop",
+                f"no 'reloaded configuration' line: {t.tail()}")
+        c = TurnClient(t.port, "bob", "builder")
+        r = c.allocate()
+        C.check(r is not None and r.cls == SUCCESS, "reload-new-user",
+                f"Allocate as bob after the reload: {describe(r)}")
+        c.close()
+        s, fp = tls_connect(t.tls_port)
+        s.close()
+        C.check(fp == fp_new, "reload-new-cert", "the reloaded certificate is not served")
+        # a file the user cannot read: refused, with the reason
+        os.chmod(t.conf, 0o600)
+        t.signal(signal.SIGHUP)
+        t.wait_log(r"reload refused: ")
+        line = (re.findall(r"^.*reload refused: .*$", t.logtext(), re.M) or [""])[-1]
+        C.check("Permission denied" in line and t.conf in line, "unreadable-refused",
+                f"refusal line: '{line}'")
+        C.check(t.alive() and stun_binding(t.port) is not None, "unreadable-alive",
+                t.tail())
+        os.chmod(t.conf, 0o644)
+    finally:
+        C.clean(t, "dropped-clean-exit")
+
+
+def config_check(work):
+    t = Ternd(work, "lowport", extra={"user": USER, "relay.port_min": 1000,
+                                      "relay.port_max": 2000})
+    t.write()
+    r = subprocess.run([os.environ["TERND"], "-t", "-c", t.conf], capture_output=True,
+                       text=True, timeout=20)
+    C.check(r.returncode == 1 and re.search(re.escape(t.conf) +
+                                            r":\d+: relay\.port_min \(1000\) is below 1024",
+                                            r.stderr), "low-relay-port-refused",
+            f"ternd -t: exit {r.returncode}, stderr '{r.stderr.strip()}'")
+
+
+def root_without_user(work):
+    t = Ternd(work, "root")
+    try:
+        C.check(t.start(), "root-start", t.tail())
+        C.check(t.count(r"warn\s+ternd runs as root"), "root-warned",
+                f"no 'ternd runs as root' warning: {t.tail()}")
+    finally:
+        C.clean(t, "root-clean-exit")
+
+
+def start_fails(t, name, pattern, **kw):
+    t.start(wait=False, **kw)
+    rc = t.wait_exit(15)
+    C.check(rc == 1 and re.search(pattern, t.logtext()), name,
+            f"exit status {rc} (want 1), log: {t.tail(3)}")
+    C.clean(t, name + "-clean-exit", want_rc=1)
+
+
+def unprivileged(work, u):
+    start_fails(Ternd(work, "nouser", extra={"user": "no-such-user-xyz"}),
+                "unknown-user-refused", r"user 'no-such-user-xyz'.*no such user")
+    # started as the user already (a unit's User=)
+    t = Ternd(work, "self", extra={"user": USER})
+    try:
+        ok = t.start(preexec=as_user(u.uid, u.gid))
+        C.check(ok and t.count(r"running as user") == 0, "started-as-user-runs",
+                f"user = the user ternd runs as: {t.tail()}")
+    finally:
+        C.clean(t, "started-as-user-clean-exit")
+    start_fails(Ternd(work, "other", extra={"user": "nobody"}), "other-user-refused",
+                r"cannot switch", preexec=as_user(u.uid, u.gid))
+
+
+def main():
+    if os.geteuid() != 0:
+        C.fail("root", "this test needs root (it creates a user and starts ternd as root)")
+        C.exit()
+    if not os.access(os.environ.get("TERND", ""), os.X_OK):
+        C.fail("setup", "TERND must name the ternd executable")
+        C.exit()
+    # not under OPS_WORK (mode 0700): the dropped user must reach the files
+    work = tempfile.mkdtemp(prefix="t-privdrop.", dir="/tmp")
+    os.chmod(work, 0o755)
+    u = Users()
+    peer = EchoPeer()
+    try:
+        config_check(work)
+        dropped(work, u, peer)
+        root_without_user(work)
+        unprivileged(work, u)
+    finally:
+        peer.close()
+        u.remove()
+        if os.environ.get("TERN_KEEP") != "1" and not C.failed:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            C.note(f"work directory kept: {work}")
+    C.exit()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,546 @@
+#!/usr/bin/env python3
+"""Allocation status in Redis, coturn's way (redis.status = true).
+
+One redis-server (127.0.0.1, a private port, no persistence, a temp dir) shared
+by coturn's turnserver (--redis-userdb and --redis-statsdb: the reference) and
+ternd (auth.store = "redis", redis.status = true), each with its own user in
+Redis (turn/realm/<realm>/user/<name>/key). A subscriber PSUBSCRIBEs to
+turn/realm/*; turnutils_uclient makes allocations at each server over UDP and
+over TCP (uclient allocates, refreshes, relays through turnutils_peer and
+releases with LIFETIME 0). Checks:
+  - ternd publishes the kinds coturn publishes, with payloads of the same shape
+    (numbers and addresses aside): status "new lifetime=N, type=UDP, local=A,
+    remote=A, ssl=NONE, cipher=NONE", "refreshed lifetime=N, ...", "deleted",
+    traffic, traffic/peer, total_traffic, total_traffic/peer
+    "rcvp=N, rcvb=N, sentp=N, sentb=N"; channel names of coturn's shape
+    turn/realm/<realm>/user/<user>/allocation/<18+ digits>/<kind>
+  - the local= field carries an address, as coturn's does
+  - every allocation ternd ended ends as coturn's do: traffic, traffic/peer,
+    deleted, total_traffic, total_traffic/peer, in that order
+  - total_traffic/peer counts the relayed payload exactly as coturn's does
+  - the status key holds the last status while the allocation lives (coturn:
+    no expiry; ternd: an expiry no longer than the lifetime) and is deleted
+    with it
+  - redis-server killed under a running ternd relay: the relay loses nothing,
+    ternd stays up and exits cleanly on SIGTERM; the status it could not send
+    is counted (ternd_*status_dropped* in /metrics, when ternd has the admin
+    listener)
+
+  TERND=/path/to/ternd tests/ops/t-redis-status.py
+"""
+
+import hashlib
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "interop", "turn"))
+import turnsrv  # noqa: E402
+
+NAME = "t-redis-status"
+REALM = "tern.test"
+PASSED, FAILED = [], []
+
+
+def report(ok, name, why=""):
+    if ok:
+        PASSED.append(name)
+        print("PASS %s/%s" % (NAME, name), flush=True)
+    else:
+        FAILED.append(name)
+        print("FAIL %s/%s: %s" % (NAME, name, why), flush=True)
+    return ok
+
+
+def note(msg):
+    sys.stderr.write("# %s\n" % msg)
+    sys.stderr.flush()
+
+
+# ------------------------------------------------------------------ Redis, RESP
+
+
+class RedisError(Exception):
+    pass
+
+
+class Redis:
+    """A minimal RESP client: argv commands, any bytes."""
+
+    def __init__(self, port, timeout=5.0):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.s.close()
+
+    def send(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.s.sendall(b"".join(out))
+
+    def _fill(self):
+        d = self.s.recv(65536)
+        if not d:
+            raise ConnectionError("redis closed the connection")
+        self.buf += d
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def read(self):
+        line = self._line()
+        t, rest = line[:1], line[1:]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            raise RedisError(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self._fill()
+            v, self.buf = self.buf[:n], self.buf[n + 2:]
+            return v
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.read() for _ in range(n)]
+        raise RedisError("bad reply %r" % line)
+
+    def cmd(self, *args):
+        self.send(*args)
+        return self.read()
+
+
+class Subscriber(threading.Thread):
+    """PSUBSCRIBE pattern on its own connection; collects (channel, payload)."""
+
+    def __init__(self, port, pattern):
+        super().__init__(daemon=True)
+        self.r = Redis(port)
+        self.r.s.settimeout(None)
+        self.r.send("PSUBSCRIBE", pattern)
+        self.r.s.settimeout(5)
+        if self.r.read()[0] != b"psubscribe":
+            raise RedisError("PSUBSCRIBE not confirmed")
+        self.r.s.settimeout(None)
+        self.lock = threading.Lock()
+        self.msgs = []
+
+    def run(self):
+        try:
+            while True:
+                m = self.r.read()
+                if m and m[0] == b"pmessage":
+                    with self.lock:
+                        self.msgs.append((m[2], m[3]))
+        except (OSError, ConnectionError, RedisError):
+            pass
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.msgs)
+
+    def stop(self):
+        self.r.close()
+
+
+# ------------------------------------------------------------------ processes
+
+
+class World:
+    """Everything started here, killed on exit whatever happens."""
+
+    def __init__(self, prefix="tern-ops-redis-status."):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        self.procs = []
+
+    def start(self, name, argv):
+        log = open(os.path.join(self.dir, name + ".log"), "ab")
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        self.procs.append(p)
+        return p
+
+    def log(self, name, n=5):
+        try:
+            with open(os.path.join(self.dir, name + ".log"), errors="replace") as f:
+                return " | ".join(f.read().splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def sanitizer_report(self, name):
+        """Sanitizer reports in a log (as tests/interop/lib.sh looks)."""
+        pat = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:|"
+                         r"SUMMARY: (Address|Undefined|Leak)")
+        try:
+            with open(os.path.join(self.dir, name + ".log"), errors="replace") as f:
+                return [ln.strip() for ln in f if pat.search(ln)][:3]
+        except OSError:
+            return []
+
+    def stop(self, p, sig=signal.SIGTERM, wait=10):
+        if p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(wait)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        return p.returncode
+
+    def cleanup(self, failed):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+        if failed or os.environ.get("TERN_KEEP") == "1":
+            note("logs kept in %s" % self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def redis_start(w, port, tag):
+    p = w.start("redis-" + tag, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", w.dir])
+    end = time.monotonic() + 5
+    while time.monotonic() < end and p.poll() is None:
+        try:
+            r = Redis(port, 0.5)
+            ok = r.cmd("PING") == "PONG"
+            r.close()
+            if ok:
+                return p
+        except (OSError, ConnectionError, RedisError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("redis-server did not answer on 127.0.0.1:%d: %s" % (port, w.log("redis-" + tag)))
+
+
+def md5_key(user, password):
+    return hashlib.md5(("%s:%s:%s" % (user, REALM, password)).encode()).hexdigest()
+
+
+def wait_stun(port, proc, seconds=10):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            return False
+        if turnsrv.stunmsg_ping("udp", port) and turnsrv.stunmsg_ping("tcp", port):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def ternd_conf(w, port, rport, rmin, admin_port):
+    lines = [
+        "# written by tests/ops/t-redis-status.py",
+        "workers = 2;",
+        'log = { level = "info"; target = "stderr"; };',
+        'listen = ( { address = "127.0.0.1"; } );',
+        "ports = { udp = %d; tcp = %d; tls = 0; dtls = 0; };" % (port, port),
+        'auth = { realm = "%s"; store = "redis"; };' % REALM,
+        'redis = { address = "127.0.0.1"; port = %d; timeout = 1; status = true; };' % rport,
+        "relay = {",
+        '  addresses = [ "127.0.0.1" ];',
+        "  port_min = %d; port_max = %d;" % (rmin, rmin + 499),
+        '  allow_peers = [ "127.0.0.1/32" ];',
+        "  rfc5766_channels = true;",
+        "};",
+    ]
+    if admin_port:
+        lines.append('admin = { address = "127.0.0.1"; port = %d; };' % admin_port)
+    path = os.path.join(w.dir, "ternd.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def start_ternd(w, port, rport, rmin, admin_port):
+    """ternd with the admin listener when this build has one (/metrics)."""
+    for ap in (admin_port, 0):
+        conf = ternd_conf(w, port, rport, rmin, ap)
+        p = w.start("ternd", [os.environ["TERND"], "-c", conf])
+        if wait_stun(port, p):
+            return p, ap
+        w.stop(p, signal.SIGKILL)
+        if ap and "admin" in w.log("ternd", 3):
+            note("this ternd has no admin listener yet: %s" % w.log("ternd", 1))
+            continue
+        break
+    raise RuntimeError("ternd did not answer on 127.0.0.1:%d: %s" % (port, w.log("ternd")))
+
+
+def start_coturn(w, port, alt, rport, rmin):
+    db = "ip=127.0.0.1 port=%d connect_timeout=2" % rport
+    argv = ["turnserver", "-n", "--no-cli", "--log-file=stdout", "--simple-log",
+            "--pidfile=" + os.path.join(w.dir, "turnserver.pid"),
+            "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+            "--listening-port=%d" % port, "--alt-listening-port=%d" % alt, "--no-tls", "--no-dtls",
+            "--realm=" + REALM, "--lt-cred-mech", "--fingerprint",
+            "--min-port=%d" % rmin, "--max-port=%d" % (rmin + 499),
+            "--redis-userdb=" + db, "--redis-statsdb=" + db, "--allow-loopback-peers"]
+    p = w.start("coturn", argv)
+    if not wait_stun(port, p):
+        raise RuntimeError("turnserver did not answer on 127.0.0.1:%d: %s" % (port, w.log("coturn")))
+    return p
+
+
+# ------------------------------------------------------------------ shapes
+
+ADDR = r"(?:\d+\.\d+\.\d+\.\d+|\[[0-9a-fA-F:.]+\]):\d+"
+CHAN = re.compile(rb"^turn/realm/" + re.escape(REALM.encode()) + rb"/user/(.*)/allocation/(\d{18,20})/"
+                  rb"(status|traffic|traffic/peer|total_traffic|total_traffic/peer)$", re.S)
+
+
+def shape(kind, payload, with_local=True):
+    s = payload.decode(errors="replace")
+    if not with_local:
+        s = re.sub(r"local=[^,]*", "local=L", s)
+    s = re.sub(ADDR, "A", s)
+    return kind + ": " + re.sub(r"\d+", "N", s)
+
+
+def by_alloc(msgs, user):
+    """{session: [(kind, payload), ...]} for one user's channels, in order."""
+    out = {}
+    for chan, payload in msgs:
+        m = CHAN.match(chan)
+        if m and m.group(1) == user.encode():
+            out.setdefault(m.group(2).decode(), []).append((m.group(3).decode(), payload))
+    return out
+
+
+TAIL = ["traffic", "traffic/peer", "status=deleted", "total_traffic", "total_traffic/peer"]
+
+
+def tail_of(seq):
+    kinds = [("status=deleted" if k == "status" and p == b"deleted" else k) for k, p in seq]
+    return kinds[-5:]
+
+
+def ended(allocs):
+    return {s: seq for s, seq in allocs.items() if (("status", b"deleted") in seq)}
+
+
+def uclient(port, user, password, peer_port, tcp, n=20, log=None):
+    argv = ["turnutils_uclient", "-m", "1", "-n", str(n), "-z", "50", "-l", "100", "-c", "-s",
+            "-p", str(port), "-e", "127.0.0.1", "-r", str(peer_port), "-u", user, "-w", password]
+    if tcp:
+        argv.append("-t")
+    argv.append("127.0.0.1")
+    return subprocess.Popen(argv, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+def uclient_ok(out_path, n):
+    with open(out_path, errors="replace") as f:
+        out = f.read()
+    return ("tot_send_msgs=%d, tot_recv_msgs=%d" % (n, n) in out and
+            "Total lost packets 0 (0.000000%)" in out), out
+
+
+def watch_keys(r, user, proc, keys):
+    """While proc runs: record (value, ttl) of the user's status keys."""
+    pat = "turn/realm/%s/user/%s/allocation/*/status" % (REALM, user)
+    while proc.poll() is None:
+        for k in r.cmd("KEYS", pat) or []:
+            v, ttl = r.cmd("GET", k), r.cmd("TTL", k)
+            if v is not None:
+                keys.setdefault(k, []).append((v, ttl))
+        time.sleep(0.1)
+
+
+def run_both(w, r, sub, srv, peer_port, tcp):
+    """uclient at each server in turn; their messages and key samples."""
+    res = {}
+    for who, port, user, pw in srv:
+        keys = {}
+        first = len(sub.snapshot())
+        path = os.path.join(w.dir, "uclient-%s-%s.out" % (who, "tcp" if tcp else "udp"))
+        with open(path, "wb") as log:
+            p = uclient(port, user, pw, peer_port, tcp, log=log)
+            try:
+                watch_keys(r, user, p, keys)
+                p.wait(60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        ok, _ = uclient_ok(path, 20)
+        # the releases' messages (coturn deletes about a second after a
+        # Refresh with LIFETIME 0): until each released allocation has its
+        # last message, and none came for half a second; at most 10 s
+        end, last, quiet = time.monotonic() + 10, -1, 0
+        while time.monotonic() < end:
+            msgs = sub.snapshot()
+            allocs = by_alloc(msgs[first:], user)
+            waiting = [a for a, seq in allocs.items()
+                       if any(k == "status" and b"lifetime=0," in p for k, p in seq)
+                       and seq[-1][0] != "total_traffic/peer"]
+            quiet = quiet + 1 if len(msgs) == last else 0
+            last = len(msgs)
+            if not waiting and quiet >= 5:
+                break
+            time.sleep(0.1)
+        res[who] = dict(ok=ok, path=path, keys=keys, allocs=by_alloc(sub.snapshot()[first:], user))
+    return res
+
+
+def compare(tp, res):
+    t, c = res["ternd"], res["coturn"]
+    for who in ("ternd", "coturn"):
+        report(res[who]["ok"], "%s-uclient-%s" % (who, tp),
+               "turnutils_uclient did not relay everything (%s)" % res[who]["path"])
+    if not t["allocs"] or not c["allocs"]:
+        report(False, "published-%s" % tp, "nothing published: ternd %d, coturn %d allocations" %
+               (len(t["allocs"]), len(c["allocs"])))
+        return
+    ts = {shape(k, p, False) for seq in t["allocs"].values() for k, p in seq}
+    cs = {shape(k, p, False) for seq in c["allocs"].values() for k, p in seq}
+    report(ts == cs, "same-kinds-and-shapes-%s" % tp,
+           "only ternd: %s; only coturn: %s" % (sorted(ts - cs), sorted(cs - ts)))
+    bad = [p.decode() for seq in t["allocs"].values() for k, p in seq
+           if k == "status" and p != b"deleted" and not re.search(r"local=" + ADDR + ",", p.decode())]
+    report(not bad, "status-local-address-%s" % tp,
+           "local= carries no address (%d of them, e.g. %r): struct turn_alloc_info has no local "
+           "address for ternd to print" % (len(bad), bad[:1]))
+    te, ce = ended(t["allocs"]), ended(c["allocs"])
+    okc = ce and all(tail_of(seq) == TAIL for seq in ce.values())
+    report(bool(okc), "coturn-ends-as-expected-%s" % tp,
+           "coturn's ended allocations do not end %s: %s" % (TAIL, [tail_of(s) for s in ce.values()]))
+    okt = te and all(tail_of(seq) == TAIL for seq in te.values())
+    report(bool(okt), "ends-like-coturn-%s" % tp,
+           "ternd's ended allocations (%d) do not end %s: %s" % (len(te), TAIL, [tail_of(s) for s in te.values()]))
+
+    def peer_totals(e):
+        return sorted(p.decode() for seq in e.values() for k, p in seq if k == "total_traffic/peer")
+    report(peer_totals(te) == peer_totals(ce), "peer-traffic-like-coturn-%s" % tp,
+           "total_traffic/peer: ternd %s, coturn %s" % (peer_totals(te), peer_totals(ce)))
+
+    # the keys while allocations lived
+    tk, ck = t["keys"], c["keys"]
+    kshape = lambda ks: {shape("status", v, False) for samples in ks.values() for v, _ in samples}  # noqa: E731
+    report(bool(tk) and kshape(tk) == kshape(ck), "status-key-value-%s" % tp,
+           "ternd %s, coturn %s" % (sorted(kshape(tk)), sorted(kshape(ck))))
+    ttls = [(v, ttl) for samples in tk.values() for v, ttl in samples]
+    bad = [(v.decode(), ttl) for v, ttl in ttls
+           if not (0 < ttl <= int(re.search(rb"lifetime=(\d+)", v).group(1)))]
+    report(bool(ttls) and not bad, "status-key-expiry-%s" % tp,
+           "ternd's status key without an expiry within its lifetime: %s" % bad[:2])
+    note("%s: coturn's status key TTLs %s (coturn sets none)" %
+         (tp, sorted({ttl for s in ck.values() for _, ttl in s})))
+    gone = [k for k in tk if k.decode().split("/allocation/")[1].split("/")[0] in te]
+    r2 = [k for k in gone if RCLIENT.cmd("EXISTS", k)]
+    report(bool(gone) and not r2, "status-key-deleted-%s" % tp,
+           "status keys of ended allocations still there: %s" % r2)
+
+
+RCLIENT = None
+
+
+def outage(w, redis_p, rport, ternd_p, port, peer_port, admin_port):
+    """A ternd relay across a Redis outage."""
+    n = 100
+    path = os.path.join(w.dir, "uclient-outage.out")
+    with open(path, "wb") as log:
+        p = subprocess.Popen(["turnutils_uclient", "-m", "1", "-n", str(n), "-z", "50", "-l", "100", "-c", "-s",
+                              "-p", str(port), "-e", "127.0.0.1", "-r", str(peer_port), "-u", "tuser", "-w", "tpass",
+                              "127.0.0.1"], stdout=log, stderr=subprocess.STDOUT)
+        try:
+            time.sleep(1.5)
+            w.stop(redis_p, signal.SIGKILL)
+            note("redis-server killed under the relay")
+            p.wait(90)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    ok, out = uclient_ok(path, n)
+    report(ok, "relay-survives-redis-outage",
+           "uclient across the outage: %s (%s)" % (
+               " ".join(re.findall(r"tot_send_msgs=\d+, tot_recv_msgs=\d+|Total lost[^\n]*", out)[-2:]), path))
+    time.sleep(1.5)  # a housekeeping round: the counters are copied
+    report(ternd_p.poll() is None, "ternd-up-after-outage", "ternd exited: %s" % w.log("ternd"))
+    if admin_port:
+        try:
+            text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin_port, timeout=5).read().decode()
+        except OSError as e:
+            report(False, "status-dropped-counted", "GET /metrics: %s" % e)
+        else:
+            vals = [float(m.group(1)) for m in re.finditer(r"^ternd_\w*status_dropped\w*(?:\{[^}]*\})? (\S+)$",
+                                                           text, re.M)]
+            report(bool(vals) and sum(vals) > 0, "status-dropped-counted",
+                   "no ternd_*status_dropped* metric above 0 in /metrics: %s" % vals)
+    else:
+        note("status_dropped: no admin listener in this ternd; tests/unit/auth/test-redis counts it")
+
+
+def main():
+    global RCLIENT
+    for tool in ("redis-server", "turnserver", "turnutils_uclient", "turnutils_peer"):
+        if not shutil.which(tool):
+            report(False, "tools", "%s not found (Debian: redis-server coturn)" % tool)
+            return 1
+    if not os.environ.get("TERND"):
+        report(False, "tools", "TERND is not set")
+        return 1
+    w = World()
+    sub = None
+    try:
+        rport, tport, cport, calt, peer, admin = turnsrv.free_ports(6)
+        rmin = random.SystemRandom().randrange(16400, 29500, 100)
+        redis_p = redis_start(w, rport, "1")
+        RCLIENT = Redis(rport)
+        RCLIENT.cmd("SET", "turn/realm/%s/user/tuser/key" % REALM, md5_key("tuser", "tpass"))
+        RCLIENT.cmd("SET", "turn/realm/%s/user/cuser/key" % REALM, md5_key("cuser", "cpass"))
+        w.start("peer", ["turnutils_peer", "-L", "127.0.0.1", "-p", str(peer)])
+        # coturn first: it deletes every status key when it starts
+        start_coturn(w, cport, calt, rport, rmin)
+        ternd_p, admin = start_ternd(w, tport, rport, rmin + 500, admin)
+        sub = Subscriber(rport, "turn/realm/*")
+        sub.start()
+        srv = [("ternd", tport, "tuser", "tpass"), ("coturn", cport, "cuser", "cpass")]
+        for tcp in (False, True):
+            compare("tcp" if tcp else "udp", run_both(w, RCLIENT, sub, srv, peer, tcp))
+        chans = {c for c, _ in sub.snapshot()}
+        bad = [c for c in chans if c.startswith(b"turn/realm/%s/user/tuser/" % REALM.encode()) and not CHAN.match(c)]
+        report(not bad, "channel-names", "channels not of coturn's shape: %s" % bad[:3])
+        outage(w, redis_p, rport, ternd_p, tport, peer, admin)
+        rc = w.stop(ternd_p)
+        san = w.sanitizer_report("ternd")
+        report(rc == 0 and not san, "ternd-exit", "ternd exited %s on SIGTERM: %s" % (rc, san or w.log("ternd")))
+    except Exception as e:  # noqa: BLE001 - a setup failure is a failed check, not a traceback
+        report(False, "setup", "%s: %s" % (type(e).__name__, e))
+    finally:
+        if sub:
+            sub.stop()
+        w.cleanup(FAILED)
+    print("%d passed, %d failed" % (len(PASSED), len(FAILED)))
+    return 1 if FAILED or not PASSED else 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    sys.exit(main())
