@@ -40,6 +40,11 @@
 #define ADMIN_NAME_MAX	513
 #define ADMIN_REALM_MAX 127
 
+/* Write a sentence into why (when given) and return EINVAL: how the pure
+ * parsers report what is wrong. */
+int admin_fail(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- string lists (admin_util.c) --------------------------------------- */
 
 /* A growable list of NUL-terminated strings it owns; zeroed = empty. */

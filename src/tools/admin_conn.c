@@ -3,27 +3,11 @@
  * and coturn's connection string (redis-userdb); see admin.h. Pure.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tools/admin.h"
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return EINVAL;
-}
 
 /* All of s as a number in [lo, hi]. */
 static bool uint_in(const char *s, unsigned long lo, unsigned long hi,
@@ -53,8 +37,9 @@ int admin_conn_parse(struct admin_conn *c, const char *text, char *buf,
 		char *close = strchr(buf, ']');
 
 		if (!close || (close[1] && close[1] != ':'))
-			return fail(why, whylen,
-				    "--redis '%s': expected [IPV6]:PORT", text);
+			return admin_fail(why, whylen,
+					  "--redis '%s': expected [IPV6]:PORT",
+					  text);
 		*close = '\0';
 		host = buf + 1;
 		if (close[1])
@@ -64,12 +49,13 @@ int admin_conn_parse(struct admin_conn *c, const char *text, char *buf,
 		port = colon + 1;
 	} /* else: a host name, IPv4, or a bare IPv6 address */
 	if (!*host)
-		return fail(why, whylen, "--redis '%s': no host", text);
+		return admin_fail(why, whylen, "--redis '%s': no host", text);
 	if (port) {
 		if (!uint_in(port, 1, 65535, &p))
-			return fail(why, whylen,
-				    "--redis '%s': '%s' is not a port number",
-				    text, port);
+			return admin_fail(
+			    why, whylen,
+			    "--redis '%s': '%s' is not a port number", text,
+			    port);
 		c->port = (uint16_t)p;
 	}
 	c->host = host;
@@ -99,25 +85,27 @@ static int conn_kv(struct admin_conn *c, char *k, const char **unknown,
 	unsigned long n;
 
 	if (!v)
-		return fail(why, whylen, "'%s' is not KEY=VALUE", k);
+		return admin_fail(why, whylen, "'%s' is not KEY=VALUE", k);
 	*v++ = '\0';
 	if (is_one_of(k, hosts)) {
 		c->host = v;
 	} else if (is_one_of(k, dbs)) {
 		if (!uint_in(v, 0, 65535, &n))
-			return fail(why, whylen, "dbname '%s' is not 0-65535",
-				    v);
+			return admin_fail(why, whylen,
+					  "dbname '%s' is not 0-65535", v);
 		c->db = (unsigned)n;
 	} else if (is_one_of(k, pws)) {
 		c->password = v;
 	} else if (is_one_of(k, ports)) {
 		if (!uint_in(v, 1, 65535, &n))
-			return fail(why, whylen, "port '%s' is not 1-65535", v);
+			return admin_fail(why, whylen,
+					  "port '%s' is not 1-65535", v);
 		c->port = (uint16_t)n;
 	} else if (strcmp(k, "connect_timeout") == 0) {
 		if (!uint_in(v, 0, 3600, &n))
-			return fail(why, whylen,
-				    "connect_timeout '%s' is not 0-3600", v);
+			return admin_fail(why, whylen,
+					  "connect_timeout '%s' is not 0-3600",
+					  v);
 		if (n)
 			c->timeout_ms = (unsigned)n * 1000;
 	} else if (unknown && !*unknown) {

@@ -13,7 +13,6 @@
  * integers.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -25,21 +24,6 @@ struct addr {
 	unsigned bits; /* 32 or 128 */
 	uint8_t b[16]; /* IPv4: b[12..15] */
 };
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return EINVAL;
-}
 
 static bool addr_parse(struct addr *a, const char *s, size_t len)
 {
@@ -155,18 +139,19 @@ static int one_prefix(const char *text, const char *slash,
 	const char *p = slash + 1;
 
 	if (!addr_parse(&a, text, (size_t)(slash - text)))
-		return fail(why, whylen, "'%s' is not ADDRESS/LENGTH", text);
+		return admin_fail(why, whylen, "'%s' is not ADDRESS/LENGTH",
+				  text);
 	if (!*p || strlen(p) > 3)
-		return fail(why, whylen, "'%s': bad prefix length", text);
+		return admin_fail(why, whylen, "'%s': bad prefix length", text);
 	for (; *p; p++) {
 		if (*p < '0' || *p > '9')
-			return fail(why, whylen, "'%s': bad prefix length",
-				    text);
+			return admin_fail(why, whylen,
+					  "'%s': bad prefix length", text);
 		len = len * 10 + (unsigned)(*p - '0');
 	}
 	if (len > a.bits)
-		return fail(why, whylen, "'%s': a prefix length above %u", text,
-			    a.bits);
+		return admin_fail(why, whylen, "'%s': a prefix length above %u",
+				  text, a.bits);
 	/* host bits set beyond the prefix are cleared, as ternd does */
 	for (unsigned i = 0; i < a.bits - len; i++)
 		a.b[15 - i / 8] &= (uint8_t) ~(1u << (i % 8));
@@ -183,20 +168,22 @@ int admin_range_cidrs(const char *text, struct admin_list *out, char *why,
 		return one_prefix(text, slash, out, why, whylen);
 	if (!dash) {
 		if (!addr_parse(&first, text, strlen(text)))
-			return fail(why, whylen, "'%s' is not an IP address",
-				    text);
+			return admin_fail(why, whylen,
+					  "'%s' is not an IP address", text);
 		return emit(out, &first, first.bits);
 	}
 	if (!addr_parse(&first, text, (size_t)(dash - text)) ||
 	    !addr_parse(&last, dash + 1, strlen(dash + 1)))
-		return fail(why, whylen,
-			    "'%s' is not a range FIRST-LAST of two IP "
-			    "addresses",
-			    text);
+		return admin_fail(why, whylen,
+				  "'%s' is not a range FIRST-LAST of two IP "
+				  "addresses",
+				  text);
 	if (first.family != last.family)
-		return fail(why, whylen,
-			    "'%s' mixes an IPv4 and an IPv6 address", text);
+		return admin_fail(why, whylen,
+				  "'%s' mixes an IPv4 and an IPv6 address",
+				  text);
 	if (memcmp(first.b, last.b, 16) > 0)
-		return fail(why, whylen, "'%s' ends before it starts", text);
+		return admin_fail(why, whylen, "'%s' ends before it starts",
+				  text);
 	return cover(&first, &last, out);
 }
