@@ -1,9 +1,21 @@
 /*
- * stream_frame.c — libFuzzer target for stream framing.
+ * stream_frame.c — libFuzzer target for stream framing (RFC 8489 §6.2.2,
+ * RFC 8656 §12.5): STUN messages and ChannelData back to back on a TCP or
+ * TLS connection.
  *
- * Plays the input to a reassembler in chunks of varying size, the way TCP
- * hands bytes over, cuts frames with stun_frame_len, and decodes each
- * complete frame as STUN or ChannelData. Broken invariants abort.
+ * Input: the bytes a client sends on one connection, in order. The first
+ * byte also picks the framing: low bit clear, strict RFC 8656 (ChannelData
+ * 0x4000-0x4FFF); set, RFC 5766 channels (0x4000-0x7FFF) as with
+ * rfc5766_channels. Seeds: tests/fuzz/corpus/stream-frame, both directions
+ * of the TCP connections tests/fuzz/capture-seeds records, plus hand-made
+ * edge cases.
+ *
+ * Plays the input to a reassembler in chunks of varying size (from an LCG
+ * seeded by the first byte), the way TCP hands bytes over, cuts frames
+ * with stun_frame_len_flags, and decodes each complete frame as STUN or
+ * ChannelData: a frame's length is known from its first 4 bytes, never
+ * exceeds what STUN or ChannelData allows, and ChannelData on a stream
+ * always holds its padding. Broken invariants abort.
  */
 #include <errno.h>
 #include <stdint.h>

@@ -21,6 +21,17 @@ Options (key=value), all optional:
   allow_peers=127.0.0.1/32,::1/128    default: loopback allowed ("" = none)
   realm=tern.test   level=info   workers=2   user_quota=0  max_allocations=0
   lifetime=600  max_lifetime=3600   nonce_lifetime=600
+  port_min=N port_max=N               relay port range (default: a random
+                                      2000-port window in 16400-32499)
+ternd only (tests/hardening):
+  deny_peers=198.51.100.0/24,...      relay.deny_peers (default none)
+  alternate=127.0.0.2                 RFC 5780 alternate address of 127.0.0.1
+                                      (ports.alternate: a free port)
+  nonce_secret=<hex>                  auth.nonce_secret (default: random per start)
+  tls_min_version=1.3                 tls.min_version (default: ternd's, 1.2)
+  limits.NAME=V  admin.NAME=V         written into a limits / admin group
+                                      (numbers and true/false as they are,
+                                      anything else quoted)
 
 Command line:
   turnsrv.py prepare DIR [key=value ...]
@@ -100,6 +111,25 @@ def free_ports(n, lo=10000, hi=16383):
     raise RuntimeError("no free ports")
 
 
+def _free_on(host, p):
+    """Is UDP port p free on host (e.g. the alternate address 127.0.0.2)?"""
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((host, p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def _conf_value(v, q):
+    """A libconfig value: integers and booleans as they are, else a string."""
+    if v in ("true", "false") or v.lstrip("-").isdigit():
+        return v
+    return q(v)
+
+
 def _opts(argv):
     o = {}
     for kv in argv:
@@ -123,6 +153,17 @@ def prepare(d, opts):
     # ephemeral range (clients' own sockets)
     rmin = random.SystemRandom().randrange(16400, 30500, 100)
     rmax = rmin + 1999
+    if opts.get("port_min") or opts.get("port_max"):
+        rmin = int(opts.get("port_min") or rmin)
+        rmax = int(opts.get("port_max") or rmax)
+    alt = opts.get("alternate", "")
+    if alt:
+        # the alternate address listens on both UDP ports
+        for _ in range(100):
+            if _free_on(alt, p) and _free_on(alt, a1):
+                break
+            p, pt, a1, a2 = free_ports(4)
+            _taken.update((p, pt, a1, a2))
     realm = opts.get("realm", "tern.test")
     secrets = _split(opts.get("secrets", ""))
     store = opts.get("store", "config")
@@ -144,10 +185,13 @@ def prepare(d, opts):
             "workers = %s;" % opts.get("workers", "2"),
             'software = "tern";',
             'log = { level = "%s"; target = "stderr"; };' % level,
-            'listen = ( { address = "127.0.0.1"; }, { address = "::1"; } );',
-            "ports = { udp = %d; tcp = %d; tls = %d; dtls = %d; };" % (p, p, pt, pt),
-            "tls = { certificate = %s; private_key = %s; };" % (
-                q(os.path.join(cert, "cert.pem")), q(os.path.join(cert, "key.pem"))),
+            'listen = ( { address = "127.0.0.1";%s }, { address = "::1"; } );' % (
+                ' alternate = %s;' % q(alt) if alt else ""),
+            "ports = { udp = %d; tcp = %d; tls = %d; dtls = %d;%s };" % (
+                p, p, pt, pt, " alternate = %d;" % a1 if alt else ""),
+            "tls = { certificate = %s; private_key = %s;%s };" % (
+                q(os.path.join(cert, "cert.pem")), q(os.path.join(cert, "key.pem")),
+                " min_version = %s;" % q(opts["tls_min_version"]) if opts.get("tls_min_version") else ""),
             "auth = {",
             "  realm = %s;" % q(realm),
             "  store = %s;" % q(store),
@@ -161,6 +205,10 @@ def prepare(d, opts):
         conf += [
             "  sha256 = true;",
             "  nonce_lifetime = %s;" % opts.get("nonce_lifetime", "600"),
+        ]
+        if opts.get("nonce_secret"):
+            conf.append("  nonce_secret = %s;" % q(opts["nonce_secret"]))
+        conf += [
             "};",
         ]
         if store == "redis":
@@ -174,12 +222,16 @@ def prepare(d, opts):
             "  max_allocations = %s; user_quota = %s; bandwidth = 0;" % (
                 opts.get("max_allocations", "0"), opts.get("user_quota", "0")),
             "  allow_peers = [ %s ];" % ", ".join(q(a) for a in allow),
-            "  deny_peers = [ ];",
+            "  deny_peers = [ %s ];" % ", ".join(q(a) for a in _split(opts.get("deny_peers", ""))),
             # coturn's turnutils_uclient binds channels from the RFC 5766
             # range 0x4000-0x7FFF, which ternd accepts only when asked.
             "  rfc5766_channels = %s;" % opts.get("rfc5766_channels", "true"),
             "};",
         ]
+        for group in ("limits", "admin"):
+            kv = sorted((k.split(".", 1)[1], v) for k, v in opts.items() if k.startswith(group + "."))
+            if kv:
+                conf.append("%s = { %s };" % (group, " ".join("%s = %s;" % (k, _conf_value(v, q)) for k, v in kv)))
         extra = os.environ.get("TURN_TERND_EXTRA_CONF", "")
         if extra:
             conf.append(extra)

@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""EVEN-PORT reservations (RFC 8656 §7.2, §14.6, §14.9) that leak ports.
+
+ternd with an 8-port relay window (4 even/odd pairs, checked free first):
+  - EVEN-PORT with R: an even relay port, a RESERVATION-TOKEN, and port + 1
+    held by ternd (nobody else can bind it)
+  - the token claims exactly port + 1; a second claim of the same token and a
+    made-up token are 508, and neither takes a port
+  - EVEN-PORT without R: an even port, no token, one socket
+  - a reservation whose allocation is released at once stays until it
+    expires, then its port is free
+  - EVEN-PORT R when no even/odd pair is free (but an even port is): 508, and
+    the even port it tried is given back (ternd holds no more sockets)
+  - after releasing everything and about 30 s (the reservations' life), every
+    port of the window can be bound by someone else and 8 plain allocations
+    fit; ternd_reservations_active says 1 while one reservation is left
+    and 0 at the end, ternd_reservations_expired_total 2
+A second ternd, user_quota 1: a user who allocates with EVEN-PORT R and
+releases, four times over, must not end up holding more relay ports than the
+quota allows (reservations are not a way around relay.user_quota).
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
+import hlib as H  # noqa: E402
+
+C = H.Check("even-port")
+NPORTS = 8
+RESERVATION_S = 30  # TURN_RESERVATION_MS in src/turn/priv.h
+RESERVATIONS = r"^ternd_reservations_active$"
+EXPIRED = r"^ternd_reservations_expired_total$"
+
+
+def main():
+    H.on_sigterm()
+    work = H.Work("even")
+    lo, hi = H.free_window(NPORTS)
+    lo2, hi2 = H.free_window(NPORTS)
+    while lo2 <= hi and lo <= hi2:
+        lo2, hi2 = H.free_window(NPORTS)
+    srv = H.Ternd(work, "srv", port_min=lo, port_max=hi)
+    q1 = H.Ternd(work, "quota1", port_min=lo2, port_max=hi2, user_quota=1)
+    try:
+        srv.start()
+        q1.start()
+    except RuntimeError as e:
+        C.fail("server-start", e)
+        srv.kill()
+        q1.kill()
+        work.done(True)
+        return 1
+    clients = []
+    try:
+        C.guard("quota-bypass", quota_bypass, q1, lo2, hi2, clients)
+        C.guard("run", run, srv, lo, hi, clients)
+    finally:
+        for c in clients:
+            c.close()
+        C.check("server-exit", srv.stop())
+        C.check("quota1-server-exit", q1.stop())
+    work.done(C.failed)
+    return C.exit_status()
+
+
+def alloc_even(srv, nonce, clients, reserve=True, tries=1):
+    """(client, response) of an Allocate with EVEN-PORT (R bit per reserve)."""
+    r = c = None
+    for _ in range(tries):
+        c = H.client(srv.addr, nonce)
+        clients.append(c)
+        r = H.allocate(c, extra=[(H.EVEN_PORT, b"\x80" if reserve else b"\x00")])
+        if H.is_success(r, H.ALLOCATE):
+            break
+    return c, r
+
+
+def claim(srv, nonce, clients, token):
+    c = H.client(srv.addr, nonce)
+    clients.append(c)
+    return c, H.allocate(c, extra=[(H.RESERVATION_TOKEN, token)])
+
+
+def run(srv, lo, hi, clients):
+    H.note("relay ports %d-%d" % (lo, hi))
+    nonce = H.challenge(srv.addr)
+    held = lambda: H.udp_sockets_in(srv.pid, lo, hi)  # noqa: E731
+
+    a, r = alloc_even(srv, nonce, clients)
+    if not C.check("even-port-r", H.is_success(r, H.ALLOCATE) and r.get(H.RESERVATION_TOKEN) is not None,
+                   "Allocate EVEN-PORT R: %s" % H.fmt(r)):
+        return
+    p = H.relayed(r)[1]
+    token = r.get(H.RESERVATION_TOKEN)
+    C.check("even-port-is-even", p % 2 == 0 and lo <= p < hi, "relay port %d" % p)
+    C.check("port-plus-one-held", (p + 1) in H.ports_bindable("127.0.0.1", p + 1, p + 1) and held() == 2,
+            "after EVEN-PORT R on %d: ternd holds %d sockets in the window, %d %s" % (
+                p, held(), p + 1, "busy" if H.ports_bindable("127.0.0.1", p + 1, p + 1) else "free"))
+
+    b, r = claim(srv, nonce, clients, token)
+    C.check("token-claims-port-plus-one", H.is_success(r, H.ALLOCATE) and H.relayed(r)[1] == p + 1,
+            "claim: %s relayed %s (want port %d)" % (H.fmt(r), H.relayed(r), p + 1))
+    _, r = claim(srv, nonce, clients, token)
+    C.check("token-claimed-twice-508", H.is_error(r, H.ALLOCATE, 508), "second claim: %s" % H.fmt(r))
+    _, r = claim(srv, nonce, clients, os.urandom(8))
+    C.check("made-up-token-508", H.is_error(r, H.ALLOCATE, 508), "unknown token: %s" % H.fmt(r))
+    C.check("failed-claims-take-no-port", held() == 2, "ternd holds %d sockets, want 2" % held())
+
+    c, r = alloc_even(srv, nonce, clients, reserve=False)
+    ok = H.is_success(r, H.ALLOCATE) and H.relayed(r)[1] % 2 == 0 and r.get(H.RESERVATION_TOKEN) is None
+    C.check("even-port-without-r", ok and held() == 3,
+            "%s, relayed %s, token %r, %d sockets held (want 3)" % (
+                H.fmt(r), H.relayed(r), r.get(H.RESERVATION_TOKEN) if r else None, held()))
+    cport = H.relayed(r)[1] if ok else None
+
+    # a reservation outlives its allocation, then expires
+    d, r = alloc_even(srv, nonce, clients, tries=5)
+    if not C.check("second-even-port-r", H.is_success(r, H.ALLOCATE), H.fmt(r)):
+        return
+    dport = H.relayed(r)[1]
+    H.release(d)
+    t_resv = time.monotonic()
+    H.counted(C, "reservations-gauge", srv, RESERVATIONS, 0, 1, "one unclaimed reservation")
+    C.check("reservation-outlives-its-allocation",
+            held() == 4 and (dport + 1) in H.ports_bindable("127.0.0.1", dport + 1, dport + 1),
+            "after releasing the allocation on %d: %d sockets held (want 4: %d, %d, %s and the reserved %d)" % (
+                dport, held(), p, p + 1, cport, dport + 1))
+
+    # the one fully free pair left
+    e, r = alloc_even(srv, nonce, clients, tries=6)
+    if C.check("last-free-pair", H.is_success(r, H.ALLOCATE), "EVEN-PORT R (6 tries): %s" % H.fmt(r)):
+        t_resv = time.monotonic()
+    before = held()
+    # no pair is free now (the even ports left have their odd port taken)
+    rs = [alloc_even(srv, nonce, clients)[1] for _ in range(3)]
+    C.check("no-free-pair-508", all(H.is_error(x, H.ALLOCATE, 508) for x in rs),
+            "EVEN-PORT R with no free pair: %s" % ", ".join(H.fmt(x) for x in rs))
+    C.check("failed-even-port-gives-port-back", held() == before,
+            "ternd holds %d sockets after the 508s, %d before" % (held(), before))
+
+    for x in (a, b, c, e):
+        H.release(x)
+    # every reservation ends about 30 s after it was made
+    free = H.wait_for(lambda: not H.ports_bindable("127.0.0.1", lo, hi),
+                      RESERVATION_S + 8 - (time.monotonic() - t_resv), step=0.5)
+    waited = time.monotonic() - t_resv
+    H.note("window free %.1f s after the last reservation was made" % waited)
+    C.check("reservations-expire-and-free-their-ports", free,
+            "%.0f s after the last reservation, still bound: %s (%d sockets held by ternd)" % (
+                waited, H.ports_bindable("127.0.0.1", lo, hi), held()))
+    n = 0
+    for _ in range(3 * NPORTS):
+        x = H.client(srv.addr, nonce)
+        clients.append(x)
+        if H.is_success(H.allocate(x), H.ALLOCATE):
+            n += 1
+        if n == NPORTS:
+            break
+    H.counted(C, "reservations-gauge-zero", srv, RESERVATIONS, 0, 0, "every reservation ended")
+    H.counted(C, "reservations-expiry-counted", srv, EXPIRED, 0, (2, 2), "two reservations expired unclaimed")
+    C.check("whole-window-allocatable-again", n == NPORTS,
+            "%d of %d ports allocatable after the reservations ended" % (n, NPORTS))
+
+
+def quota_bypass(srv, lo, hi, clients):
+    """user_quota 1: EVEN-PORT R + release, four times."""
+    nonce = H.challenge(srv.addr)
+    made = 0
+    for _ in range(4):
+        c, r = alloc_even(srv, nonce, clients, tries=3)
+        if not H.is_success(r, H.ALLOCATE):
+            break
+        made += 1
+        H.release(c)
+    held = H.udp_sockets_in(srv.pid, lo, hi)
+    H.note("user_quota 1: %d EVEN-PORT R allocations made and released; ternd holds %d relay ports" % (
+        made, held))
+    C.check("reservations-bounded-by-user-quota", made >= 2 and held <= 1,
+            "a user with relay.user_quota = 1 holds %d relay ports (reservations) after %d "
+            "EVEN-PORT R allocations it released at once: reservations are not counted against "
+            "the quota, so one user can hold any number of ports for 30 s each" % (held, made))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Quota bypass through repeated, refreshed or abandoned allocations.
+
+relay.user_quota = 2, two workers; clients on 127.0.0.2 and 127.0.0.3 (steered
+to different workers: the quota is the server's, not a worker's):
+  - a retransmitted Allocate (same transaction, same 5-tuple) gets the same
+    answer and is not counted twice: a second allocation still fits
+  - the third allocation of the user (another 5-tuple) is 486
+  - a new Allocate transaction on an allocated 5-tuple is 437 and changes
+    nothing; Refresh does not add to the count
+  - another user is not affected by alice's quota
+  - wrong-password Allocates take no slot
+  - Refresh LIFETIME 0 frees the slot; closing the TCP connection of a TCP
+    allocation frees its slot
+  - at the end, with everything released, exactly two allocations fit again;
+    every 486 was counted (ternd_quota_refusals_total{reason="user"})
+"""
+
+import os
+import struct
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
+import hlib as H  # noqa: E402
+
+C = H.Check("quota")
+USER_QUOTA = r'^ternd_quota_refusals_total\{reason="user"\}$'
+
+
+def main():
+    H.on_sigterm()
+    work = H.Work("quota")
+    srv = H.Ternd(work, "srv", users="alice:wonderland,bob:builder", user_quota=2)
+    try:
+        srv.start()
+    except RuntimeError as e:
+        C.fail("server-start", e)
+        work.done(True)
+        return 1
+    clients = []
+    try:
+        C.guard("run", run, srv, clients)
+    finally:
+        for c in clients:
+            c.close()
+        C.check("server-exit", srv.stop())
+    work.done(C.failed)
+    return C.exit_status()
+
+
+SEEN = {"486": 0}
+
+
+def alloc(c, **kw):
+    """H.allocate, counting the 486 answers (for the metrics check)."""
+    r = H.allocate(c, **kw)
+    if H.is_error(r, H.ALLOCATE, 486):
+        SEEN["486"] += 1
+    return r
+
+
+def run(srv, clients):
+    q0 = srv.metric(USER_QUOTA)
+    n2 = H.challenge(srv.addr, "127.0.0.2")
+    n3 = H.challenge(srv.addr, "127.0.0.3")
+
+    def new(ip, nonce):
+        c = H.client(srv.addr, nonce, bind_ip=ip)
+        clients.append(c)
+        return c
+
+    # retransmission: the same bytes three more times
+    a = new("127.0.0.2", n2)
+    tid = os.urandom(12)
+    r1 = a.request(H.ALLOCATE, [H.UDP_TRANSPORT], tid=tid)
+    if not C.check("first-allocation", H.is_success(r1, H.ALLOCATE), H.fmt(r1)):
+        return
+    again = [a.request(H.ALLOCATE, [H.UDP_TRANSPORT], tid=tid) for _ in range(3)]
+    probs = ["retransmission %d: %s" % (i + 1, H.fmt(r)) for i, r in enumerate(again)
+             if not H.is_success(r, H.ALLOCATE)]
+    probs += ["retransmission %d: relayed %s, first answer %s" % (i + 1, H.relayed(r), H.relayed(r1))
+              for i, r in enumerate(again) if H.is_success(r, H.ALLOCATE) and H.relayed(r) != H.relayed(r1)]
+    C.check("retransmission-same-answer", probs)
+
+    b = new("127.0.0.3", n3)
+    r = alloc(b)
+    C.check("retransmission-not-counted-twice", H.is_success(r, H.ALLOCATE),
+            "the second allocation (after three retransmissions of the first) got %s" % H.fmt(r))
+
+    c = new("127.0.0.2", n2)
+    r = alloc(c)
+    C.check("third-allocation-486", H.is_error(r, H.ALLOCATE, 486), "got %s" % H.fmt(r))
+
+    # a new transaction on an allocated 5-tuple
+    r = alloc(a)
+    C.check("new-transaction-same-5-tuple-437", H.is_error(r, H.ALLOCATE, 437), "got %s" % H.fmt(r))
+    for cl in (a, a, a, b):
+        r = cl.request(H.REFRESH, [(H.LIFETIME, struct.pack("!I", 600))])
+        if not H.is_success(r, H.REFRESH):
+            C.fail("refresh", H.fmt(r))
+    r = alloc(c)
+    C.check("refresh-and-437-do-not-add", H.is_error(r, H.ALLOCATE, 486),
+            "after 437 and four Refreshes the third allocation got %s (want 486 still)" % H.fmt(r))
+
+    # per-user quota: bob is not alice
+    bob = new("127.0.0.3", n3)
+    r = alloc(bob, user="bob", password="builder")
+    C.check("other-user-unaffected", H.is_success(r, H.ALLOCATE), "bob got %s" % H.fmt(r))
+    H.release(bob, user="bob", password="builder")
+
+    # wrong passwords take nothing
+    for _ in range(5):
+        w = new("127.0.0.2", n2)
+        r = alloc(w, password="not-wonderland")
+        if not H.is_error(r, H.ALLOCATE, 401):
+            C.fail("wrong-password-401", "got %s" % H.fmt(r))
+            break
+    else:
+        C.ok("wrong-password-401")
+
+    # deleting frees the slot
+    r = H.release(a)
+    C.check("release", H.is_success(r, H.REFRESH), H.fmt(r))
+    c2 = new("127.0.0.2", n2)
+    r = alloc(c2)
+    C.check("release-frees-a-slot", H.is_success(r, H.ALLOCATE), "after Refresh LIFETIME 0: %s" % H.fmt(r))
+    d = new("127.0.0.3", n3)
+    r = alloc(d)
+    C.check("full-again-486", H.is_error(r, H.ALLOCATE, 486), "got %s" % H.fmt(r))
+
+    # a TCP allocation's slot comes back when its connection closes
+    H.release(c2)
+    t = H.TcpClient(srv.addr, bind_host="127.0.0.2")
+    r = alloc(t)
+    if C.check("tcp-allocation", H.is_success(r, H.ALLOCATE), H.fmt(r)):
+        e = new("127.0.0.3", n3)
+        r = alloc(e)
+        C.check("tcp-allocation-counted", H.is_error(r, H.ALLOCATE, 486), "got %s" % H.fmt(r))
+        t.close()
+        e2 = new("127.0.0.3", n3)
+        got = None
+        end = time.monotonic() + 3
+        while time.monotonic() < end:
+            got = alloc(e2)
+            if H.is_success(got, H.ALLOCATE):
+                break
+            e2 = new("127.0.0.3", n3)
+            time.sleep(0.2)
+        C.check("closing-tcp-frees-its-slot", H.is_success(got, H.ALLOCATE),
+                "3 s after the TCP connection closed: %s" % H.fmt(got))
+        H.release(e2)
+    else:
+        t.close()
+    H.release(b)
+
+    # nothing leaked: exactly two fit
+    res = []
+    for ip, n in (("127.0.0.2", n2), ("127.0.0.3", n3), ("127.0.0.2", n2)):
+        x = new(ip, n)
+        res.append(alloc(x))
+    ok = H.is_success(res[0], H.ALLOCATE) and H.is_success(res[1], H.ALLOCATE) and \
+        H.is_error(res[2], H.ALLOCATE, 486)
+    C.check("no-slot-leaked", ok, "with everything released: %s" % ", ".join(H.fmt(r) for r in res))
+    H.counted(C, "refusals-counted", srv, USER_QUOTA, q0, SEEN["486"], "%d 486 answers" % SEEN["486"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
