@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -961,8 +962,19 @@ static int take_cidr(struct loader *ld, struct cidr_set *set,
 		     const config_setting_t *s, const char *shown,
 		     const char *v)
 {
-	int rc = cidr_set_add_str(set, v);
+	int rc;
 
+	/* peers are unmapped before the policy compares them, so a rule in
+	 * IPv4-mapped form would never match: say so instead of ignoring it */
+	if (!strncasecmp(v, "::ffff:", 7) && strchr(v, '.'))
+		return fail(
+		    ld, s,
+		    "%s '%s' is an IPv4-mapped IPv6 prefix, which never "
+		    "matches: peers are compared unmapped; write it as "
+		    "IPv4 (\"%s\" without \"::ffff:\", prefix length "
+		    "minus 96)",
+		    shown, v, v + 7);
+	rc = cidr_set_add_str(set, v);
 	if (rc == ENOMEM)
 		return nomem(ld);
 	if (rc)
