@@ -30,8 +30,9 @@ struct admin;
 /*
  * Listen on cfg->admin_addr when cfg->admin_port is not 0 (else set *ap to
  * NULL and return 0). cfg and pool are borrowed; admin_set_cfg swaps cfg
- * (a reload keeps the listener's address and port). Returns 0 or an errno with one line in err ("cannot
- * bind admin HTTP 127.0.0.1:9641: Address already in use").
+ * (a reload keeps the listener's address and port). Returns 0 or an errno with
+ * one line in err ("cannot bind admin HTTP 127.0.0.1:9641: Address already in
+ * use").
  */
 int admin_start(struct admin **ap, struct event_base *base,
 		const struct ternd_config *cfg, struct worker_pool *pool,
