@@ -136,6 +136,27 @@ class Check:
         return 1 if self.failed or not self.passed else 0
 
 
+def serve(C, work, srv, run, *args):
+    """The main() of a test with one server: start srv, run
+    C.guard("run", run, srv, *args, held), close whatever run left in held
+    (sockets, clients), stop srv and check its exit. Returns the exit status."""
+    try:
+        srv.start()
+    except RuntimeError as e:
+        C.fail("server-start", e)
+        work.done(True)
+        return 1
+    held = []
+    try:
+        C.guard("run", run, srv, *args, held)
+    finally:
+        for x in held:
+            x.close()
+        C.check("server-exit", srv.stop())
+    work.done(C.failed)
+    return C.exit_status()
+
+
 def note(msg):
     """A figure or an explanation: not a check."""
     print("# " + msg, flush=True)

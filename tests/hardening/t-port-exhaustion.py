@@ -34,21 +34,7 @@ def main():
     work = H.Work("ports")
     lo, hi = H.free_window(NPORTS)
     srv = H.Ternd(work, "srv", port_min=lo, port_max=hi, **{"limits.log_interval": 10})
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        work.done(True)
-        return 1
-    clients = []
-    try:
-        C.guard("run", run, srv, lo, hi, clients)
-    finally:
-        for c in clients:
-            c.close()
-        C.check("server-exit", srv.stop())
-    work.done(C.failed)
-    return C.exit_status()
+    return H.serve(C, work, srv, run, lo, hi)
 
 
 SEEN = {"508": 0}

@@ -33,21 +33,7 @@ def main():
     H.on_sigterm()
     work = H.Work("quota")
     srv = H.Ternd(work, "srv", users="alice:wonderland,bob:builder", user_quota=2)
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        work.done(True)
-        return 1
-    clients = []
-    try:
-        C.guard("run", run, srv, clients)
-    finally:
-        for c in clients:
-            c.close()
-        C.check("server-exit", srv.stop())
-    work.done(C.failed)
-    return C.exit_status()
+    return H.serve(C, work, srv, run)
 
 
 SEEN = {"486": 0}

@@ -39,21 +39,7 @@ def main():
     H.on_sigterm()
     work = H.Work("streams")
     srv = H.Ternd(work, "srv", **{"limits.frame_timeout": FRAME_TIMEOUT, "limits.max_connections": 1000})
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        work.done(True)
-        return 1
-    held = []
-    try:
-        C.guard("run", run, srv, held)
-    finally:
-        for s in held:
-            s.close()
-        C.check("server-exit", srv.stop())
-    work.done(C.failed)
-    return C.exit_status()
+    return H.serve(C, work, srv, run)
 
 
 def answered(s, req, timeout=3.0):

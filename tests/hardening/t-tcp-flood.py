@@ -37,21 +37,7 @@ def main():
     H.on_sigterm()
     work = H.Work("tcpflood")
     srv = H.Ternd(work, "srv", **{"limits.max_connections": CAP, "limits.log_interval": LOG_INTERVAL})
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        work.done(True)
-        return 1
-    held = []
-    try:
-        C.guard("run", run, srv, held)
-    finally:
-        for s in held:
-            s.close()
-        C.check("server-exit", srv.stop())
-    work.done(C.failed)
-    return C.exit_status()
+    return H.serve(C, work, srv, run)
 
 
 def connect_many(dest, n, ips):
