@@ -331,6 +331,8 @@ void turn_alloc_free(struct turn_server *s, struct turn_alloc *a)
 	heap_remove(s, &a->timer);
 	if (a->state == TURN_ALLOC_RESERVED) {
 		hmap_remove(&s->resv, &a->node);
+		turn_quota_put(s->quota, a->user);
+		a->user = NULL;
 		s->st.reservations--;
 	} else if (a->state == TURN_ALLOC_LIVE) {
 		hmap_remove(&s->allocs, &a->node);
@@ -404,7 +406,9 @@ struct alloc_plan {
 	unsigned nfam;
 	bool even, reserve, df;
 	const uint8_t *token;
-	uint16_t addr_err; /* for ADDRESS-ERROR-CODE */
+	const struct turn_auth *auth; /* whose quota a reservation takes */
+	uint16_t resv_code;	      /* the quota's answer (EDQUOT) */
+	uint16_t addr_err;	      /* for ADDRESS-ERROR-CODE */
 	int addr_err_fam;
 };
 
@@ -526,10 +530,18 @@ static int relay_open(struct turn_server *s, struct turn_alloc *a, int fam,
 	return 0;
 }
 
+static uint16_t quota_take(struct turn_server *s, const struct turn_auth *au,
+			   struct turn_quota_user **up);
+
 /* EVEN-PORT with R (§7.2): keep port + 1 in a reservation of its own, with
- * a token and a 30 s life (so a reservation never leaks its port). */
+ * a token and a 30 s life (so a reservation never leaks its port). The
+ * reserved port is one more unit of the user's quota, held until the
+ * reservation is claimed or ends: releasing the allocation must not leave
+ * a user more ports than relay.user_quota. Returns EDQUOT, with the
+ * quota's answer in p->resv_code, when the quota has no unit left. */
 static int reserve_next(struct turn_server *s, const struct sa *even,
-			struct turn_alloc *a, uint64_t now)
+			struct turn_alloc *a, struct alloc_plan *p,
+			uint64_t now)
 {
 	struct turn_alloc *r = alloc_new(s);
 	struct sa next = *even;
@@ -537,6 +549,11 @@ static int reserve_next(struct turn_server *s, const struct sa *even,
 
 	if (!r)
 		return ENOMEM;
+	p->resv_code = quota_take(s, p->auth, &r->user);
+	if (p->resv_code) {
+		free(r);
+		return EDQUOT;
+	}
 	sa_set_port(&next, (uint16_t)(sa_port(even) + 1));
 	err = relay_open(s, r, sa_family(even), TURN_RELAY_EXACT, &r->relay[0],
 			 &next);
@@ -544,6 +561,7 @@ static int reserve_next(struct turn_server *s, const struct sa *even,
 		err = rand_bytes(r->token, sizeof(r->token));
 	if (err) {
 		relays_close(s, r);
+		turn_quota_put(s->quota, r->user);
 		free(r);
 		return err;
 	}
@@ -561,7 +579,7 @@ static int reserve_next(struct turn_server *s, const struct sa *even,
 }
 
 static int open_even(struct turn_server *s, struct turn_alloc *a, int fam,
-		     unsigned flags, bool reserve, uint64_t now)
+		     unsigned flags, struct alloc_plan *p, uint64_t now)
 {
 	struct sa bound;
 	unsigned i;
@@ -571,13 +589,16 @@ static int open_even(struct turn_server *s, struct turn_alloc *a, int fam,
 		sa_init(&bound);
 		err = relay_open(s, a, fam, flags | TURN_RELAY_EVEN_PORT,
 				 &a->relay[0], &bound);
-		if (err || !reserve)
+		if (err || !p->reserve)
 			return err;
-		err = reserve_next(s, &bound, a, now);
+		err = reserve_next(s, &bound, a, p, now);
 		if (!err)
 			return 0;
-		/* port + 1 taken: give the even port back, try another. */
+		/* port + 1 taken: give the even port back, try another
+		 * (another pair will not fix a quota or memory error). */
 		relays_close(s, a);
+		if (err == EDQUOT || err == ENOMEM)
+			break;
 	}
 	return err;
 }
@@ -596,8 +617,7 @@ static uint16_t open_relays(struct turn_server *s, struct turn_alloc *a,
 		if (family_off(s, p->fam[i])) {
 			err = EAFNOSUPPORT;
 		} else if (i == 0 && p->even) {
-			err =
-			    open_even(s, a, p->fam[0], flags, p->reserve, now);
+			err = open_even(s, a, p->fam[0], flags, p, now);
 		} else {
 			sa_init(&bound);
 			err = relay_open(s, a, p->fam[i], flags,
@@ -607,7 +627,7 @@ static uint16_t open_relays(struct turn_server *s, struct turn_alloc *a,
 			a->nrelay++;
 			continue;
 		}
-		p->addr_err = open_error(s, err);
+		p->addr_err = err == EDQUOT ? p->resv_code : open_error(s, err);
 		p->addr_err_fam = p->fam[i];
 		if (!first)
 			first = p->addr_err;
@@ -671,7 +691,8 @@ static struct turn_alloc *claim_token(struct turn_server *s,
  * counted over every worker in the shared turn_quota: take the unit now,
  * so that two workers cannot both admit the last one. Expired allocations
  * have returned theirs (turn_expire runs first). A dual-stack allocation
- * is one allocation, one unit; a reservation holds none. */
+ * is one allocation, one unit; an EVEN-PORT reservation holds one of its
+ * own (reserve_next), which its claim hands on (claim_unit). */
 static uint16_t quota_take(struct turn_server *s, const struct turn_auth *au,
 			   struct turn_quota_user **up)
 {
@@ -690,6 +711,24 @@ static uint16_t quota_take(struct turn_server *s, const struct turn_auth *au,
 	default:
 		return 500;
 	}
+}
+
+/* The quota unit for a claimed reservation r: the unit r holds when its
+ * user claims it (the port stays counted once); else r's unit goes back
+ * and the claimer takes one of its own. Returns 0 or the error code. */
+static uint16_t claim_unit(struct turn_server *s, struct turn_alloc *r,
+			   const struct turn_auth *au,
+			   struct turn_quota_user **up)
+{
+	struct turn_quota_user *held = r->user;
+
+	r->user = NULL;
+	if (held && turn_quota_user_is(held, au->user, au->ulen)) {
+		*up = held;
+		return 0;
+	}
+	turn_quota_put(s->quota, held);
+	return quota_take(s, au, up);
 }
 
 /* Make a live allocation of the 5-tuple; it keeps the quota unit u. The
@@ -776,16 +815,21 @@ enum turn_verdict turn_allocate(struct turn_server *s, const struct turn_in *in,
 	}
 	if (s->draining)
 		return refuse_draining(s, in, req, auth);
+	p.auth = auth;
 	code = plan_allocate(s, in, req, &p);
-	if (!code)
+	if (!code && !p.token)
 		code = quota_take(s, auth, &u);
 	if (code)
 		return turn_reply_error_auth(s, in, req, auth, code, NULL);
 	if (p.token) {
 		a = claim_token(s, p.token);
 		if (!a)
-			return alloc_fail(s, in, req, auth, NULL, u, 508,
+			return alloc_fail(s, in, req, auth, NULL, NULL, 508,
 					  "Invalid reservation");
+		code = claim_unit(s, a, auth, &u);
+		if (code)
+			return alloc_fail(s, in, req, auth, a, NULL, code,
+					  NULL);
 	} else {
 		a = alloc_new(s);
 		if (!a)

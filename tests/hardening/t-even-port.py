@@ -15,9 +15,10 @@ ternd with an 8-port relay window (4 even/odd pairs, checked free first):
     port of the window can be bound by someone else and 8 plain allocations
     fit; ternd_reservations_active says 1 while one reservation is left
     and 0 at the end, ternd_reservations_expired_total 2
-A second ternd, user_quota 1: a user who allocates with EVEN-PORT R and
-releases, four times over, must not end up holding more relay ports than the
-quota allows (reservations are not a way around relay.user_quota).
+A second ternd, user_quota 2: EVEN-PORT R takes both units (the allocation
+and its reserved port); after the release the reservation keeps its unit, so
+another EVEN-PORT R is 486 and the user never holds more relay ports than the
+quota (reservations are not a way around relay.user_quota).
 """
 
 import os
@@ -43,25 +44,25 @@ def main():
     while lo2 <= hi and lo <= hi2:
         lo2, hi2 = H.free_window(NPORTS)
     srv = H.Ternd(work, "srv", port_min=lo, port_max=hi)
-    q1 = H.Ternd(work, "quota1", port_min=lo2, port_max=hi2, user_quota=1)
+    q2 = H.Ternd(work, "quota2", port_min=lo2, port_max=hi2, user_quota=2)
     try:
         srv.start()
-        q1.start()
+        q2.start()
     except RuntimeError as e:
         C.fail("server-start", e)
         srv.kill()
-        q1.kill()
+        q2.kill()
         work.done(True)
         return 1
     clients = []
     try:
-        C.guard("quota-bypass", quota_bypass, q1, lo2, hi2, clients)
+        C.guard("quota-bypass", quota_bypass, q2, lo2, hi2, clients)
         C.guard("run", run, srv, lo, hi, clients)
     finally:
         for c in clients:
             c.close()
         C.check("server-exit", srv.stop())
-        C.check("quota1-server-exit", q1.stop())
+        C.check("quota2-server-exit", q2.stop())
     work.done(C.failed)
     return C.exit_status()
 
@@ -166,28 +167,31 @@ def run(srv, lo, hi, clients):
 
 
 def quota_bypass(srv, lo, hi, clients):
-    """user_quota 1: EVEN-PORT R + release, four times."""
+    """user_quota 2: a reserved port is a unit of the quota until it ends."""
     nonce = H.challenge(srv.addr)
-    made = 0
-    for _ in range(4):
-        c, r = alloc_even(srv, nonce, clients, tries=3)
-        if not H.is_success(r, H.ALLOCATE):
-            break
-        made += 1
-        H.release(c)
-    held = H.udp_sockets_in(srv.pid, lo, hi)
-    H.note("user_quota 1: %d EVEN-PORT R allocations made and released; ternd holds %d relay ports" % (
-        made, held))
-    # KNOWN OPEN BUG (issue 6, see docs/SECURITY.md "Known open problems"):
-    # reservations are not counted against the user's quota. Reported as
-    # XFAIL (neither a pass nor a failure) until it is fixed; once fixed it
-    # passes again as an ordinary check.
-    if made >= 2 and held <= 1:
-        C.ok("reservations-bounded-by-user-quota")
-    else:
-        print("XFAIL - even-port/reservations-bounded-by-user-quota: known open bug: a user "
-              "with relay.user_quota = 1 holds %d relay ports (reservations) after %d "
-              "EVEN-PORT R allocations it released at once" % (held, made), flush=True)
+    held = lambda: H.udp_sockets_in(srv.pid, lo, hi)  # noqa: E731
+    c, r = alloc_even(srv, nonce, clients, tries=3)
+    if not C.check("quota-even-port-r", H.is_success(r, H.ALLOCATE) and held() == 2,
+                   "EVEN-PORT R under user_quota 2: %s, %d relay ports held (want 2)" % (H.fmt(r), held())):
+        return
+    H.release(c)
+    C.check("quota-reservation-outlives-release", held() == 1,
+            "after the release: %d relay ports held (want 1, the reservation)" % held())
+    # one unit left: EVEN-PORT R needs two (the allocation and its reservation)
+    rs = [alloc_even(srv, nonce, clients)[1] for _ in range(3)]
+    C.check("reservations-bounded-by-user-quota",
+            all(H.is_error(x, H.ALLOCATE, 486) for x in rs) and held() == 1,
+            "EVEN-PORT R with one unit left: %s; %d relay ports held (want 486 and 1)" % (
+                ", ".join(H.fmt(x) for x in rs), held()))
+    c, r = alloc_even(srv, nonce, clients, reserve=False)
+    C.check("quota-plain-even-port-fits", H.is_success(r, H.ALLOCATE) and held() == 2,
+            "EVEN-PORT without R in the last unit: %s, %d relay ports held (want 2)" % (H.fmt(r), held()))
+    d = H.client(srv.addr, nonce)
+    clients.append(d)
+    r = H.allocate(d)
+    C.check("quota-full-486", H.is_error(r, H.ALLOCATE, 486) and held() == 2,
+            "a third port for the user: %s, %d relay ports held" % (H.fmt(r), held()))
+    H.note("user_quota 2: the user never held more than 2 relay ports")
 
 
 if __name__ == "__main__":

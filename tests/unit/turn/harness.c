@@ -226,6 +226,17 @@ const struct stun_msg *h_reply(void)
 	return &m;
 }
 
+void h_token(uint8_t token[STUN_TOKEN_SIZE])
+{
+	const struct stun_attr *t =
+	    stun_msg_attr(h_reply(), STUN_ATTR_RESERVATION_TOKEN);
+	const uint8_t *tp;
+
+	cr_assert_not_null(t);
+	cr_assert_eq(stun_attr_token(t, &tp), 0);
+	memcpy(token, tp, STUN_TOKEN_SIZE);
+}
+
 uint16_t h_code(void)
 {
 	const struct stun_msg *m = h_reply();

@@ -153,17 +153,12 @@ static void with_token(struct req *r)
 
 Test(alloc, even_port_reservation_is_claimed_or_released)
 {
-	const struct stun_attr *t;
-	const uint8_t *tp;
 	struct sa relay, relay2;
 
 	cr_assert_eq(h_allocate("198.51.100.7", 1, &relay, even_r), 0);
 	cr_assert_eq(sa_port(&relay) % 2, 0);
 	cr_assert(h_relay(AF_INET)->flags & TURN_RELAY_DONT_FRAGMENT);
-	t = stun_msg_attr(h_reply(), STUN_ATTR_RESERVATION_TOKEN);
-	cr_assert_not_null(t);
-	stun_attr_token(t, &tp);
-	memcpy(token, tp, sizeof(token));
+	h_token(token);
 	cr_assert_eq(H.nopen, 2);
 	cr_assert_eq(turn_server_stats(H.srv)->reservations, 1);
 	/* Claimed by a second Allocate: relayed port is even + 1. */

@@ -221,18 +221,94 @@ static void even_r(struct req *r)
 	stun_enc_even_port(&r->e, true);
 }
 
-/* A dual-stack allocation is one allocation; a reserved port holds no
- * unit until an Allocate claims it. Freeing a server returns its units. */
-Test(shared, dual_stack_once_reservation_none)
+/* A dual-stack allocation is one allocation; a reserved port (EVEN-PORT
+ * R) is one more unit of its user until claimed or expired. Freeing a
+ * server returns its units. */
+Test(shared, dual_stack_once_reservation_one)
 {
 	cr_assert_eq(alloc_on(S1, H_USER, 1, want_both), 0);
 	cr_assert_eq(h_relay(AF_INET6) != NULL, true);
 	cr_assert_eq(turn_quota_total(Q), 1);
 	cr_assert_eq(alloc_on(S2, "bob", 2, even_r), 0);
 	cr_assert_eq(turn_server_stats(S2)->reservations, 1);
-	cr_assert_eq(turn_quota_total(Q), 2);
+	cr_assert_eq(turn_quota_total(Q), 3);
+	cr_assert_eq(turn_quota_user_count(Q, "bob", 3), 2);
 	turn_server_free(S2);
 	S2 = NULL;
 	cr_assert_eq(turn_quota_total(Q), 1);
 	cr_assert_eq(turn_quota_user_count(Q, "bob", 3), 0);
+}
+
+static uint8_t token[STUN_TOKEN_SIZE];
+
+static void with_token(struct req *r)
+{
+	stun_enc_attr(&r->e, STUN_ATTR_RESERVATION_TOKEN, token, sizeof(token));
+}
+
+/* Releasing the allocation does not give back the reserved port's unit:
+ * a user cannot hold more ports than the quota by cycling EVEN-PORT R. */
+Test(shared, reservation_holds_a_unit_until_it_ends)
+{
+	H.cfg.max_allocs = 0;
+	cr_assert_eq(alloc_on(S1, H_USER, 1, even_r), 0);
+	cr_assert_eq(turn_quota_user_count(Q, H_USER, strlen(H_USER)), 2);
+	/* the quota (2) is full: a third is 486, so is another EVEN-PORT R */
+	cr_assert_eq(alloc_on(S2, H_USER, 2, NULL), 486);
+	H.srv = S1;
+	cr_assert_eq(
+	    h_request(STUN_METHOD_REFRESH, "198.51.100.7", 1, lifetime_0, NULL),
+	    0);
+	cr_assert_eq(turn_quota_user_count(Q, H_USER, strlen(H_USER)), 1,
+		     "the reservation keeps its unit");
+	/* one unit left: EVEN-PORT R needs two, and gives back what it took
+	 * (the allocation's unit, the even port) */
+	cr_assert_eq(alloc_on(S2, H_USER, 3, even_r), 486);
+	cr_assert_eq(turn_quota_user_count(Q, H_USER, strlen(H_USER)), 1);
+	cr_assert_eq(turn_server_stats(S2)->reservations, 0);
+	cr_assert_eq(turn_server_stats(S2)->allocs_active, 0);
+	cr_assert_eq(H.nopen, H.nclose + 1, "only the reserved port is open");
+	/* the reservation ends after 30 s, and its unit with it */
+	H.now += 31 * 1000;
+	turn_server_tick(S1, H.now);
+	cr_assert_eq(turn_quota_user_count(Q, H_USER, strlen(H_USER)), 0);
+	cr_assert_eq(turn_quota_total(Q), 0);
+}
+
+/* Claiming hands the reservation's unit to the allocation when the same
+ * user claims (the port stays counted once); another user's claim gives
+ * it back and takes one of the claimer's. */
+Test(shared, claim_hands_the_unit_on)
+{
+	H.cfg.max_allocs = 0;
+	cr_assert_eq(alloc_on(S1, H_USER, 1, even_r), 0);
+	h_token(token);
+	cr_assert_eq(alloc_on(S1, H_USER, 2, with_token), 0);
+	cr_assert_eq(turn_quota_user_count(Q, H_USER, strlen(H_USER)), 2);
+	cr_assert_eq(turn_server_stats(S1)->reservations, 0);
+	cr_assert_eq(turn_server_stats(S1)->allocs_active, 2);
+
+	cr_assert_eq(alloc_on(S2, "bob", 3, even_r), 0);
+	h_token(token);
+	cr_assert_eq(turn_quota_user_count(Q, "bob", 3), 2);
+	/* alice is full: her claim of bob's port is 486, the reservation
+	 * is used up and bob's unit comes back */
+	cr_assert_eq(alloc_on(S2, H_USER, 4, with_token), 486);
+	cr_assert_eq(turn_quota_user_count(Q, "bob", 3), 1);
+	cr_assert_eq(turn_server_stats(S2)->reservations, 0);
+	cr_assert_eq(alloc_on(S2, "bob", 5, with_token), 508,
+		     "a reservation is claimed once");
+
+	/* once everything has expired: alice, with room, claims bob's
+	 * reservation with a unit of her own, and bob's comes back */
+	H.now += 601 * 1000;
+	turn_server_tick(S1, H.now);
+	turn_server_tick(S2, H.now);
+	cr_assert_eq(turn_quota_total(Q), 0);
+	cr_assert_eq(alloc_on(S2, "bob", 6, even_r), 0);
+	h_token(token);
+	cr_assert_eq(alloc_on(S1, H_USER, 7, NULL), 0);
+	cr_assert_eq(alloc_on(S2, H_USER, 8, with_token), 0);
+	cr_assert_eq(turn_quota_user_count(Q, H_USER, strlen(H_USER)), 2);
+	cr_assert_eq(turn_quota_user_count(Q, "bob", 3), 1);
 }
