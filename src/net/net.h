@@ -98,6 +98,8 @@ struct net_timeouts {
 	X(udp_rx, "datagrams received")                                        \
 	X(udp_tx, "datagrams sent")                                            \
 	X(udp_tx_fail, "datagrams the kernel refused or that found no socket") \
+	X(udp_gso, "datagrams sent in GSO messages (UDP_SEGMENT)")             \
+	X(udp_gso_fallback, "GSO sends the kernel refused, sent one by one")   \
 	X(udp_rx_runt, "datagrams shorter than 4 bytes, dropped")              \
 	X(udp_rx_oversized, "datagrams larger than a receive slot, dropped")   \
 	X(udp_rx_err, "recvmmsg errors")                                       \
@@ -148,6 +150,7 @@ struct net_env {
 	struct net_limits *limits; /* shared */
 	struct net_timeouts to;
 	unsigned frame_flags;	 /* stun_frame_len_flags() for streams */
+	bool udp_gso;		 /* UDP_SEGMENT for runs to one address */
 	struct log_limit ll_cap; /* connection / session caps hit */
 	struct log_limit ll_err; /* accept, TLS, DTLS errors */
 };

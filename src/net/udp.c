@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,13 +30,23 @@
 /* Kernel buffers we ask for; the kernel caps them at rmem_max/wmem_max. */
 #define UDP_SOCKBUF (2 * 1024 * 1024)
 
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h; Linux 4.18 */
+#endif
+/* UDP GSO: datagrams of one message (the kernel's UDP_MAX_SEGMENTS is 64
+ * on the oldest kernels that have it) and bytes of payload in one. */
+#define UDP_GSO_SEGS  64
+#define UDP_GSO_BYTES 65000
+/* A source-address message and a UDP_SEGMENT message. */
+#define UDP_CTL_GSO (UDP_CTL + CMSG_SPACE(sizeof(uint16_t)))
+
 /* One queued datagram; entries of one socket are chained by index. */
 struct udp_txe {
 	struct sa to;
 	struct iovec iov;
 	unsigned next;
-	size_t ctllen;
-	_Alignas(struct cmsghdr) uint8_t ctl[UDP_CTL];
+	size_t ctllen; /* the source-address message only */
+	_Alignas(struct cmsghdr) uint8_t ctl[UDP_CTL_GSO];
 };
 
 struct net_udp_io {
@@ -55,11 +66,14 @@ struct net_udp_io {
 	struct udp_txe *txe;	   /* batch */
 	unsigned ntxe;		   /* entries taken */
 	struct mmsghdr *tx_msg;	   /* batch */
+	struct iovec *tx_iov;	   /* batch: the iovecs of those headers */
+	unsigned *tx_first;	   /* batch: first entry of each header */
 	struct net_udp_tx **dirty; /* batch */
 	unsigned ndirty;
 	struct event *flush_ev;
 	bool in_batch;
 	bool flush_armed;
+	bool gso_off; /* the kernel refused UDP GSO (EIO): not tried again */
 };
 
 struct net_udp_sock {
@@ -214,50 +228,158 @@ static void udp_tx_error(struct net_udp_io *io, const struct net_udp_tx *t,
 		    sa_print(&t->addr, a, sizeof(a)), strerror(err));
 }
 
-/* Lay t's chain out as contiguous headers for sendmmsg; returns count. */
-static unsigned udp_tx_build(struct net_udp_io *io, const struct net_udp_tx *t)
+/* Can e join the GSO message that starts at g with n datagrams of
+ * g's size and `bytes` in all? Same destination and source, and every
+ * datagram but the last of the size of the first (UDP_SEGMENT cuts the
+ * payload in equal pieces). */
+static bool gso_joins(const struct udp_txe *g, const struct udp_txe *prev,
+		      const struct udp_txe *e, unsigned n, size_t bytes)
 {
-	unsigned i, k = t->head;
+	return n < UDP_GSO_SEGS && prev->iov.iov_len == g->iov.iov_len &&
+	       e->iov.iov_len <= g->iov.iov_len &&
+	       bytes + e->iov.iov_len <= UDP_GSO_BYTES &&
+	       e->ctllen == g->ctllen && sa_equal(&e->to, &g->to) &&
+	       !memcmp(e->ctl, g->ctl, g->ctllen);
+}
 
-	for (i = 0; i < t->n; i++) {
-		struct udp_txe *e = &io->txe[k];
-		struct msghdr *h = &io->tx_msg[i].msg_hdr;
+/* Append the UDP_SEGMENT message (segment size seg) to g's control. */
+static size_t gso_ctl(struct udp_txe *g, uint16_t seg)
+{
+	struct cmsghdr *cm = (struct cmsghdr *)(void *)(g->ctl + g->ctllen);
 
-		memset(h, 0, sizeof(*h));
-		h->msg_name = &e->to.u.sa;
-		h->msg_namelen = e->to.len;
-		h->msg_iov = &e->iov;
-		h->msg_iovlen = 1;
-		if (e->ctllen) {
-			h->msg_control = e->ctl;
-			h->msg_controllen = e->ctllen;
+	memset(cm, 0, CMSG_SPACE(sizeof(seg)));
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	return g->ctllen + CMSG_SPACE(sizeof(seg));
+}
+
+/* Lay t's chain out as contiguous headers for sendmmsg; returns their
+ * count. With gso, runs of datagrams to one destination (a relay's burst
+ * to its client, a client's to its peer) become one message each, cut by
+ * the kernel (UDP_SEGMENT): one trip down the stack instead of n. */
+static unsigned udp_tx_build(struct net_udp_io *io, const struct net_udp_tx *t,
+			     bool gso)
+{
+	unsigned i = 0, m = 0, k = t->head;
+
+	while (i < t->n) {
+		struct udp_txe *g = &io->txe[k], *prev = g;
+		struct msghdr *h = &io->tx_msg[m].msg_hdr;
+		size_t bytes = g->iov.iov_len;
+		unsigned n = 1;
+
+		io->tx_iov[i] = g->iov;
+		for (k = g->next; gso && i + n < t->n; k = io->txe[k].next) {
+			struct udp_txe *e = &io->txe[k];
+
+			if (!gso_joins(g, prev, e, n, bytes))
+				break;
+			io->tx_iov[i + n++] = e->iov;
+			bytes += e->iov.iov_len;
+			prev = e;
 		}
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &g->to.u.sa;
+		h->msg_namelen = g->to.len;
+		h->msg_iov = &io->tx_iov[i];
+		h->msg_iovlen = n;
+		h->msg_controllen =
+		    n > 1 ? gso_ctl(g, (uint16_t)g->iov.iov_len) : g->ctllen;
+		h->msg_control = h->msg_controllen ? g->ctl : NULL;
+		io->tx_first[m++] = (unsigned)(g - io->txe);
+		i += n;
+	}
+	return m;
+}
+
+/* One message of the batch again, one sendmsg per datagram, without GSO:
+ * for a kernel or device that refused it. Returns the datagrams sent. */
+static unsigned udp_tx_singles(struct net_udp_io *io, struct net_udp_tx *t,
+			       const struct msghdr *gh, unsigned first)
+{
+	unsigned i, sent = 0, k = first;
+
+	for (i = 0; i < gh->msg_iovlen; i++) {
+		struct udp_txe *e = &io->txe[k];
+		struct msghdr h = *gh;
+
+		h.msg_iov = &e->iov;
+		h.msg_iovlen = 1;
+		h.msg_controllen = e->ctllen;
+		h.msg_control = e->ctllen ? e->ctl : NULL;
+		if (sendmsg(t->fd, &h, 0) >= 0)
+			sent++;
+		else
+			udp_tx_error(io, t, errno); /* counts it */
 		k = e->next;
 	}
-	return t->n;
+	return sent;
+}
+
+/* Datagrams in headers [from, to). */
+static unsigned udp_tx_count(const struct net_udp_io *io, unsigned from,
+			     unsigned to)
+{
+	unsigned n = 0;
+
+	for (; from < to; from++)
+		n += (unsigned)io->tx_msg[from].msg_hdr.msg_iovlen;
+	return n;
+}
+
+/* Count headers [from, to) as sent. */
+static void udp_tx_sent(struct net_udp_io *io, unsigned from, unsigned to)
+{
+	struct net_stats *st = io->env->stats;
+
+	for (; from < to; from++) {
+		size_t n = io->tx_msg[from].msg_hdr.msg_iovlen;
+
+		st->udp_tx += n;
+		if (n > 1)
+			st->udp_gso += n;
+	}
 }
 
 /* Send the queue of t: sendmmsg until done; a datagram the kernel refuses
  * (no route, EPERM from a firewall) is skipped, a full socket buffer drops
- * the rest of the batch (UDP: better late never than a blocked loop). */
+ * the rest of the batch (UDP: better late never than a blocked loop). A
+ * GSO message the kernel cannot take (EIO: no checksum offload; EINVAL: a
+ * segment over the path MTU) goes again datagram by datagram; after an
+ * EIO this io stops trying GSO. */
 static void udp_tx_flush(struct net_udp_io *io, struct net_udp_tx *t)
 {
 	struct net_stats *st = io->env->stats;
-	unsigned off = 0, cnt = udp_tx_build(io, t);
+	bool gso = io->env->udp_gso && !io->gso_off && t->n > 1;
+	unsigned off = 0, cnt = udp_tx_build(io, t, gso);
 	int n;
 
 	while (off < cnt) {
+		struct msghdr *h = &io->tx_msg[off].msg_hdr;
+
 		n = sendmmsg(t->fd, io->tx_msg + off, cnt - off, 0);
 		if (n > 0) {
+			udp_tx_sent(io, off, off + (unsigned)n);
 			off += (unsigned)n;
-			st->udp_tx += (uint64_t)n;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
-			st->udp_tx_fail += cnt - off - 1;
+			/* udp_tx_error counts one of them */
+			st->udp_tx_fail += udp_tx_count(io, off, cnt) - 1;
 			udp_tx_error(io, t, errno);
 			break;
+		} else if (n < 0 && h->msg_iovlen > 1 &&
+			   (errno == EIO || errno == EINVAL)) {
+			if (errno == EIO)
+				io->gso_off = true;
+			st->udp_gso_fallback++;
+			st->udp_tx +=
+			    udp_tx_singles(io, t, h, io->tx_first[off]);
+			off++;
 		} else {
+			st->udp_tx_fail += (unsigned)h->msg_iovlen - 1;
 			udp_tx_error(io, t, n < 0 ? errno : EIO);
 			off++;
 		}
@@ -531,6 +653,8 @@ void net_udp_io_free(struct net_udp_io *io)
 	free(io->tx_buf);
 	free(io->txe);
 	free(io->tx_msg);
+	free(io->tx_iov);
+	free(io->tx_first);
 	free(io->dirty);
 	free(io);
 }
@@ -573,11 +697,13 @@ int net_udp_io_alloc(struct net_udp_io **iop, struct net_env *env,
 	io->tx_buf = malloc((size_t)batch * NET_UDP_SLOT);
 	io->txe = calloc(batch, sizeof(*io->txe));
 	io->tx_msg = calloc(batch, sizeof(*io->tx_msg));
+	io->tx_iov = calloc(batch, sizeof(*io->tx_iov));
+	io->tx_first = calloc(batch, sizeof(*io->tx_first));
 	io->dirty = calloc(batch, sizeof(*io->dirty));
 	io->flush_ev = event_new(env->base, -1, 0, udp_flush_cb, io);
 	if (!io->rx_buf || !io->rx_ctl || !io->rx_msg || !io->rx_iov ||
 	    !io->rx_name || !io->tx_buf || !io->txe || !io->tx_msg ||
-	    !io->dirty || !io->flush_ev)
+	    !io->tx_iov || !io->tx_first || !io->dirty || !io->flush_ev)
 		goto out;
 	udp_io_wire(io);
 	*iop = io;

@@ -207,6 +207,7 @@ static const struct opt opts[] = {
 	NUM("limits.dtls_max_sessions", K_UINT, dtls_max_sessions, 1, 1000000,
 	    4096, NULL),
 	NUM("limits.udp_batch", K_UINT, udp_batch, 1, 1024, 32, NULL),
+	NUM("limits.udp_gso", K_BOOL, udp_gso, 0, 1, 1, NULL),
 	NUM("limits.log_interval", K_UINT, log_interval_s, 1, 3600, 10, NULL),
 	NUM("limits.challenge_rate", K_UINT, challenge_rate, 0, 1000000, 100,
 	    "0-1000000 per second; 0 = unlimited"),

@@ -79,6 +79,7 @@ struct ternd_config {
 	unsigned handshake_timeout_s; /* TLS / DTLS handshake */
 	unsigned dtls_max_sessions;   /* DTLS sessions, whole server */
 	unsigned udp_batch;	      /* datagrams per recvmmsg/sendmmsg */
+	bool udp_gso;		  /* UDP_SEGMENT where destinations repeat */
 	unsigned log_interval_s;  /* per-packet error logs: at most one burst
 				     per interval */
 	unsigned challenge_rate;  /* 401 answers per second per client

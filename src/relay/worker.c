@@ -460,6 +460,7 @@ static void env_timeouts(struct worker *w)
 	w->env.to.frame_ms = cfg->frame_timeout_s * 1000u;
 	w->env.to.handshake_ms = cfg->handshake_timeout_s * 1000u;
 	w->env.frame_flags = cfg->rfc5766_channels ? STUN_FRAME_RFC5766 : 0;
+	w->env.udp_gso = cfg->udp_gso;
 }
 
 /* The credential store a worker's server asks: none (STUN only), the
