@@ -218,6 +218,15 @@ static const struct copt copts[] = {
 
 /* ---- diagnostics -------------------------------------------------------- */
 
+/* Diagnostics go to a terminal and quote the input: control bytes (an
+ * escape sequence in a hostile file) become '?'. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 int admin_import_diag(struct admin_import *im, unsigned line,
 		      enum admin_diag_kind kind, const char *opt,
 		      const char *fmt, ...)
@@ -237,10 +246,13 @@ int admin_import_diag(struct admin_import *im, unsigned line,
 	d = &im->diag[im->ndiag++];
 	d->line = line;
 	d->kind = kind;
-	snprintf(d->opt, sizeof(d->opt), "%s", opt);
+	/* a line "=value" has an empty name */
+	snprintf(d->opt, sizeof(d->opt), "%s", *opt ? opt : "(no name)");
 	va_start(ap, fmt);
 	vsnprintf(d->text, sizeof(d->text), fmt, ap);
 	va_end(ap);
+	printable(d->opt);
+	printable(d->text);
 	if (kind == ADMIN_DIAG_SKIP)
 		im->skipped++;
 	return 0;

@@ -36,26 +36,9 @@
 #include <unistd.h>
 
 #include "relay/config.h"
+#include "fuzz.h"
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
-
-/* libFuzzer checks for leaks after many inputs; without this LSan lists the
- * suppressions it used each time. */
-const char *__lsan_default_options(void);
-const char *__lsan_default_options(void)
-{
-	return "print_suppressions=0";
-}
-
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libconfig.so\n";
-}
+FUZZ_SUPPRESS_LIBCONFIG_LEAKS()
 
 /* ---- name resolution without the network --------------------------------- */
 

@@ -13,12 +13,7 @@
 #include <string.h>
 
 #include "tools/probe.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
+#include "fuzz.h"
 
 static void check_target(const struct probe_target *t)
 {

@@ -15,12 +15,7 @@
 #include <string.h>
 
 #include "tools/probe.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
+#include "fuzz.h"
 
 #define MAX_INPUT 4096
 

@@ -25,12 +25,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
+#include "fuzz.h"
 
 static const uint8_t secret[] = "fuzz-secret-for-the-rest-target";
 

@@ -23,12 +23,7 @@
 #include <string.h>
 
 #include "stun/stun.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
+#include "fuzz.h"
 
 static void deliver(const uint8_t *f, size_t len)
 {

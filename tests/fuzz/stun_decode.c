@@ -29,14 +29,9 @@
 
 #include "sign.h"
 #include "stun/stun.h"
+#include "fuzz.h"
 
 static const uint8_t reply_key[] = "fuzz key";
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
 
 /* Touch every byte a reader handed back, so ASan sees any overrun. */
 static unsigned touch(const void *p, size_t n)

@@ -78,12 +78,7 @@
 #include "sign.h"
 #include "stun/stun.h"
 #include "turn/server.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
+#include "fuzz.h"
 
 #define NCLIENT	   8
 #define NSTREAM	   (2 * NCLIENT)

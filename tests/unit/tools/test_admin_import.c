@@ -308,3 +308,21 @@ Test(admin_import, nul_bytes_and_odd_input)
 	skipped("listening-port", 2);
 	skipped("user", 3);
 }
+
+/* Diagnostics are printed on a terminal: a line without a name gets one,
+ * and control bytes of the input (an escape sequence) are not passed on.
+ * (Found by tests/fuzz/coturn_import.c.) */
+Test(admin_import, diagnostics_are_printable)
+{
+	const char text[] = "=value\n\x1b[31mred=1\nrealm=x\n";
+	const struct admin_diag *d;
+
+	import(text);
+	d = diag_for("(no name)", 1);
+	cr_assert_not_null(d, "an option named \"(no name)\" on line 1");
+	cr_assert_not_null(diag_for("?[31mred", 2));
+	for (size_t i = 0; i < im.ndiag; i++)
+		for (const char *p = im.diag[i].text; *p; p++)
+			cr_assert_geq((unsigned char)*p, 0x20, "%s",
+				      im.diag[i].text);
+}
