@@ -31,6 +31,7 @@
 
 #include <openssl/ssl.h>
 
+#include "tools/bench_gso.h"
 #include "auth/auth.h"
 #include "base/sa.h"
 #include "stun/stun.h"
@@ -62,6 +63,7 @@ struct bench_opts {
 	double duration;   /* measured seconds (each ramp step: step) */
 	double warmup, drain, step;
 	bool ramp, fail_on_loss, send_ind, c2c, json;
+	bool no_gso;	 /* --no-gso: plain sendmmsg only */
 	double max_loss; /* percent */
 	struct sa peer_bind;
 	double drop_peer; /* percent */
@@ -113,7 +115,7 @@ int bench_conn_flush(struct bench_conn *c);
 typedef void (*bench_rx_fn)(void *arg, const uint8_t *buf, size_t len);
 int bench_conn_read(struct bench_conn *c, bench_rx_fn fn, void *arg);
 /* UDP: send n datagrams in one sendmmsg. Returns how many left. */
-unsigned bench_udp_sendv(int fd, struct iovec *iov, unsigned n);
+unsigned bench_udp_sendv(int fd, struct iovec *iov, unsigned n, bool *gso);
 int bench_tls_ctx(SSL_CTX **ctxp, const struct bench_opts *o);
 /* Raise RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
 unsigned long bench_raise_nofile(void);
@@ -227,6 +229,7 @@ struct bench_thread {
 	uint64_t rng;
 	uint32_t seq;
 	bool auth_failed;
+	bool gso; /* UDP GSO for runs to one address (bench_gso.h) */
 	struct bench_stats st;
 	uint8_t *txbuf; /* batch * packet */
 };

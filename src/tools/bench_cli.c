@@ -50,6 +50,7 @@ void bench_cli_usage(FILE *f)
 	    "lifetime/2)\n"
 	    "      --server-pid PID    report the server's CPU (relay) or RSS "
 	    "(hold)\n"
+	    "      --no-gso            no UDP GSO: one datagram per message\n"
 	    "      --json              one JSON object instead of a table\n"
 	    "  -h, --help              this text\n"
 	    "exit status: 0 success, 1 the run failed, 2 usage error\n",
@@ -76,6 +77,7 @@ enum {
 	O_REFRESH,
 	O_PID,
 	O_JSON,
+	O_NOGSO,
 };
 
 static const struct option longopts[] = {
@@ -107,6 +109,7 @@ static const struct option longopts[] = {
 	{ "lifetime", required_argument, NULL, O_LIFETIME },
 	{ "refresh", required_argument, NULL, O_REFRESH },
 	{ "server-pid", required_argument, NULL, O_PID },
+	{ "no-gso", no_argument, NULL, O_NOGSO },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -245,6 +248,9 @@ static int opt_a(struct bench_opts *o, int ch, const char *a)
 						: (o->server_pid = (int)u, 0);
 	case O_JSON:
 		o->json = true;
+		return 0;
+	case O_NOGSO:
+		o->no_gso = true;
 		return 0;
 	default:
 		return EINVAL;

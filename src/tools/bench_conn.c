@@ -170,24 +170,16 @@ int bench_conn_send(struct bench_conn *c, const uint8_t *buf, size_t len)
 	return bench_conn_flush(c);
 }
 
-unsigned bench_udp_sendv(int fd, struct iovec *iov, unsigned n)
+unsigned bench_udp_sendv(int fd, struct iovec *iov, unsigned n, bool *gso)
 {
 	struct mmsghdr mm[BENCH_MAX_BATCH];
-	unsigned done = 0;
-	int k;
 
 	memset(mm, 0, sizeof(mm[0]) * n);
 	for (unsigned i = 0; i < n; i++) {
 		mm[i].msg_hdr.msg_iov = &iov[i];
 		mm[i].msg_hdr.msg_iovlen = 1;
 	}
-	while (done < n) {
-		k = sendmmsg(fd, mm + done, n - done, 0);
-		if (k <= 0)
-			break;
-		done += (unsigned)k;
-	}
-	return n - done;
+	return n - bench_gso_send(fd, mm, n, gso);
 }
 
 static int udp_read(struct bench_conn *c, bench_rx_fn fn, void *arg)

@@ -78,7 +78,7 @@ static void burst(struct bench_thread *t, unsigned n, bool measured,
 		iov[i].iov_len = packet(t, c, iov[i].iov_base, step, now);
 	}
 	if (c->conn.tp == BENCH_UDP) {
-		ok = n - bench_udp_sendv(c->conn.fd, iov, n);
+		ok = n - bench_udp_sendv(c->conn.fd, iov, n, &t->gso);
 	} else {
 		for (unsigned i = 0; i < n; i++)
 			ok += !bench_conn_send(&c->conn, iov[i].iov_base,

@@ -331,6 +331,7 @@ static int thread_init(struct bench_run *r, struct bench_thread *t, unsigned i)
 	t->run = r;
 	t->idx = i;
 	t->peer_fd = -1;
+	t->gso = !o->no_gso;
 	t->rng = (o->seed + 1) * 0x9E3779B97F4A7C15ull + i;
 	t->ncl = share(o, i, r->nth);
 	t->cl = calloc(t->ncl ? t->ncl : 1, sizeof(*t->cl));

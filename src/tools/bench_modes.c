@@ -186,7 +186,7 @@ static void bind_send(struct bind_ctx *x, int fd, unsigned n)
 		iov[k] = (struct iovec){ pkt[k], len };
 		k++;
 	}
-	x->t->st.sent += k - bench_udp_sendv(fd, iov, k);
+	x->t->st.sent += k - bench_udp_sendv(fd, iov, k, &x->t->gso);
 }
 
 static void bind_expire(struct bind_ctx *x)

@@ -93,7 +93,7 @@ void bench_peer_echo(struct bench_thread *t)
 			out[k++] = in[i];
 		}
 		if (k)
-			sendmmsg(t->peer_fd, out, k, 0);
+			bench_gso_send(t->peer_fd, out, k, &t->gso);
 	} while (n == PEER_BATCH);
 }
 

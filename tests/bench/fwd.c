@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tools/bench_gso.h"
+
 #define BATCH	   32
 #define PKT_MAX	   2048
 #define HDR_LEN	   16
@@ -120,18 +122,15 @@ static void batch_prepare_recv(struct batch *b)
 	}
 }
 
-/* sendmmsg all n messages of msg on fd; a full socket buffer drops the
- * rest, as a relay would. */
-static void send_all(int fd, struct mmsghdr *msg, int n)
-{
-	while (n > 0) {
-		int k = sendmmsg(fd, msg, (unsigned)n, 0);
+/* UDP GSO for runs to one address (--no-gso: off), as ternd and
+ * tern-bench do; each thread keeps its own flag (bench_gso.h). */
+static bool use_gso = true;
 
-		if (k <= 0)
-			return;
-		msg += k;
-		n -= k;
-	}
+/* sendmmsg all n messages of msg on fd; a full socket buffer drops the
+ * rest, as a relay would. Returns the datagrams sent. */
+static int send_all(int fd, struct mmsghdr *msg, int n, bool *gso)
+{
+	return (int)bench_gso_send(fd, msg, (unsigned)n, gso);
 }
 
 /* ---- serve -------------------------------------------------------------- */
@@ -152,6 +151,7 @@ struct fwd_thread {
 	uint32_t nslots;
 	struct batch rx;
 	struct mmsghdr tx[BATCH];
+	bool gso;
 };
 
 static uint32_t addr_hash(const struct sockaddr_in *a)
@@ -233,7 +233,7 @@ static void from_clients(struct fwd_thread *t)
 		struct msghdr *h = &t->tx[i].msg_hdr;
 
 		if (f != cur && cur != NULL) {
-			send_all(cur->fd, t->tx + start, i - start);
+			send_all(cur->fd, t->tx + start, i - start, &t->gso);
 			start = i;
 		}
 		cur = f;
@@ -245,7 +245,7 @@ static void from_clients(struct fwd_thread *t)
 		h->msg_namelen = sizeof(t->peer);
 	}
 	if (cur != NULL)
-		send_all(cur->fd, t->tx + start, n - start);
+		send_all(cur->fd, t->tx + start, n - start, &t->gso);
 	batch_prepare_recv(&t->rx);
 }
 
@@ -265,7 +265,7 @@ static void from_peer(struct fwd_thread *t, struct flow *f)
 		h->msg_namelen = sizeof(f->client);
 	}
 	if (n > 0)
-		send_all(t->cfd, t->tx, n);
+		send_all(t->cfd, t->tx, n, &t->gso);
 	batch_prepare_recv(&t->rx);
 }
 
@@ -303,6 +303,7 @@ static int cmd_serve(struct sockaddr_in *listen_at, struct sockaddr_in *peer,
 
 		t->epfd = epoll_create1(EPOLL_CLOEXEC);
 		t->cfd = udp_socket(listen_at, true);
+		t->gso = use_gso;
 		t->peer = *peer;
 		batch_prepare_recv(&t->rx);
 		if (t->epfd < 0 ||
@@ -346,6 +347,7 @@ struct load_thread {
 	struct stats st;
 	struct batch rx;
 	struct mmsghdr tx[BATCH], echo[BATCH];
+	bool gso;
 	struct iovec txiov[BATCH];
 	unsigned char txbuf[BATCH][PKT_MAX];
 };
@@ -379,7 +381,7 @@ static void echo_peer(struct load_thread *t)
 		h->msg_namelen = sizeof(t->rx.addr[i]);
 	}
 	if (n > 0)
-		send_all(t->peerfd, t->echo, n);
+		send_all(t->peerfd, t->echo, n, &t->gso);
 	batch_prepare_recv(&t->rx);
 }
 
@@ -420,7 +422,7 @@ static void send_due(struct load_thread *t, uint64_t due, uint32_t *rr)
 			put32(t->txbuf[i] + 4, *rr);
 			memcpy(t->txbuf[i] + 8, &ts, 8);
 		}
-		k = sendmmsg(fd, t->tx, (unsigned)k, 0);
+		k = send_all(fd, t->tx, k, &t->gso);
 		if (k <= 0)
 			k = 1; /* dropped by a full buffer: count it as loss */
 		t->st.sent += (uint64_t)k;
@@ -669,6 +671,7 @@ static int cmd_load(struct load_cfg *c)
 		t->cfg = c;
 		t->epfd = epoll_create1(EPOLL_CLOEXEC);
 		t->peerfd = udp_socket(&c->peer_bind, true);
+		t->gso = use_gso;
 		if (t->epfd < 0 ||
 		    epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->peerfd, &ev) < 0)
 			die("epoll");
@@ -719,6 +722,7 @@ static _Noreturn void usage(void)
 	      "[--warmup S]\n"
 	      "                [--step S] [--duration S] [--max-loss PCT])\n"
 	      "               [--server-pid PID] [--json]\n"
+	      "  both: --no-gso (no UDP GSO for runs to one address)\n"
 	      "Rates count datagrams the clients send (each crosses the "
 	      "forwarder twice).\n",
 	      stderr);
@@ -738,7 +742,8 @@ enum {
 	O_MAXLOSS,
 	O_PID,
 	O_JSON,
-	O_MAXTIME
+	O_MAXTIME,
+	O_NOGSO
 };
 
 int main(int argc, char **argv)
@@ -761,6 +766,7 @@ int main(int argc, char **argv)
 		{ "server-pid", 1, NULL, O_PID },
 		{ "json", 0, NULL, O_JSON },
 		{ "max-time", 1, NULL, O_MAXTIME },
+		{ "no-gso", 0, NULL, O_NOGSO },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct load_cfg c = { .flows = 10,
@@ -831,6 +837,9 @@ int main(int argc, char **argv)
 			break;
 		case O_MAXTIME:
 			max_time = atoi(optarg);
+			break;
+		case O_NOGSO:
+			use_gso = false;
 			break;
 		default:
 			usage();
