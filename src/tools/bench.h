@@ -267,6 +267,11 @@ struct bench_result {
 	double cpu_s; /* server CPU over the window, -1 unknown */
 	long rss_before_kb, rss_after_kb;
 	unsigned ramp_steps;
+	/* what ended the ramp: the first failing step above the result had
+	 * too much loss ("loss"), or tern-bench could not send 95 % of the
+	 * offered rate ("generator": the result is a lower bound of the
+	 * server's), or no step failed ("none") */
+	const char *ramp_limit;
 };
 int bench_proc_cpu(int pid, double *secs);
 int bench_proc_rss(int pid, long *kb);

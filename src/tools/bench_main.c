@@ -140,12 +140,15 @@ static void relay_step(struct bench_run *r, double rate, double secs,
 	res->cpu_s = c0 >= 0 && c1 >= 0 ? c1 - c0 : -1;
 }
 
+static bool sent_enough(const struct bench_result *x)
+{
+	return x->rate <= 0 || (double)x->st.sent >= 0.95 * x->rate * x->secs;
+}
+
 static bool step_ok(const struct bench_opts *o, const struct bench_result *x)
 {
-	double want = x->rate * x->secs;
-
 	return x->st.sent > 0 && bench_loss_pct(&x->st) <= o->max_loss &&
-	       (x->rate <= 0 || (double)x->st.sent >= 0.95 * want);
+	       sent_enough(x);
 }
 
 /* Double the rate until a step fails, then bisect to within 5%. The best
@@ -154,6 +157,7 @@ static void ramp(struct bench_run *r, struct bench_result *best)
 {
 	double rate = r->o->rate > 0 ? r->o->rate : 1000, lo = 0, hi = 0;
 	struct bench_result *x = calloc(1, sizeof(*x));
+	const char *limit = "none";
 	bool any = false;
 	unsigned n;
 
@@ -168,6 +172,7 @@ static void ramp(struct bench_run *r, struct bench_result *best)
 			lo = rate;
 		} else {
 			hi = rate;
+			limit = sent_enough(x) ? "loss" : "generator";
 			if (!any)
 				*best = *x;
 		}
@@ -176,6 +181,7 @@ static void ramp(struct bench_run *r, struct bench_result *best)
 		rate = hi > 0 ? (lo + hi) / 2 : rate * 2;
 	}
 	best->ramp_steps = n + 1;
+	best->ramp_limit = limit;
 	free(x);
 }
 

@@ -152,8 +152,11 @@ static void relay(struct out *o, const struct bench_opts *op,
 		    "2 per packet received: client->peer and peer->client",
 		    true);
 	}
-	if (op->ramp)
+	if (op->ramp) {
 		num(o, "ramp_steps", "ramp steps", r->ramp_steps, 0);
+		put(o, "ramp_limit", "ramp ended by",
+		    r->ramp_limit ? r->ramp_limit : "none", true);
+	}
 }
 
 static void modes(struct out *o, const struct bench_opts *op,
