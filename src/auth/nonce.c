@@ -5,7 +5,8 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+
+#include "base/hmac.h"
 
 #define COOKIE_LEN 9
 #define FEAT_LEN   4
@@ -48,8 +49,7 @@ static int nonce_mac(const uint8_t *secret, size_t slen, uint32_t features,
 		     uint32_t expiry, const struct sa *from,
 		     uint8_t mac[MAC_BYTES])
 {
-	uint8_t in[1 + 3 + 4 + 1 + 16], full[EVP_MAX_MD_SIZE];
-	unsigned int flen = 0;
+	uint8_t in[1 + 3 + 4 + 1 + 16];
 	const uint8_t *ab;
 	size_t alen = 0;
 
@@ -66,10 +66,8 @@ static int nonce_mac(const uint8_t *secret, size_t slen, uint32_t features,
 	in[7] = (uint8_t)expiry;
 	in[8] = (uint8_t)alen;
 	memcpy(in + 9, ab, alen);
-	if (!HMAC(EVP_sha256(), secret, (int)slen, in, 9 + alen, full, &flen))
-		return ENOMEM;
-	memcpy(mac, full, MAC_BYTES);
-	return 0;
+	return hmac2(HMAC_SHA256, secret, slen, in, 9 + alen, NULL, 0, mac,
+		     MAC_BYTES);
 }
 
 int auth_nonce_make(const uint8_t *secret, size_t slen, uint32_t features,

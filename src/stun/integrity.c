@@ -8,12 +8,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "base/cursor.h"
+#include "base/hmac.h"
 
 /* CRC-32, reflected polynomial 0xEDB88320 (ISO 3309, ITU-T V.42), one
  * entry per byte value. */
@@ -83,57 +81,13 @@ uint32_t stun_crc32(const uint8_t *p, size_t n)
 }
 
 /*
- * HMAC over two pieces: the header (a copy with the adjusted length when
- * verifying, since the message buffer is const) and the rest. Writes
- * outlen bytes of the MAC, which is at most the digest size.
- * Returns 0, EINVAL (NULL key with a length) or ENOMEM.
- */
-static int hmac2(const char *digest, const uint8_t *key, size_t keylen,
-		 const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
-		 uint8_t *out, size_t outlen)
-{
-	uint8_t mac[EVP_MAX_MD_SIZE];
-	OSSL_PARAM params[2];
-	EVP_MAC_CTX *ctx = NULL;
-	EVP_MAC *hmac;
-	size_t maclen = 0;
-	int err = ENOMEM;
-
-	/* EVP_MAC_init reuses the previous key when given NULL; a fresh
-	 * context has none, so an empty key must be a real pointer. */
-	if (!key && keylen)
-		return EINVAL;
-	if (!key)
-		key = (const uint8_t *)"";
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (!hmac)
-		return ENOMEM;
-	ctx = EVP_MAC_CTX_new(hmac);
-	if (!ctx || !EVP_MAC_init(ctx, key, keylen, params) ||
-	    !EVP_MAC_update(ctx, a, alen) || !EVP_MAC_update(ctx, b, blen) ||
-	    !EVP_MAC_final(ctx, mac, &maclen, sizeof(mac)) || maclen < outlen)
-		goto out;
-	memcpy(out, mac, outlen);
-	err = 0;
-out:
-	OPENSSL_cleanse(mac, sizeof(mac));
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(hmac);
-	return err;
-}
-
-/*
  * §14.5, §14.6: the HMAC covers the message up to the attribute before the
  * integrity attribute, with the header length counting the message only up
  * to the end of the integrity attribute (so a FINGERPRINT after it, or a
  * MESSAGE-INTEGRITY-SHA256 after a MESSAGE-INTEGRITY, is left out).
  */
 static int check_integrity(const struct stun_msg *msg, int idx,
-			   const char *digest, const uint8_t *key,
-			   size_t keylen)
+			   enum hmac_alg alg, const uint8_t *key, size_t keylen)
 {
 	const struct stun_attr *a;
 	uint8_t hdr[STUN_HEADER_SIZE], mac[32];
@@ -150,7 +104,7 @@ static int check_integrity(const struct stun_msg *msg, int idx,
 	memcpy(hdr, msg->buf, STUN_HEADER_SIZE);
 	put_be16(hdr + 2,
 		 (uint16_t)(a->offset + 4u + a->len - STUN_HEADER_SIZE));
-	err = hmac2(digest, key, keylen, hdr, sizeof(hdr),
+	err = hmac2(alg, key, keylen, hdr, sizeof(hdr),
 		    msg->buf + STUN_HEADER_SIZE, a->offset - STUN_HEADER_SIZE,
 		    mac, a->len);
 	if (err)
@@ -164,14 +118,14 @@ static int check_integrity(const struct stun_msg *msg, int idx,
 int stun_msg_check_mi(const struct stun_msg *msg, const uint8_t *key,
 		      size_t keylen)
 {
-	return check_integrity(msg, msg ? msg->mi : -1, "SHA1", key, keylen);
+	return check_integrity(msg, msg ? msg->mi : -1, HMAC_SHA1, key, keylen);
 }
 
 int stun_msg_check_mi256(const struct stun_msg *msg, const uint8_t *key,
 			 size_t keylen)
 {
 	/* §14.6: a truncated value (16..32 bytes) compares on its length. */
-	return check_integrity(msg, msg ? msg->mi256 : -1, "SHA256", key,
+	return check_integrity(msg, msg ? msg->mi256 : -1, HMAC_SHA256, key,
 			       keylen);
 }
 
@@ -190,7 +144,7 @@ static int enc_set_len(struct stun_enc *e, size_t alen)
 	return 0;
 }
 
-static void enc_integrity(struct stun_enc *e, uint16_t type, const char *digest,
+static void enc_integrity(struct stun_enc *e, uint16_t type, enum hmac_alg alg,
 			  size_t maclen, const uint8_t *key, size_t keylen)
 {
 	uint8_t mac[32];
@@ -198,7 +152,7 @@ static void enc_integrity(struct stun_enc *e, uint16_t type, const char *digest,
 
 	if (!e || e->err || enc_set_len(e, maclen))
 		return;
-	err = hmac2(digest, key, keylen, e->buf, e->len, NULL, 0, mac, maclen);
+	err = hmac2(alg, key, keylen, e->buf, e->len, NULL, 0, mac, maclen);
 	if (err) {
 		e->err = err;
 		return;
@@ -208,14 +162,14 @@ static void enc_integrity(struct stun_enc *e, uint16_t type, const char *digest,
 
 void stun_enc_mi(struct stun_enc *e, const uint8_t *key, size_t keylen)
 {
-	enc_integrity(e, STUN_ATTR_MESSAGE_INTEGRITY, "SHA1", STUN_MI_SIZE, key,
-		      keylen);
+	enc_integrity(e, STUN_ATTR_MESSAGE_INTEGRITY, HMAC_SHA1, STUN_MI_SIZE,
+		      key, keylen);
 }
 
 void stun_enc_mi256(struct stun_enc *e, const uint8_t *key, size_t keylen)
 {
 	/* §14.6: we always send the full 32 bytes. */
-	enc_integrity(e, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, "SHA256",
+	enc_integrity(e, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, HMAC_SHA256,
 		      STUN_MI256_SIZE, key, keylen);
 }
 
