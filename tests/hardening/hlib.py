@@ -9,7 +9,10 @@
 - The TURN client is t-policy.py's (an independent one, written from the RFCs),
   loaded with runpy; TcpClient is the same over a TCP connection.
 - /proc readings: resident memory, open descriptors, CPU seconds.
-- EchoPeer: a UDP echo server on loopback, the far end of relays.
+- EchoPeer, stop_proc: turnsrv.py's (shared with tests/ops); SocketReader:
+  a thread reading many sockets.
+- start, serve: a test's server start (and the whole main() of one-server
+  tests).
 
 Everything talks to loopback only.
 """
@@ -18,6 +21,7 @@ import ctypes
 import os
 import re
 import runpy
+import selectors
 import shutil
 import signal
 import socket
@@ -136,15 +140,27 @@ class Check:
         return 1 if self.failed or not self.passed else 0
 
 
+def start(C, work, *servers, name="server-start"):
+    """Start servers in order. When one does not come up: the check `name`
+    fails, every server is killed, work is kept, and False is returned (the
+    test then exits 1)."""
+    try:
+        for srv in servers:
+            srv.start()
+    except RuntimeError as e:
+        C.fail(name, e)
+        for srv in servers:
+            srv.kill()
+        work.done(True)
+        return False
+    return True
+
+
 def serve(C, work, srv, run, *args):
     """The main() of a test with one server: start srv, run
     C.guard("run", run, srv, *args, held), close whatever run left in held
     (sockets, clients), stop srv and check its exit. Returns the exit status."""
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        work.done(True)
+    if not start(C, work, srv):
         return 1
     held = []
     try:
@@ -264,18 +280,7 @@ def spawn(argv, log, **kw):
         f.close()
 
 
-def stop_proc(p, sig=signal.SIGTERM, wait=10):
-    """Signal a process we started; SIGKILL after wait seconds. Returns its status."""
-    if p is None:
-        return None
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(wait)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
-    return p.returncode
+stop_proc = turnsrv.stop_proc
 
 
 class Work:
@@ -564,39 +569,39 @@ class TcpClient(Client):
                 return r
 
 
-class EchoPeer:
-    """A UDP echo server on host (a thread): the peer end of relays."""
+EchoPeer = turnsrv.EchoPeer
 
-    def __init__(self, host="127.0.0.1"):
-        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(fam, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self.addr = self.sock.getsockname()[:2]
-        self.count = 0
-        self._stop = False
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
 
-    def _run(self):
-        self.sock.settimeout(0.2)
-        while not self._stop:
-            try:
-                data, frm = self.sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.count += 1
-            try:
-                self.sock.sendto(data, frm)
-            except OSError:
-                pass
+class SocketReader(threading.Thread):
+    """A thread that reads every datagram arriving on socks until stopped and
+    hands it to on_data(local_ip, data), which a test overrides."""
 
-    def close(self):
-        self._stop = True
-        self.t.join(2)
-        self.sock.close()
+    def __init__(self, socks):
+        super().__init__(daemon=True)
+        self.sel = selectors.DefaultSelector()
+        for s in socks:
+            self.sel.register(s, selectors.EVENT_READ, s.getsockname()[0])
+        self.halt = False
+
+    def on_data(self, ip, data):
+        raise NotImplementedError
+
+    def run(self):
+        while not self.halt:
+            for key, _ in self.sel.select(0.1):
+                while True:
+                    try:
+                        data = key.fileobj.recv(4096)
+                    except (BlockingIOError, OSError):
+                        break
+                    self.on_data(key.data, data)
+
+    def stop(self, linger=0.0):
+        """Stop after linger seconds (answers still in flight)."""
+        time.sleep(linger)
+        self.halt = True
+        self.join(2)
+        self.sel.close()
 
 
 def wait_for(fn, timeout, step=0.1):

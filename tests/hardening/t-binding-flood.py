@@ -26,11 +26,9 @@ malformed STUN (length field wrong, attribute past the end):
 import os
 import random
 import re
-import selectors
 import socket
 import struct
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,11 +47,7 @@ def main():
     H.on_sigterm()
     work = H.Work("binding")
     srv = H.Ternd(work, "srv", alternate="127.0.0.2", **{"limits.log_interval": LOG_INTERVAL})
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        work.done(True)
+    if not H.start(C, work, srv):
         return 1
     socks = []
     try:
@@ -116,25 +110,14 @@ def tid_of(data):
     return data[4:20]
 
 
-class Rx(threading.Thread):
+class Rx(H.SocketReader):
     def __init__(self, socks):
-        super().__init__(daemon=True)
-        self.sel = selectors.DefaultSelector()
-        for s in socks:
-            self.sel.register(s, selectors.EVENT_READ)
+        super().__init__(socks)
         self.got = {}  # tid -> [response lengths]
-        self.halt = False
 
-    def run(self):
-        while not self.halt:
-            for key, _ in self.sel.select(0.1):
-                while True:
-                    try:
-                        data = key.fileobj.recv(4096)
-                    except (BlockingIOError, OSError):
-                        break
-                    if len(data) >= 20:
-                        self.got.setdefault(tid_of(data), []).append(len(data))
+    def on_data(self, ip, data):
+        if len(data) >= 20:
+            self.got.setdefault(tid_of(data), []).append(len(data))
 
 
 def malformed_lines(text):
@@ -181,8 +164,7 @@ def run(srv, socks):
                 time.sleep(ahead)
     dur = time.monotonic() - t0
     time.sleep(1.0)
-    rx.halt = True
-    rx.join(2)
+    rx.stop()
     collector.close()
     H.note("%d datagrams in %.1f s: %s" % (total, dur, ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
 

@@ -45,14 +45,7 @@ def main():
         lo2, hi2 = H.free_window(NPORTS)
     srv = H.Ternd(work, "srv", port_min=lo, port_max=hi)
     q2 = H.Ternd(work, "quota2", port_min=lo2, port_max=hi2, user_quota=2)
-    try:
-        srv.start()
-        q2.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        srv.kill()
-        q2.kill()
-        work.done(True)
+    if not H.start(C, work, srv, q2):
         return 1
     clients = []
     try:

@@ -53,11 +53,7 @@ def main():
     n = base + HEADROOM
     srv = H.Ternd(work, "srv", wrap=["prlimit", "--nofile=%d:%d" % (n, n), "--"],
                   **{"limits.log_interval": 2})
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start-under-prlimit", e)
-        work.done(True)
+    if not H.start(C, work, srv, name="server-start-under-prlimit"):
         return 1
     held = []
     try:

@@ -64,11 +64,7 @@ def main():
     H.on_sigterm()
     work = H.Work("ranges")
     srv = H.Ternd(work, "srv", allow_peers=ALLOW, deny_peers=DENY)
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        work.done(True)
+    if not H.start(C, work, srv):
         return 1
     try:
         C.guard("ranges", ranges, srv)

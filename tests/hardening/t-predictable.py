@@ -44,14 +44,7 @@ def main():
     work = H.Work("predict")
     srv = H.Ternd(work, "srv", nonce_lifetime=LIFETIME)
     other = H.Ternd(work, "other", nonce_lifetime=LIFETIME)
-    try:
-        srv.start()
-        other.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        srv.kill()
-        other.kill()
-        work.done(True)
+    if not H.start(C, work, srv, other):
         return 1
     try:
         C.guard("nonces", nonces, srv, other)

@@ -48,12 +48,8 @@ def main():
     work = H.Work("soak")
     srv = H.Ternd(work, "srv")
     peer = H.EchoPeer()
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
+    if not H.start(C, work, srv):
         peer.close()
-        work.done(True)
         return 1
     try:
         C.guard("run", run, srv, peer)

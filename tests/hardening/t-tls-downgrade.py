@@ -39,14 +39,7 @@ def main():
     work = H.Work("tls")
     srv = H.Ternd(work, "srv", metrics=False)
     srv13 = H.Ternd(work, "tls13", metrics=False, tls_min_version="1.3")
-    try:
-        srv.start()
-        srv13.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        srv.kill()
-        srv13.kill()
-        work.done(True)
+    if not H.start(C, work, srv, srv13):
         return 1
     try:
         C.guard("tls", tls_checks, srv, srv13)

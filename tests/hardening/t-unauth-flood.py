@@ -21,7 +21,6 @@ From 500 UDP sockets on 127.0.0.2-127.0.0.5 (125 ports per address):
 """
 
 import os
-import selectors
 import socket
 import struct
 import sys
@@ -46,11 +45,7 @@ def main():
     H.on_sigterm()
     work = H.Work("unauth")
     srv = H.Ternd(work, "srv", **{"limits.challenge_rate": RATE, "limits.challenge_burst": BURST})
-    try:
-        srv.start()
-    except RuntimeError as e:
-        C.fail("server-start", e)
-        work.done(True)
+    if not H.start(C, work, srv):
         return 1
     socks = []
     try:
@@ -69,36 +64,19 @@ def main():
     return C.exit_status()
 
 
-class Receiver(threading.Thread):
-    """Reads every socket until stopped; counts answers per source address."""
+class Receiver(H.SocketReader):
+    """Counts the answers classify accepts, per local address."""
 
     def __init__(self, socks, classify):
-        super().__init__(daemon=True)
-        self.sel = selectors.DefaultSelector()
-        for s in socks:
-            self.sel.register(s, selectors.EVENT_READ, s.getsockname()[0])
+        super().__init__(socks)
         self.classify = classify
         self.per_ip = {}
         self.sizes = []
-        self.halt = False
 
-    def run(self):
-        while not self.halt:
-            for key, _ in self.sel.select(0.1):
-                while True:
-                    try:
-                        data = key.fileobj.recv(4096)
-                    except (BlockingIOError, OSError):
-                        break
-                    if self.classify(data):
-                        self.per_ip[key.data] = self.per_ip.get(key.data, 0) + 1
-                        self.sizes.append(len(data))
-
-    def stop(self):
-        time.sleep(0.5)  # answers still in flight
-        self.halt = True
-        self.join(2)
-        self.sel.close()
+    def on_data(self, ip, data):
+        if self.classify(data):
+            self.per_ip[ip] = self.per_ip.get(ip, 0) + 1
+            self.sizes.append(len(data))
 
 
 def is_401(data):
@@ -148,7 +126,7 @@ def run(srv, socks):
     rx = Receiver(socks, is_401)
     rx.start()
     blast(socks, dest, 2000, 1.0, allocate_req)
-    rx.stop()
+    rx.stop(0.5)  # answers still in flight
     time.sleep(BURST / RATE + 0.5)  # the buckets fill up again
     rss0, fds0 = H.rss_kb(pid), H.nfds(pid)
     time.sleep(1.1)  # counters are published once a second
@@ -174,7 +152,7 @@ def run(srv, socks):
     sent = 20000
     dur = blast(socks, dest, sent, 4.0, allocate_req)
     lt.join(10)
-    rx.stop()
+    rx.stop(0.5)  # answers still in flight
     time.sleep(0.5)
     rss1, fds1 = H.rss_kb(pid), H.nfds(pid)
     answered = sum(rx.per_ip.values())
@@ -202,7 +180,7 @@ def run(srv, socks):
     rx = Receiver(socks, lambda d: len(d) > 13 and d[0] == 22 and d[13] == 3)
     rx.start()
     blast(socks, ("127.0.0.1", srv.tls_port), 5000, 2.0, client_hello)
-    rx.stop()
+    rx.stop(0.5)  # answers still in flight
     time.sleep(0.5)
     rss2, fds2 = H.rss_kb(pid), H.nfds(pid)
     hvr = sum(rx.per_ip.values())

@@ -8,7 +8,7 @@ drop. Standard library only; everything on loopback.
   stop() in a finally).
 - TurnClient: a small TURN client over UDP written from RFC 8489 / 8656
   (long-term credentials, Allocate, Refresh, CreatePermission, Send/Data).
-- EchoPeer: a UDP echo server, the far end of relays.
+- EchoPeer: a UDP echo server, the far end of relays (turnsrv.py's).
 - make_cert: a self-signed certificate with openssl(1).
 """
 
@@ -25,9 +25,12 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "interop", "turn"))
+import turnsrv  # noqa: E402  EchoPeer
 
 TERND = os.environ.get("TERND", "")
 MAGIC = 0x2112A442
@@ -534,37 +537,7 @@ def describe(r):
 
 # ------------------------------------------------------------------ peers
 
-class EchoPeer:
-    """A UDP echo server on 127.0.0.1, in a thread."""
-
-    def __init__(self):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind(("127.0.0.1", 0))
-        self.s.settimeout(0.2)
-        self.addr = self.s.getsockname()
-        self.count = 0
-        self.done = False
-        self.t = threading.Thread(target=self.run, daemon=True)
-        self.t.start()
-
-    def run(self):
-        while not self.done:
-            try:
-                d, a = self.s.recvfrom(4096)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.count += 1
-            try:
-                self.s.sendto(d, a)
-            except OSError:
-                pass
-
-    def close(self):
-        self.done = True
-        self.t.join(2)
-        self.s.close()
+EchoPeer = turnsrv.EchoPeer  # the one of tests/interop/turn/turnsrv.py
 
 
 def workdir(prefix):

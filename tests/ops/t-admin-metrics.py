@@ -48,7 +48,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -289,32 +288,7 @@ def recv_relayed(c, timeout=3.0):
         return None
 
 
-class EchoPeer:
-    """A UDP echo server on 127.0.0.1: the far end of the relays."""
-
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.addr = self.sock.getsockname()
-        self.sock.settimeout(0.2)
-        self.stop_ev = threading.Event()
-        self.t = threading.Thread(target=self._run, daemon=True)
-        self.t.start()
-
-    def _run(self):
-        while not self.stop_ev.is_set():
-            try:
-                data, src = self.sock.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.sock.sendto(data, src)
-
-    def close(self):
-        self.stop_ev.set()
-        self.t.join(2)
-        self.sock.close()
+EchoPeer = turnsrv.EchoPeer
 
 
 # ----------------------------------------------------------------- checks

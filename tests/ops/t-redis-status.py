@@ -202,14 +202,7 @@ class World:
             return []
 
     def stop(self, p, sig=signal.SIGTERM, wait=10):
-        if p.poll() is None:
-            p.send_signal(sig)
-            try:
-                p.wait(wait)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
-        return p.returncode
+        return turnsrv.stop_proc(p, sig, wait)
 
     def cleanup(self, failed):
         for p in self.procs:

@@ -44,9 +44,11 @@ Command line:
 import os
 import random
 import shlex
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -401,6 +403,56 @@ class Server:
 
     def __exit__(self, *a):
         self.stop()
+
+
+def stop_proc(p, sig=signal.SIGTERM, wait=10):
+    """Signal a process we started; SIGKILL after wait seconds. Returns its status."""
+    if p is None:
+        return None
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(wait)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+    return p.returncode
+
+
+class EchoPeer:
+    """A UDP echo server on host (a thread): the peer end of relays. count:
+    datagrams echoed; addr: (host, port)."""
+
+    def __init__(self, host="127.0.0.1"):
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(fam, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.addr = self.sock.getsockname()[:2]
+        self.count = 0
+        self._stop = False
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def _run(self):
+        self.sock.settimeout(0.2)
+        while not self._stop:
+            try:
+                data, frm = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.count += 1
+            try:
+                self.sock.sendto(data, frm)
+            except OSError:
+                pass
+
+    def close(self):
+        self._stop = True
+        self.t.join(2)
+        self.sock.close()
 
 
 def _main(argv):
