@@ -5,7 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+
+#include "base/hmac.h"
 
 int auth_rest_parse(const char *name, size_t len, uint64_t *expiry,
 		    const char **user, size_t *ulen)
@@ -51,14 +52,12 @@ bool auth_rest_expired(const char *name, size_t len, uint64_t now_s)
 int auth_rest_password(const uint8_t *secret, size_t slen, const char *name,
 		       size_t nlen, char out[AUTH_REST_PASS_LEN + 1])
 {
-	uint8_t mac[EVP_MAX_MD_SIZE];
-	unsigned int mlen = 0;
+	uint8_t mac[20];
 
 	if (!secret || !slen || slen > INT32_MAX || (!name && nlen) || !out)
 		return EINVAL;
-	if (!HMAC(EVP_sha1(), secret, (int)slen, (const uint8_t *)name, nlen,
-		  mac, &mlen) ||
-	    mlen != 20)
+	if (hmac2(HMAC_SHA1, secret, slen, (const uint8_t *)name, nlen, NULL, 0,
+		  mac, sizeof(mac)))
 		return ENOMEM;
 	/* 20 bytes -> 28 characters with one '=' of padding, as coturn and
 	 * every REST credential service produce. */

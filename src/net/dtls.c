@@ -43,10 +43,10 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "base/clock.h"
 #include "base/cursor.h"
+#include "base/hmac.h"
 #include "base/log.h"
 #include "base/rand.h"
 
@@ -130,7 +130,6 @@ static int cookie_make(const struct net_dtls_worker *d, int which,
 {
 	uint8_t msg[18];
 	const uint8_t *a;
-	unsigned int len = DTLS_COOKIE_LEN;
 	size_t n;
 
 	a = sa_addr_bytes(peer, &n);
@@ -138,11 +137,10 @@ static int cookie_make(const struct net_dtls_worker *d, int which,
 		return EINVAL;
 	memcpy(msg, a, n);
 	put_be16(msg + n, sa_port(peer));
-	if (!HMAC(EVP_sha256(), d->secret[which], DTLS_SECRET_LEN, msg, n + 2,
-		  out, &len) ||
-	    len != DTLS_COOKIE_LEN)
-		return EIO;
-	return 0;
+	return hmac2(HMAC_SHA256, d->secret[which], DTLS_SECRET_LEN, msg, n + 2,
+		     NULL, 0, out, DTLS_COOKIE_LEN)
+		   ? EIO
+		   : 0;
 }
 
 static int cookie_gen_cb(SSL *ssl, unsigned char *cookie, unsigned int *len)
