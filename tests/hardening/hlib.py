@@ -173,6 +173,22 @@ def serve(C, work, srv, run, *args):
     return C.exit_status()
 
 
+def udp_sockets(held, spec, rcvbuf=0):
+    """Non-blocking UDP sockets bound to (ip, any port), n per (ip, n) of
+    spec, appended to held (which serve() closes); returns them."""
+    socks = []
+    for ip, n in spec:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_DGRAM)
+            held.append(s)
+            s.bind((ip, 0))
+            s.setblocking(False)
+            if rcvbuf:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            socks.append(s)
+    return socks
+
+
 def note(msg):
     """A figure or an explanation: not a check."""
     print("# " + msg, flush=True)

@@ -47,24 +47,11 @@ def main():
     H.on_sigterm()
     work = H.Work("binding")
     srv = H.Ternd(work, "srv", alternate="127.0.0.2", **{"limits.log_interval": LOG_INTERVAL})
-    if not H.start(C, work, srv):
-        return 1
-    socks = []
-    try:
-        for ip, n in (("127.0.0.6", 20), ("127.0.0.7", 20), ("::1", 8)):
-            for _ in range(n):
-                s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_DGRAM)
-                s.bind((ip, 0))
-                s.setblocking(False)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-                socks.append(s)
-        C.guard("run", run, srv, socks)
-    finally:
-        for s in socks:
-            s.close()
-        C.check("server-exit", srv.stop())
-    work.done(C.failed)
-    return C.exit_status()
+    return H.serve(C, work, srv, flood)
+
+
+def flood(srv, held):
+    run(srv, H.udp_sockets(held, (("127.0.0.6", 20), ("127.0.0.7", 20), ("::1", 8)), rcvbuf=1 << 20))
 
 
 def make(rng, sock, collector_port):

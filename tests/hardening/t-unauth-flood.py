@@ -21,7 +21,6 @@ From 500 UDP sockets on 127.0.0.2-127.0.0.5 (125 ports per address):
 """
 
 import os
-import socket
 import struct
 import sys
 import threading
@@ -45,23 +44,11 @@ def main():
     H.on_sigterm()
     work = H.Work("unauth")
     srv = H.Ternd(work, "srv", **{"limits.challenge_rate": RATE, "limits.challenge_burst": BURST})
-    if not H.start(C, work, srv):
-        return 1
-    socks = []
-    try:
-        for ip in ADDRS:
-            for _ in range(PORTS_PER_ADDR):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.bind((ip, 0))
-                s.setblocking(False)
-                socks.append(s)
-        C.guard("run", run, srv, socks)
-    finally:
-        for s in socks:
-            s.close()
-        C.check("server-exit", srv.stop())
-    work.done(C.failed)
-    return C.exit_status()
+    return H.serve(C, work, srv, flood)
+
+
+def flood(srv, held):
+    run(srv, H.udp_sockets(held, [(ip, PORTS_PER_ADDR) for ip in ADDRS]))
 
 
 class Receiver(H.SocketReader):
