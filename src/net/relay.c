@@ -3,11 +3,12 @@
  *
  * The hot path: one recvmmsg fills up to RELAY_BATCH slots of the worker's
  * relay receive area, each datagram goes up with its slot's headroom, and
- * whatever the layer above queues (by reference into the slot) leaves in
- * one sendmmsg per socket when the batch ends. Sends to peers join the
- * worker's UDP batch (udp.c) as well. No heap allocation and no lock per
- * packet: the socket, its event and its queue header are allocated once per
- * relay.
+ * whatever the layer above queues (by reference into the slot) joins the
+ * worker's UDP send queue (udp.c), which leaves in one sendmmsg per socket
+ * after every ready socket has been read: the replies of several relays
+ * to their clients go out in one call on the listener. No heap allocation and
+ * no lock per packet: the socket, its event and its queue header are allocated
+ * once per relay.
  */
 #include "net/relay.h"
 
@@ -30,6 +31,9 @@
 #define RELAY_BATCH 32
 /* Batches per wakeup before yielding to the other sockets. */
 #define RELAY_ROUNDS 4
+/* Receive slots: queued sends reference them until the flush, so the
+ * batches of several relays (or rounds) read before it need their own. */
+#define RELAY_SLOTS (2 * RELAY_BATCH)
 /* Random ports tried per address before moving to the next address: with
  * 90% of a range taken, 32 tries all fail 3% of the time. */
 #define RELAY_BIND_TRIES 32
@@ -50,10 +54,11 @@ struct net_relay_set {
 	size_t headroom, slot; /* slot = headroom + payload + tailroom */
 	size_t nopen;
 	/* receive area shared by every relay of the worker */
-	uint8_t *rx_buf; /* RELAY_BATCH * slot */
-	struct mmsghdr rx_msg[RELAY_BATCH];
-	struct iovec rx_iov[RELAY_BATCH];
-	struct sockaddr_storage rx_name[RELAY_BATCH];
+	uint8_t *rx_buf;  /* RELAY_SLOTS * slot */
+	unsigned rx_next; /* first slot the send queue does not use */
+	struct mmsghdr rx_msg[RELAY_SLOTS];
+	struct iovec rx_iov[RELAY_SLOTS];
+	struct sockaddr_storage rx_name[RELAY_SLOTS];
 	net_relay_input_fn fn;
 	void *arg;
 };
@@ -219,17 +224,18 @@ static void relay_free(struct net_relay *r)
 	free(r);
 }
 
-static void rx_prepare(struct net_relay_set *rs)
+static void rx_prepare(struct net_relay_set *rs, unsigned first)
 {
 	unsigned i;
 
-	for (i = 0; i < RELAY_BATCH; i++) {
+	for (i = first; i < first + RELAY_BATCH; i++) {
 		rs->rx_msg[i].msg_hdr.msg_namelen = sizeof(rs->rx_name[i]);
 		rs->rx_msg[i].msg_hdr.msg_flags = 0;
 	}
 }
 
-static void rx_batch(struct net_relay *r, unsigned n, uint64_t now)
+static void rx_batch(struct net_relay *r, unsigned first, unsigned n,
+		     uint64_t now)
 {
 	struct net_relay_set *rs = r->rs;
 	struct net_stats *st = rs->env->stats;
@@ -237,8 +243,7 @@ static void rx_batch(struct net_relay *r, unsigned n, uint64_t now)
 	unsigned i;
 
 	st->relay_rx += n;
-	net_udp_io_batch_begin(rs->io);
-	for (i = 0; i < n && !r->dead; i++) {
+	for (i = first; i < first + n && !r->dead; i++) {
 		struct msghdr *h = &rs->rx_msg[i].msg_hdr;
 
 		if (h->msg_flags & MSG_TRUNC) {
@@ -251,22 +256,24 @@ static void rx_batch(struct net_relay *r, unsigned n, uint64_t now)
 		       rs->rx_buf + (size_t)i * rs->slot + rs->headroom,
 		       rs->rx_msg[i].msg_len, now);
 	}
-	/* what was queued references rx_buf: it leaves before the next
-	 * recvmmsg reuses the slots */
-	net_udp_io_batch_end(rs->io);
 }
 
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_relay *r = arg;
 	struct net_relay_set *rs = r->rs;
+	unsigned first;
 	int round, n;
 
 	(void)what;
 	r->in_cb = true;
 	for (round = 0; round < RELAY_ROUNDS && !r->dead; round++) {
-		rx_prepare(rs);
-		n = recvmmsg(fd, rs->rx_msg, RELAY_BATCH, MSG_DONTWAIT, NULL);
+		/* what the layer above queues references these slots */
+		first = net_udp_io_rx_start(rs->io, &rs->rx_next, RELAY_BATCH,
+					    RELAY_SLOTS);
+		rx_prepare(rs, first);
+		n = recvmmsg(fd, rs->rx_msg + first, RELAY_BATCH, MSG_DONTWAIT,
+			     NULL);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			rs->env->stats->udp_rx_err++;
 			log_limited(&rs->env->ll_err, clock_mono_ms(),
@@ -275,7 +282,8 @@ static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (n <= 0)
 			break;
-		rx_batch(r, (unsigned)n, clock_mono_ms());
+		rs->rx_next = first + (unsigned)n;
+		rx_batch(r, first, (unsigned)n, clock_mono_ms());
 		if (n < RELAY_BATCH)
 			break;
 	}
@@ -386,7 +394,7 @@ static void set_wire(struct net_relay_set *rs)
 {
 	unsigned i;
 
-	for (i = 0; i < RELAY_BATCH; i++) {
+	for (i = 0; i < RELAY_SLOTS; i++) {
 		struct msghdr *h = &rs->rx_msg[i].msg_hdr;
 
 		rs->rx_iov[i].iov_base =
@@ -423,7 +431,7 @@ int net_relay_set_alloc(struct net_relay_set **rsp, struct net_udp_io *io,
 		   ~(size_t)7;
 	rs->fn = fn;
 	rs->arg = arg;
-	rs->rx_buf = malloc(RELAY_BATCH * rs->slot);
+	rs->rx_buf = malloc(RELAY_SLOTS * rs->slot);
 	if (cfg->naddrs)
 		rs->addrs = calloc(cfg->naddrs, sizeof(*rs->addrs));
 	if (!rs->rx_buf || (cfg->naddrs && !rs->addrs))

@@ -3,8 +3,10 @@
  *
  * The hot path: one recvmmsg fills up to `batch` preallocated slots, every
  * datagram goes up to the input function, replies are copied into the
- * worker's send arena and leave with one sendmmsg per socket at the end of
- * the batch. No heap allocation and no lock per packet.
+ * worker's send arena (relayed data is referenced in place), and what was
+ * queued leaves with one sendmmsg per socket once every socket that epoll
+ * reported ready has been read: one flush per loop iteration, not one per
+ * socket. No heap allocation and no lock per packet.
  */
 #include "net/udp.h"
 
@@ -27,6 +29,10 @@
 /* Batches read from one socket per wakeup before yielding to the others
  * (and to timers): bounded work per callback, fewer epoll_wait calls. */
 #define UDP_ROUNDS 8
+/* Receive areas of `batch` slots. Queued sends reference received data, so
+ * a slot is reused only once the queue is empty: with two areas a second
+ * socket's batch (or a second round) can be read before the flush. */
+#define UDP_RX_AREAS 2
 /* Kernel buffers we ask for; the kernel caps them at rmem_max/wmem_max. */
 #define UDP_SOCKBUF (2 * 1024 * 1024)
 
@@ -52,26 +58,27 @@ struct udp_txe {
 struct net_udp_io {
 	struct net_env *env;
 	unsigned batch;
+	unsigned cap; /* batch * UDP_RX_AREAS */
 	/* receive side, shared by all listener sockets of the worker */
-	uint8_t *rx_buf;		  /* batch * NET_UDP_SLOT */
-	uint8_t *rx_ctl;		  /* batch * UDP_CTL */
-	struct mmsghdr *rx_msg;		  /* batch */
-	struct iovec *rx_iov;		  /* batch */
-	struct sockaddr_storage *rx_name; /* batch */
+	uint8_t *rx_buf;		  /* cap * NET_UDP_SLOT */
+	uint8_t *rx_ctl;		  /* cap * UDP_CTL */
+	struct mmsghdr *rx_msg;		  /* cap */
+	struct iovec *rx_iov;		  /* cap */
+	struct sockaddr_storage *rx_name; /* cap */
+	unsigned rx_next; /* first slot the queue does not use */
 	/* send side, shared by every UDP socket of the worker (listeners,
 	 * DTLS, relays): payload arena, queued datagrams, the sockets with
 	 * something queued, and the scratch header array of one sendmmsg */
 	uint8_t *tx_buf;	   /* batch * NET_UDP_SLOT */
 	unsigned tx_used;	   /* arena slots taken */
-	struct udp_txe *txe;	   /* batch */
+	struct udp_txe *txe;	   /* cap */
 	unsigned ntxe;		   /* entries taken */
-	struct mmsghdr *tx_msg;	   /* batch */
-	struct iovec *tx_iov;	   /* batch: the iovecs of those headers */
-	unsigned *tx_first;	   /* batch: first entry of each header */
-	struct net_udp_tx **dirty; /* batch */
+	struct mmsghdr *tx_msg;	   /* cap */
+	struct iovec *tx_iov;	   /* cap: the iovecs of those headers */
+	unsigned *tx_first;	   /* cap: first entry of each header */
+	struct net_udp_tx **dirty; /* cap */
 	unsigned ndirty;
-	struct event *flush_ev;
-	bool in_batch;
+	struct event *flush_ev; /* armed by the first datagram queued */
 	bool flush_armed;
 	bool gso_off; /* the kernel refused UDP GSO (EIO): not tried again */
 };
@@ -454,7 +461,7 @@ int net_udp_tx_queue(struct net_udp_io *io, struct net_udp_tx *t,
 
 	if (copy && len > NET_UDP_SLOT)
 		return udp_send_now(io, t, to, src, buf, len);
-	if (io->ntxe == io->batch || (copy && io->tx_used == io->batch))
+	if (io->ntxe == io->cap || (copy && io->tx_used == io->batch))
 		net_udp_io_flush(io);
 	if (copy) {
 		uint8_t *slot =
@@ -476,9 +483,9 @@ int net_udp_tx_queue(struct net_udp_io *io, struct net_udp_tx *t,
 		io->txe[t->tail].next = i;
 	}
 	t->tail = i;
-	/* queued outside a receive batch (a timer, a stream): flush before
-	 * the loop sleeps */
-	if (!io->in_batch && !io->flush_armed) {
+	/* libevent runs the flush after the callbacks already active in this
+	 * loop iteration (the other ready sockets), before it waits again */
+	if (!io->flush_armed) {
 		io->flush_armed = true;
 		event_active(io->flush_ev, EV_TIMEOUT, 0);
 	}
@@ -492,15 +499,16 @@ void net_udp_tx_done(struct net_udp_io *io, struct net_udp_tx *t)
 		net_udp_io_flush(io);
 }
 
-void net_udp_io_batch_begin(struct net_udp_io *io)
+unsigned net_udp_io_rx_start(struct net_udp_io *io, unsigned *next,
+			     unsigned want, unsigned cap)
 {
-	io->in_batch = true;
-}
-
-void net_udp_io_batch_end(struct net_udp_io *io)
-{
-	io->in_batch = false;
-	net_udp_io_flush(io);
+	if (io->ntxe == 0)
+		*next = 0;
+	else if (*next + want > cap) {
+		net_udp_io_flush(io);
+		*next = 0;
+	}
+	return *next;
 }
 
 struct net_env *net_udp_io_env(const struct net_udp_io *io)
@@ -583,11 +591,11 @@ static void udp_rx_one(struct net_udp_sock *s, struct mmsghdr *mm, uint8_t *buf,
 }
 
 /* The kernel rewrites name and control lengths and flags: reset them. */
-static void udp_rx_prepare(struct net_udp_io *io, bool ctl)
+static void udp_rx_prepare(struct net_udp_io *io, unsigned first, bool ctl)
 {
 	unsigned i;
 
-	for (i = 0; i < io->batch; i++) {
+	for (i = first; i < first + io->batch; i++) {
 		struct msghdr *h = &io->rx_msg[i].msg_hdr;
 
 		h->msg_namelen = sizeof(io->rx_name[i]);
@@ -597,32 +605,34 @@ static void udp_rx_prepare(struct net_udp_io *io, bool ctl)
 	}
 }
 
-static void udp_rx_batch(struct net_udp_sock *s, unsigned n)
+static void udp_rx_batch(struct net_udp_sock *s, unsigned first, unsigned n)
 {
 	struct net_udp_io *io = s->io;
 	uint64_t now = clock_mono_ms();
 	unsigned i;
 
 	io->env->stats->udp_rx += n;
-	net_udp_io_batch_begin(io);
-	for (i = 0; i < n; i++)
+	for (i = first; i < first + n; i++)
 		udp_rx_one(s, &io->rx_msg[i],
 			   io->rx_buf + (size_t)i * NET_UDP_SLOT, now);
-	/* replies may reference rx_buf (net_udp_send_ref): they leave now,
-	 * before the next recvmmsg reuses it */
-	net_udp_io_batch_end(io);
 }
 
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_udp_sock *s = arg;
 	struct net_udp_io *io = s->io;
+	unsigned first;
 	int round, n;
 
 	(void)what;
 	for (round = 0; round < UDP_ROUNDS; round++) {
-		udp_rx_prepare(io, s->tx.wildcard);
-		n = recvmmsg(fd, io->rx_msg, io->batch, MSG_DONTWAIT, NULL);
+		/* sends may reference what this round reads (net_udp_send_ref):
+		 * it goes into slots nothing queued uses */
+		first =
+		    net_udp_io_rx_start(io, &io->rx_next, io->batch, io->cap);
+		udp_rx_prepare(io, first, s->tx.wildcard);
+		n = recvmmsg(fd, io->rx_msg + first, io->batch, MSG_DONTWAIT,
+			     NULL);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			io->env->stats->udp_rx_err++;
 			log_limited(&io->env->ll_err, clock_mono_ms(),
@@ -631,7 +641,8 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (n <= 0)
 			break;
-		udp_rx_batch(s, (unsigned)n);
+		io->rx_next = first + (unsigned)n;
+		udp_rx_batch(s, first, (unsigned)n);
 		if ((unsigned)n < io->batch)
 			break;
 	}
@@ -663,7 +674,7 @@ static void udp_io_wire(struct net_udp_io *io)
 {
 	unsigned i;
 
-	for (i = 0; i < io->batch; i++) {
+	for (i = 0; i < io->cap; i++) {
 		struct msghdr *h = &io->rx_msg[i].msg_hdr;
 
 		io->rx_iov[i].iov_base = io->rx_buf + (size_t)i * NET_UDP_SLOT;
@@ -689,17 +700,18 @@ int net_udp_io_alloc(struct net_udp_io **iop, struct net_env *env,
 		return ENOMEM;
 	io->env = env;
 	io->batch = batch;
-	io->rx_buf = malloc((size_t)batch * NET_UDP_SLOT);
-	io->rx_ctl = calloc(batch, UDP_CTL);
-	io->rx_msg = calloc(batch, sizeof(*io->rx_msg));
-	io->rx_iov = calloc(batch, sizeof(*io->rx_iov));
-	io->rx_name = calloc(batch, sizeof(*io->rx_name));
+	io->cap = batch * UDP_RX_AREAS;
+	io->rx_buf = malloc((size_t)io->cap * NET_UDP_SLOT);
+	io->rx_ctl = calloc(io->cap, UDP_CTL);
+	io->rx_msg = calloc(io->cap, sizeof(*io->rx_msg));
+	io->rx_iov = calloc(io->cap, sizeof(*io->rx_iov));
+	io->rx_name = calloc(io->cap, sizeof(*io->rx_name));
 	io->tx_buf = malloc((size_t)batch * NET_UDP_SLOT);
-	io->txe = calloc(batch, sizeof(*io->txe));
-	io->tx_msg = calloc(batch, sizeof(*io->tx_msg));
-	io->tx_iov = calloc(batch, sizeof(*io->tx_iov));
-	io->tx_first = calloc(batch, sizeof(*io->tx_first));
-	io->dirty = calloc(batch, sizeof(*io->dirty));
+	io->txe = calloc(io->cap, sizeof(*io->txe));
+	io->tx_msg = calloc(io->cap, sizeof(*io->tx_msg));
+	io->tx_iov = calloc(io->cap, sizeof(*io->tx_iov));
+	io->tx_first = calloc(io->cap, sizeof(*io->tx_first));
+	io->dirty = calloc(io->cap, sizeof(*io->dirty));
 	io->flush_ev = event_new(env->base, -1, 0, udp_flush_cb, io);
 	if (!io->rx_buf || !io->rx_ctl || !io->rx_msg || !io->rx_iov ||
 	    !io->rx_name || !io->tx_buf || !io->txe || !io->tx_msg ||

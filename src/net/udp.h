@@ -5,10 +5,13 @@
  * (recvmmsg) and the send arena shared by all its UDP sockets. A readable
  * socket is drained in batches of up to `batch` datagrams; each datagram goes
  * up through the socket's net_input_fn; replies queued with net_udp_send()
- * during the batch leave in one sendmmsg per socket when the batch ends.
+ * leave in one sendmmsg per socket from an event that libevent runs after
+ * every socket reported ready in this loop iteration has been read.
  * Nothing is allocated per packet.
  *
- *   recvmmsg(batch) -> fn(pkt) ... fn(pkt) -> sendmmsg per touched socket
+ *   epoll: socket a, b, ... ready
+ *   recvmmsg(a) -> fn(pkt)...; recvmmsg(b) -> fn(pkt)...; ...
+ *   flush: sendmmsg per touched socket
  *
  * A socket bound to a wildcard address (0.0.0.0, ::) learns each datagram's
  * destination (IP_PKTINFO, IPV6_RECVPKTINFO) and replies from it, so a
@@ -39,9 +42,9 @@ int net_udp_io_alloc(struct net_udp_io **iop, struct net_env *env,
 		     unsigned batch);
 /* Free io. Free its sockets first. Accepts NULL. */
 void net_udp_io_free(struct net_udp_io *io);
-/* Send everything queued on every socket now. The net layer flushes at the
- * end of each receive batch, and, for datagrams queued outside a batch (a
- * timer), from an event that runs before the loop waits again. */
+/* Send everything queued on every socket now. The first datagram queued
+ * arms an event that does this before the loop waits again; the net layer
+ * calls it earlier when the queue or the receive slots run out. */
 void net_udp_io_flush(struct net_udp_io *io);
 
 /*
@@ -81,9 +84,9 @@ int net_udp_send(struct net_udp_sock *s, const struct sa *to,
 /*
  * The send side shared by every UDP socket of a worker (listeners, DTLS
  * sockets, relay sockets): a datagram is queued into io's batch and leaves
- * with the socket's other queued datagrams in one sendmmsg when the batch
- * ends. A socket that wants to queue embeds a `struct net_udp_tx`; it is
- * net-layer private (relay.c uses it), not an API for ternd.
+ * with the socket's other queued datagrams in one sendmmsg at the flush. A
+ * socket that wants to queue embeds a `struct net_udp_tx`; it is net-layer
+ * private (relay.c uses it), not an API for ternd.
  */
 struct net_udp_tx {
 	int fd;
@@ -99,9 +102,9 @@ void net_udp_tx_init(struct net_udp_tx *t, int fd, const struct sa *addr);
 /*
  * Queue one datagram from t's socket to `to` (src: as for net_udp_send).
  * With `copy` buf is copied into io's arena; without it buf is referenced
- * and must stay unchanged until the batch is flushed: only a caller
- * handling a received batch whose buffers outlive the flush may pass
- * false (relayed data read into io-owned or relay receive slots). Returns
+ * and must stay unchanged until io is flushed: only a caller handling
+ * data read into receive slots placed with net_udp_io_rx_start (io's own
+ * or a relay set's) may pass false. Returns
  * 0 or the errno of an immediate send (datagrams over NET_UDP_SLOT).
  */
 int net_udp_tx_queue(struct net_udp_io *io, struct net_udp_tx *t,
@@ -111,16 +114,22 @@ int net_udp_tx_queue(struct net_udp_io *io, struct net_udp_tx *t,
 /* Before t's socket closes: send what it has queued (flushes io). */
 void net_udp_tx_done(struct net_udp_io *io, struct net_udp_tx *t);
 
-/* Mark the start and end of a receive batch on any socket of io: queued
- * datagrams wait for the end, which flushes. Not nested. */
-void net_udp_io_batch_begin(struct net_udp_io *io);
-void net_udp_io_batch_end(struct net_udp_io *io);
+/*
+ * Where the next read of up to `want` datagrams may go in a receive area
+ * of `cap` slots whose first free slot is *next: queued datagrams may
+ * reference slots below *next (net_udp_tx_queue without copy). With
+ * nothing queued the area starts again at 0; without room for `want`
+ * slots, io is flushed first. Returns the first slot (also in *next); the
+ * caller advances *next past the slots it filled.
+ */
+unsigned net_udp_io_rx_start(struct net_udp_io *io, unsigned *next,
+			     unsigned want, unsigned cap);
 
 /* The worker's environment of io (borrowed). */
 struct net_env *net_udp_io_env(const struct net_udp_io *io);
 
-/* net_udp_send without the copy: buf must stay unchanged until the batch
- * is flushed (see net_udp_tx_queue). */
+/* net_udp_send without the copy: buf must stay unchanged until io is
+ * flushed (see net_udp_tx_queue). */
 int net_udp_send_ref(struct net_udp_sock *s, const struct sa *to,
 		     const struct sa *src, const uint8_t *buf, size_t len);
 
