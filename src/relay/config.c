@@ -29,6 +29,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +159,7 @@ static int take_deny(struct loader *ld, const config_setting_t *s,
 /* Every setting ternd knows, in the order ternd.conf(5) documents them. */
 static const struct opt opts[] = {
 	NUM("workers", K_UINT, workers, 0, MAX_WORKERS, 0,
-	    "0-256; 0 = one per online CPU"),
+	    "0-256; 0 = one per CPU ternd may run on"),
 	{ .name = "software",
 	  .kind = K_STRING,
 	  .off = OFF(software),
@@ -2095,13 +2096,20 @@ static int parse(struct loader *ld, config_t *lc)
 	return scan_files(ld, lc);
 }
 
+/* workers = 0: one per CPU ternd may run on (its affinity: taskset, a
+ * container's cpuset), not per online CPU: more workers than CPUs only
+ * take turns on them. */
 static void resolve_workers(struct ternd_config *c)
 {
+	cpu_set_t set;
 	long n;
 
 	if (c->workers)
 		return;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		n = CPU_COUNT(&set);
+	else /* more CPUs than a cpu_set_t holds */
+		n = sysconf(_SC_NPROCESSORS_ONLN);
 	c->workers = n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
 }
 

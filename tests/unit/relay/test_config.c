@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,16 +219,17 @@ static void assert_addr(const struct sa *a, const char *want)
 
 /* ---- defaults and good files ------------------------------------------- */
 
-static unsigned online_cpus(void)
+static unsigned usable_cpus(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
 
-	return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	return CPU_COUNT(&set) > 256 ? 256 : (unsigned)CPU_COUNT(&set);
 }
 
 static void assert_defaults(const struct ternd_config *c)
 {
-	cr_assert_eq(c->workers, online_cpus());
+	cr_assert_eq(c->workers, usable_cpus());
 	cr_assert_not_null(c->software);
 	cr_assert_eq(strncmp(c->software, "tern ", 5), 0, "%s", c->software);
 	cr_assert(c->rfc3489);
@@ -263,6 +265,27 @@ Test(config, empty_file_gives_defaults)
 	expect_ok(load(path));
 	cr_assert_str_eq(cfg->path, path);
 	assert_defaults(cfg);
+}
+
+/* taskset -c N ternd, or a container with one CPU: one worker, not one
+ * per online CPU (criterion runs each test in its own process) */
+Test(config, workers_follow_the_cpu_affinity)
+{
+	cpu_set_t set;
+	int cpu;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	for (cpu = 0; !CPU_ISSET(cpu, &set); cpu++)
+		;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+	expect_ok(load_text(""));
+	cr_assert_eq(cfg->workers, 1);
+	config_free(cfg);
+	cfg = NULL;
+	expect_ok(load_text("workers = 3;"));
+	cr_assert_eq(cfg->workers, 3, "an explicit count stays");
 }
 
 Test(config, comments_only_file_gives_defaults)
@@ -424,7 +447,7 @@ Test(config, absolute_paths_are_kept)
 Test(config, workers_zero_means_one_per_cpu)
 {
 	expect_ok(load_text("workers = 0;\n"));
-	cr_assert_eq(cfg->workers, online_cpus());
+	cr_assert_eq(cfg->workers, usable_cpus());
 }
 
 Test(config, workers_explicit)
@@ -840,8 +863,8 @@ Test(config, range_workers)
 {
 	expect_bad(
 	    "workers = 257;\n",
-	    "t.conf:1: workers = 257 is out of range (0-256; 0 = one per "
-	    "online CPU)");
+	    "t.conf:1: workers = 257 is out of range (0-256; 0 = one per CPU "
+	    "ternd may run on)");
 }
 
 Test(config, software_too_long)
