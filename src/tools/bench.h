@@ -265,6 +265,9 @@ struct bench_result {
 	double secs;  /* measured window */
 	double rate;  /* offered, total */
 	double cpu_s; /* server CPU over the window, -1 unknown */
+	/* the server's context switches over the window (every thread's,
+	 * voluntary or not: its sleeps and wake-ups), -1 unknown */
+	double switches;
 	long rss_before_kb, rss_after_kb;
 	unsigned ramp_steps;
 	/* what ended the ramp: the first failing step above the result had
@@ -274,6 +277,7 @@ struct bench_result {
 	const char *ramp_limit;
 };
 int bench_proc_cpu(int pid, double *secs);
+int bench_proc_switches(int pid, double *n);
 int bench_proc_rss(int pid, long *kb);
 double bench_loss_pct(const struct bench_stats *s);
 void bench_report(const struct bench_opts *o, const struct bench_result *r,

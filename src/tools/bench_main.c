@@ -108,10 +108,13 @@ static bool merge(const struct bench_run *r, struct bench_stats *s)
 	return auth;
 }
 
-static void cpu_now(const struct bench_opts *o, double *s)
+/* The server's CPU seconds and context switches so far (-1: unknown). */
+static void server_now(const struct bench_opts *o, double *cpu, double *sw)
 {
-	if (!o->server_pid || bench_proc_cpu(o->server_pid, s))
-		*s = -1;
+	if (!o->server_pid || bench_proc_cpu(o->server_pid, cpu))
+		*cpu = -1;
+	if (!o->server_pid || bench_proc_switches(o->server_pid, sw))
+		*sw = -1;
 }
 
 /* One measured relay step at a total rate; fills res. */
@@ -121,7 +124,7 @@ static void relay_step(struct bench_run *r, double rate, double secs,
 	const struct bench_opts *o = r->o;
 	struct bench_sched *s = &r->sched;
 	uint64_t now = bench_now_ns();
-	double c0, c1;
+	double c0, c1, w0, w1;
 
 	s->step += 2;
 	s->rate = rate / r->nth;
@@ -130,14 +133,15 @@ static void relay_step(struct bench_run *r, double rate, double secs,
 	s->t_end = s->t_stop + (uint64_t)(o->drain * 1e9);
 	phase_begin(r, PH_RELAY_STEP);
 	sleep_until(s->t_measure);
-	cpu_now(o, &c0);
+	server_now(o, &c0, &w0);
 	sleep_until(s->t_end);
-	cpu_now(o, &c1);
+	server_now(o, &c1, &w1);
 	phase_end(r);
 	merge(r, &res->st);
 	res->secs = secs;
 	res->rate = rate;
 	res->cpu_s = c0 >= 0 && c1 >= 0 ? c1 - c0 : -1;
+	res->switches = w0 >= 0 && w1 >= 0 ? w1 - w0 : -1;
 }
 
 static bool sent_enough(const struct bench_result *x)

@@ -3,6 +3,7 @@
  * flat numbers). */
 #include "tools/bench.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,45 @@ int bench_proc_cpu(int pid, double *secs)
 		   &ut, &st) != 2)
 		return EBADMSG;
 	*secs = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return 0;
+}
+
+/* Summed over /proc/PID/task/TID/status: a thread that ended meanwhile
+ * takes its count with it (ternd's and coturn's threads live as long as
+ * the process). */
+int bench_proc_switches(int pid, double *n)
+{
+	char path[300], line[256];
+	struct dirent *d;
+	unsigned long v;
+	double sum = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return errno;
+	while ((d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.32s/status", pid,
+			 d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "voluntary_ctxt_switches: %lu", &v) ==
+				1 ||
+			    sscanf(line, "nonvoluntary_ctxt_switches: %lu",
+				   &v) == 1)
+				sum += (double)v;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	*n = sum;
 	return 0;
 }
 
@@ -152,6 +192,10 @@ static void relay(struct out *o, const struct bench_opts *op,
 		    "2 per packet received: client->peer and peer->client",
 		    true);
 	}
+	if (r->switches >= 0 && relayed > 0)
+		num(o, "server_switches_per_kpkt",
+		    "server context switches / 1k relayed",
+		    r->switches * 1e3 / relayed, 1);
 	if (op->ramp) {
 		num(o, "ramp_steps", "ramp steps", r->ramp_steps, 0);
 		put(o, "ramp_limit", "ramp ended by",
