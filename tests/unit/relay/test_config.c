@@ -282,10 +282,6 @@ Test(config, workers_follow_the_cpu_affinity)
 	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
 	expect_ok(load_text(""));
 	cr_assert_eq(cfg->workers, 1);
-	config_free(cfg);
-	cfg = NULL;
-	expect_ok(load_text("workers = 3;"));
-	cr_assert_eq(cfg->workers, 3, "an explicit count stays");
 }
 
 Test(config, comments_only_file_gives_defaults)
