@@ -423,6 +423,12 @@ static void w_alloc_event(void *arg, enum turn_alloc_ev ev,
 	char c[SA_STRLEN], r[2][SA_STRLEN];
 	int ulen = in->ulen > 128 ? 128 : (int)in->ulen;
 
+	/* nothing to print addresses for (a measurable part of an allocation
+	 * at the default level, warn) */
+	if (!log_enabled(ev == TURN_EV_ALLOC_REFRESH ? LOG_LVL_DEBUG
+						     : LOG_LVL_INFO) &&
+	    !(w->redis && w->cfg->redis_status))
+		return;
 	r[0][0] = r[1][0] = '\0';
 	for (unsigned i = 0; i < in->nrelay && i < 2; i++)
 		sa_print(&in->relay[i], r[i], sizeof(r[i]));
