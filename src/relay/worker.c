@@ -422,28 +422,29 @@ static void w_alloc_event(void *arg, enum turn_alloc_ev ev,
 	struct worker *w = arg;
 	char c[SA_STRLEN], r[2][SA_STRLEN];
 	int ulen = in->ulen > 128 ? 128 : (int)in->ulen;
+	enum log_level lvl =
+	    ev == TURN_EV_ALLOC_REFRESH ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 
 	/* nothing to print addresses for (a measurable part of an allocation
 	 * at the default level, warn) */
-	if (!log_enabled(ev == TURN_EV_ALLOC_REFRESH ? LOG_LVL_DEBUG
-						     : LOG_LVL_INFO) &&
-	    !(w->redis && w->cfg->redis_status))
+	if (!log_enabled(lvl) && !(w->redis && w->cfg->redis_status))
 		return;
 	r[0][0] = r[1][0] = '\0';
 	for (unsigned i = 0; i < in->nrelay && i < 2; i++)
 		sa_print(&in->relay[i], r[i], sizeof(r[i]));
 	sa_print(in->client, c, sizeof(c));
 	if (ev == TURN_EV_ALLOC_END) {
-		log_info("session=%016" PRIx64 " allocation ended (%s) after "
-			 "%" PRIu64 " s: user=%.*s client=%s to-peer=%" PRIu64
-			 " pkts/%" PRIu64 " B to-client=%" PRIu64
-			 " pkts/%" PRIu64 " B",
-			 in->session, turn_alloc_end_name(in->why),
-			 in->age_ms / 1000, ulen, in->user, c, in->to_peer_pkts,
-			 in->to_peer_bytes, in->to_client_pkts,
-			 in->to_client_bytes);
+		log_msg(lvl,
+			"session=%016" PRIx64 " allocation ended (%s) after "
+			"%" PRIu64 " s: user=%.*s client=%s to-peer=%" PRIu64
+			" pkts/%" PRIu64 " B to-client=%" PRIu64
+			" pkts/%" PRIu64 " B",
+			in->session, turn_alloc_end_name(in->why),
+			in->age_ms / 1000, ulen, in->user, c, in->to_peer_pkts,
+			in->to_peer_bytes, in->to_client_pkts,
+			in->to_client_bytes);
 	} else {
-		log_msg(ev == TURN_EV_ALLOC_NEW ? LOG_LVL_INFO : LOG_LVL_DEBUG,
+		log_msg(lvl,
 			"session=%016" PRIx64 " allocation %s: user=%.*s "
 			"client=%s transport=%s relay=%s%s%s lifetime=%" PRIu32
 			" s",
