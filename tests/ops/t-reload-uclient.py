@@ -216,6 +216,22 @@ class Scenario:
         dbg = re.findall(r"^\S+ debug ", t.logtext(), re.M)
         C.check(dbg, "log-level-debug-applied", "no debug line in the log while "
                 "log.level was \"debug\"")
+        # the allocation lines: each allocation as it starts and ends (info)
+        # and its Refresh while log.level was "debug"; never the password
+        log = t.logtext()
+        lines = {
+            "new": r"allocation new: user=alice client=127\.0\.0\.1:\d+ "
+                   r"transport=udp relay=127\.0\.0\.1:\d+ lifetime=\d+ s$",
+            "refreshed": r"allocation refreshed: user=alice client=127\.0\.0\.1:\d+ ",
+            "ended": r"allocation ended \(deleted\) after \d+ s: user=alice "
+                     r"client=127\.0\.0\.1:\d+ to-peer=[1-9]\d* pkts/\d+ B "
+                     r"to-client=[1-9]\d* pkts/\d+ B$",
+        }
+        for name, rx in lines.items():
+            C.check(re.search(r"session=[0-9a-f]{16} " + rx, log, re.M),
+                    f"allocation-line-{name}", f"no '{rx}' line in the log")
+        C.check("wonderland" not in log, "allocation-lines-no-password",
+                "alice's password is in the log")
         new_tls, fp = tls_connect(t.tls_port)
         C.check(fp == self.fp_new, "tls-new-cert", "a TLS connection after the "
                 "reload was not served the new certificate")
