@@ -4,7 +4,8 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-say() { printf '==> %s\n' "$*"; }
+# say: a step's heading, with the minutes and seconds since the script began
+say() { printf '==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # setup_deps: the Debian packages (idempotent; fast when all are present).
