@@ -2,7 +2,7 @@
  * emit.c — the ternd.conf that import-coturn writes, from what
  * import.c read; see import.h.
  *
- * Pure: struct cot in, libconfig text out (open_memstream), with a
+ * Pure: struct coturn_conf in, libconfig text out (open_memstream), with a
  * diagnostic for every coturn setting that does not carry over and a
  * comment beside every ternd setting naming the coturn line it came from.
  * Only settings documented in etc/ternd.conf are written, and only those a
@@ -30,7 +30,7 @@
 
 struct emit {
 	struct admin_import *im;
-	const struct cot *c;
+	const struct coturn_conf *coturn;
 	const char *srcdir;
 	FILE *f;    /* the file */
 	FILE *g;    /* the group being written */
@@ -42,24 +42,24 @@ struct emit {
 };
 
 /* One element of a libconfig list, with where it came from. */
-struct item {
+struct conf_item {
 	char *s;
 	const char *opt;
 	unsigned line;
 };
 
-struct items {
-	struct item *v;
+struct conf_items {
+	struct conf_item *v;
 	size_t n, cap;
 	struct admin_list own; /* storage of the strings */
 };
 
-static bool on(const struct val *v)
+static bool on(const struct coturn_value *v)
 {
-	return v->line && v->s[0] == '1';
+	return v->line && v->text[0] == '1';
 }
 
-static bool given(const struct val *v)
+static bool given(const struct coturn_value *v)
 {
 	return v->line != 0;
 }
@@ -136,12 +136,12 @@ static void set_bool(struct emit *e, FILE *f, const char *name, bool b,
 	eol(e, f, opt, line);
 }
 
-static int items_add(struct items *l, const char *s, const char *opt,
-		     unsigned line)
+static int conf_items_add(struct conf_items *l, const char *s, const char *opt,
+			  unsigned line)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct item *v = realloc(l->v, cap * sizeof(*v));
+		struct conf_item *v = realloc(l->v, cap * sizeof(*v));
 
 		if (!v)
 			return ENOMEM;
@@ -156,7 +156,7 @@ static int items_add(struct items *l, const char *s, const char *opt,
 	return 0;
 }
 
-static bool items_has(const struct items *l, const char *s)
+static bool conf_items_has(const struct conf_items *l, const char *s)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].s, s) == 0)
@@ -164,7 +164,7 @@ static bool items_has(const struct items *l, const char *s)
 	return false;
 }
 
-static void items_free(struct items *l)
+static void conf_items_free(struct conf_items *l)
 {
 	free(l->v);
 	admin_list_free(&l->own);
@@ -172,7 +172,8 @@ static void items_free(struct items *l)
 }
 
 /* name = [ "a", "b" ]; one element per line, each with its source. */
-static void set_list(struct emit *e, const char *name, const struct items *l)
+static void set_list(struct emit *e, const char *name,
+		     const struct conf_items *l)
 {
 	fprintf(e->g, "  %s = [", name);
 	for (size_t i = 0; i < l->n; i++) {
@@ -219,11 +220,11 @@ static void grp_end(struct emit *e, const char *name)
 
 /* v (dflt when given without a value) as a number clamped into [lo, hi];
  * false, with the line skipped, when it is not a number. */
-static bool num(struct emit *e, const char *opt, const struct val *v,
+static bool num(struct emit *e, const char *opt, const struct coturn_value *v,
 		unsigned long dflt, unsigned long lo, unsigned long hi,
 		unsigned long *out)
 {
-	const char *s = v->s;
+	const char *s = v->text;
 	unsigned long n = 0;
 	char msg[160];
 
@@ -234,7 +235,7 @@ static bool num(struct emit *e, const char *opt, const struct val *v,
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9' || n > 100000000000ul) {
 			snprintf(msg, sizeof(msg),
-				 "'%.40s' is not a whole number", v->s);
+				 "'%.40s' is not a whole number", v->text);
 			note(e, v->line, ADMIN_DIAG_SKIP, opt, msg);
 			return false;
 		}
@@ -269,57 +270,61 @@ static bool is_ip(const char *s, bool *wildcard)
 
 static void emit_general(struct emit *e)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 	unsigned long n;
 
 	/* coturn's relay-threads=0 relays in the listener thread: one */
-	if (given(&c->threads) &&
-	    num(e, "relay-threads", &c->threads, 0, 0, WORKERS_MAX, &n))
+	if (given(&coturn->threads) &&
+	    num(e, "relay-threads", &coturn->threads, 0, 0, WORKERS_MAX, &n))
 		set_num(e, e->f, "workers", n ? n : 1, "relay-threads",
-			c->threads.line);
-	if (given(&c->sw) && !on(&c->sw))
+			coturn->threads.line);
+	if (given(&coturn->software_attr) && !on(&coturn->software_attr))
 		set_str(e, e->f, "software", "", "software-attribute",
-			c->sw.line);
-	else if (on(&c->no_sw))
+			coturn->software_attr.line);
+	else if (on(&coturn->no_software_attr))
 		set_str(e, e->f, "software", "", "no-software-attribute",
-			c->no_sw.line);
-	else if (on(&c->prod)) /* "hide the software version" */
-		set_str(e, e->f, "software", "tern", "prod", c->prod.line);
-	if (on(&c->no_old_stun))
+			coturn->no_software_attr.line);
+	else if (on(&coturn->prod)) /* "hide the software version" */
+		set_str(e, e->f, "software", "tern", "prod", coturn->prod.line);
+	if (on(&coturn->no_stun_compat))
 		set_bool(e, e->f, "rfc3489", false,
-			 "no-stun-backward-compatibility", c->no_old_stun.line);
-	if (given(&c->proc_user))
-		set_str(e, e->f, "user", c->proc_user.s, "proc-user",
-			c->proc_user.line);
-	if (given(&c->proc_group))
-		set_str(e, e->f, "group", c->proc_group.s, "proc-group",
-			c->proc_group.line);
+			 "no-stun-backward-compatibility",
+			 coturn->no_stun_compat.line);
+	if (given(&coturn->proc_user))
+		set_str(e, e->f, "user", coturn->proc_user.text, "proc-user",
+			coturn->proc_user.line);
+	if (given(&coturn->proc_group))
+		set_str(e, e->f, "group", coturn->proc_group.text, "proc-group",
+			coturn->proc_group.line);
 }
 
 static void emit_log(struct emit *e)
 {
-	const struct cot *c = e->c;
-	const char *lf = c->log_file.s;
+	const struct coturn_conf *coturn = e->coturn;
+	const char *lf = coturn->log_file.text;
 
 	grp_begin(e);
 	if (!e->g)
 		return;
-	if (on(&c->xverbose))
-		set_str(e, e->g, "level", "debug", "Verbose", c->xverbose.line);
-	else if (on(&c->verbose))
-		set_str(e, e->g, "level", "info", "verbose", c->verbose.line);
-	if (on(&c->syslog)) {
-		set_str(e, e->g, "target", "syslog", "syslog", c->syslog.line);
-	} else if (given(&c->log_file) && !strcmp(lf, "syslog")) {
+	if (on(&coturn->extra_verbose))
+		set_str(e, e->g, "level", "debug", "Verbose",
+			coturn->extra_verbose.line);
+	else if (on(&coturn->verbose))
+		set_str(e, e->g, "level", "info", "verbose",
+			coturn->verbose.line);
+	if (on(&coturn->syslog)) {
+		set_str(e, e->g, "target", "syslog", "syslog",
+			coturn->syslog.line);
+	} else if (given(&coturn->log_file) && !strcmp(lf, "syslog")) {
 		set_str(e, e->g, "target", "syslog", "log-file",
-			c->log_file.line);
-	} else if (given(&c->log_file) &&
+			coturn->log_file.line);
+	} else if (given(&coturn->log_file) &&
 		   (!strcmp(lf, "stdout") || !strcmp(lf, "stderr") ||
 		    !strcmp(lf, "-"))) {
 		set_str(e, e->g, "target", "stderr", "log-file",
-			c->log_file.line);
-	} else if (given(&c->log_file)) {
-		note(e, c->log_file.line, ADMIN_DIAG_SKIP, "log-file",
+			coturn->log_file.line);
+	} else if (given(&coturn->log_file)) {
+		note(e, coturn->log_file.line, ADMIN_DIAG_SKIP, "log-file",
 		     "ternd logs to stderr (systemd's journal) or syslog, "
 		     "not to a file of its own");
 	}
@@ -330,8 +335,8 @@ static void emit_log(struct emit *e)
 
 static void emit_listen(struct emit *e)
 {
-	const struct vals *l = &e->c->listen;
-	struct items seen = { 0 };
+	const struct coturn_values *l = &e->coturn->listen_ips;
+	struct conf_items seen = { 0 };
 	size_t k = 0;
 
 	if (!l->n) {
@@ -344,15 +349,16 @@ static void emit_listen(struct emit *e)
 	for (size_t i = 0; i < l->n; i++) {
 		bool wild = false;
 
-		if (!is_ip(l->v[i].s, &wild)) {
+		if (!is_ip(l->v[i].text, &wild)) {
 			note(e, l->v[i].line, ADMIN_DIAG_SKIP, "listening-ip",
 			     "not a numeric IP address");
 			continue;
 		}
-		if (items_has(&seen, l->v[i].s))
+		if (conf_items_has(&seen, l->v[i].text))
 			continue;
 		e->wildcard = e->wildcard || wild;
-		if (items_add(&seen, l->v[i].s, "listening-ip", l->v[i].line))
+		if (conf_items_add(&seen, l->v[i].text, "listening-ip",
+				   l->v[i].line))
 			e->err = ENOMEM;
 	}
 	fputs("\nlisten = (", e->f);
@@ -364,12 +370,12 @@ static void emit_listen(struct emit *e)
 		e->im->imported++;
 	}
 	fputs("\n);\n", e->f);
-	items_free(&seen);
+	conf_items_free(&seen);
 }
 
 /* A port from coturn, 1-65535; 0 or garbage keeps the default. */
-static bool port_of(struct emit *e, const char *opt, const struct val *v,
-		    unsigned long *p)
+static bool port_of(struct emit *e, const char *opt,
+		    const struct coturn_value *v, unsigned long *p)
 {
 	if (!given(v) || !num(e, opt, v, 0, 0, 65535, p))
 		return false;
@@ -382,22 +388,22 @@ static bool port_of(struct emit *e, const char *opt, const struct val *v,
 /* The transports coturn turns off, and the ports it moves. */
 static void emit_ports(struct emit *e)
 {
-	const struct cot *c = e->c;
-	bool cert = given(&c->cert) && given(&c->pkey);
+	const struct coturn_conf *coturn = e->coturn;
+	bool cert = given(&coturn->cert) && given(&coturn->pkey);
 	unsigned long p;
 
 	grp_begin(e);
 	if (!e->g)
 		return;
-	if (on(&c->no_udp))
-		set_num(e, e->g, "udp", 0, "no-udp", c->no_udp.line);
-	else if (port_of(e, "listening-port", &c->port, &p))
-		set_num(e, e->g, "udp", p, "listening-port", c->port.line);
-	if (on(&c->no_tcp))
-		set_num(e, e->g, "tcp", 0, "no-tcp", c->no_tcp.line);
-	else if (port_of(e, "listening-port", &c->port, &p))
-		set_num(e, e->g, "tcp", p, "listening-port", c->port.line);
-	e->tls_off = !cert && (!on(&c->no_tls) || !on(&c->no_dtls));
+	if (on(&coturn->no_udp))
+		set_num(e, e->g, "udp", 0, "no-udp", coturn->no_udp.line);
+	else if (port_of(e, "listening-port", &coturn->port, &p))
+		set_num(e, e->g, "udp", p, "listening-port", coturn->port.line);
+	if (on(&coturn->no_tcp))
+		set_num(e, e->g, "tcp", 0, "no-tcp", coturn->no_tcp.line);
+	else if (port_of(e, "listening-port", &coturn->port, &p))
+		set_num(e, e->g, "tcp", p, "listening-port", coturn->port.line);
+	e->tls_off = !cert && (!on(&coturn->no_tls) || !on(&coturn->no_dtls));
 	if (e->tls_off)
 		note(e, 0, ADMIN_DIAG_NOTE, "cert",
 		     "no cert and pkey: coturn then looks for "
@@ -405,63 +411,63 @@ static void emit_ports(struct emit *e)
 		     "when it is missing; both are off in the output (set "
 		     "tls.certificate, tls.private_key and ports.tls, "
 		     "ports.dtls to turn them on)");
-	if (on(&c->no_tls) || e->tls_off)
-		set_num(e, e->g, "tls", 0, "no-tls", c->no_tls.line);
-	else if (port_of(e, "tls-listening-port", &c->tls_port, &p))
+	if (on(&coturn->no_tls) || e->tls_off)
+		set_num(e, e->g, "tls", 0, "no-tls", coturn->no_tls.line);
+	else if (port_of(e, "tls-listening-port", &coturn->tls_port, &p))
 		set_num(e, e->g, "tls", p, "tls-listening-port",
-			c->tls_port.line);
-	if (on(&c->no_dtls) || e->tls_off)
-		set_num(e, e->g, "dtls", 0, "no-dtls", c->no_dtls.line);
-	else if (port_of(e, "tls-listening-port", &c->tls_port, &p))
+			coturn->tls_port.line);
+	if (on(&coturn->no_dtls) || e->tls_off)
+		set_num(e, e->g, "dtls", 0, "no-dtls", coturn->no_dtls.line);
+	else if (port_of(e, "tls-listening-port", &coturn->tls_port, &p))
 		set_num(e, e->g, "dtls", p, "tls-listening-port",
-			c->tls_port.line);
-	if (port_of(e, "alt-listening-port", &c->alt_port, &p))
+			coturn->tls_port.line);
+	if (port_of(e, "alt-listening-port", &coturn->alt_port, &p))
 		set_num(e, e->g, "alternate", p, "alt-listening-port",
-			c->alt_port.line);
+			coturn->alt_port.line);
 	grp_end(e, "ports");
 }
 
 /* coturn finds a relative path in several folders, the configuration's
  * among them; ternd reads it relative to its own file, which may live
  * elsewhere: an absolute path is right for both. */
-static void set_path(struct emit *e, const char *name, const struct val *v,
-		     const char *opt)
+static void set_path(struct emit *e, const char *name,
+		     const struct coturn_value *v, const char *opt)
 {
 	char *abs = NULL;
 
-	if (v->s[0] != '/' && e->srcdir &&
-	    asprintf(&abs, "%s/%s", e->srcdir, v->s) < 0) {
+	if (v->text[0] != '/' && e->srcdir &&
+	    asprintf(&abs, "%s/%s", e->srcdir, v->text) < 0) {
 		e->err = ENOMEM;
 		return;
 	}
-	set_str(e, e->g, name, abs ? abs : v->s, opt, v->line);
+	set_str(e, e->g, name, abs ? abs : v->text, opt, v->line);
 	free(abs);
 }
 
 static void emit_tls(struct emit *e)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 
-	if (e->tls_off || (on(&c->no_tls) && on(&c->no_dtls)))
+	if (e->tls_off || (on(&coturn->no_tls) && on(&coturn->no_dtls)))
 		return;
 	grp_begin(e);
 	if (!e->g)
 		return;
-	set_path(e, "certificate", &c->cert, "cert");
-	set_path(e, "private_key", &c->pkey, "pkey");
-	if (given(&c->ciphers))
-		set_str(e, e->g, "ciphers", c->ciphers.s, "cipher-list",
-			c->ciphers.line);
-	if (on(&c->no_tls12))
+	set_path(e, "certificate", &coturn->cert, "cert");
+	set_path(e, "private_key", &coturn->pkey, "pkey");
+	if (given(&coturn->ciphers))
+		set_str(e, e->g, "ciphers", coturn->ciphers.text, "cipher-list",
+			coturn->ciphers.line);
+	if (on(&coturn->no_tls12))
 		set_str(e, e->g, "min_version", "1.3", "no-tlsv1_2",
-			c->no_tls12.line);
+			coturn->no_tls12.line);
 	grp_end(e, "tls");
 }
 
 /* ---- auth, redis --------------------------------------------------------- */
 
 /* What coturn authenticates with, once its options are read together. */
-struct auth {
+struct emit_auth {
 	bool rest, lt, redis;
 	const char *realm;
 	unsigned realm_line;
@@ -471,21 +477,21 @@ struct auth {
 };
 
 /* redis-userdb into a->rc; a line coturn cannot use is skipped. */
-static void parse_redis(struct emit *e, struct auth *a)
+static void parse_redis(struct emit *e, struct emit_auth *a)
 {
-	const struct val *v = &e->c->redis;
+	const struct coturn_value *v = &e->coturn->redis_userdb;
 	char why[160];
 
 	memset(&a->rc, 0, sizeof(a->rc));
 	a->rc.port = 6379;
 	if (!given(v))
 		return;
-	a->rbuf = malloc(strlen(v->s) + 1);
+	a->rbuf = malloc(strlen(v->text) + 1);
 	if (!a->rbuf) {
 		e->err = ENOMEM;
 		return;
 	}
-	if (admin_conn_coturn(&a->rc, v->s, a->rbuf, &a->runknown, why,
+	if (admin_conn_coturn(&a->rc, v->text, a->rbuf, &a->runknown, why,
 			      sizeof(why))) {
 		/* why may quote a value: say only what the form is */
 		note(e, v->line, ADMIN_DIAG_SKIP, "redis-userdb",
@@ -499,29 +505,30 @@ static void parse_redis(struct emit *e, struct auth *a)
 /* Everything that would have said who may relay, when nothing reads it. */
 static void unused_creds(struct emit *e, const char *why)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 
-	for (size_t i = 0; i < c->users.n; i++)
-		note(e, c->users.v[i].line, ADMIN_DIAG_SKIP, "user", why);
-	for (size_t i = 0; i < c->secrets.n; i++)
-		note(e, c->secrets.v[i].line, ADMIN_DIAG_SKIP,
+	for (size_t i = 0; i < coturn->users.n; i++)
+		note(e, coturn->users.v[i].line, ADMIN_DIAG_SKIP, "user", why);
+	for (size_t i = 0; i < coturn->secrets.n; i++)
+		note(e, coturn->secrets.v[i].line, ADMIN_DIAG_SKIP,
 		     "static-auth-secret", why);
-	if (given(&c->redis))
-		note(e, c->redis.line, ADMIN_DIAG_SKIP, "redis-userdb", why);
+	if (given(&coturn->redis_userdb))
+		note(e, coturn->redis_userdb.line, ADMIN_DIAG_SKIP,
+		     "redis-userdb", why);
 }
 
 /* Is there anything to authenticate with? Otherwise say why not. */
-static bool auth_mode(struct emit *e, struct auth *a)
+static bool auth_mode(struct emit *e, struct emit_auth *a)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 
-	a->rest = on(&c->rest) || c->secrets.n;
-	a->lt = on(&c->lt) || c->users.n;
-	if (on(&c->no_auth))
-		note(e, c->no_auth.line, ADMIN_DIAG_SKIP, "no-auth",
+	a->rest = on(&coturn->use_auth_secret) || coturn->secrets.n;
+	a->lt = on(&coturn->lt_cred_mech) || coturn->users.n;
+	if (on(&coturn->no_auth))
+		note(e, coturn->no_auth.line, ADMIN_DIAG_SKIP, "no-auth",
 		     "ternd never relays without credentials");
-	if (on(&c->stun_only)) {
-		note(e, c->stun_only.line, ADMIN_DIAG_NOTE, "stun-only",
+	if (on(&coturn->stun_only)) {
+		note(e, coturn->stun_only.line, ADMIN_DIAG_NOTE, "stun-only",
 		     "TURN stays off: the output has no auth group");
 		unused_creds(e, "not used: stun-only turns TURN off");
 		return false;
@@ -539,13 +546,13 @@ static bool auth_mode(struct emit *e, struct auth *a)
 	return true;
 }
 
-static void pick_realm(struct emit *e, struct auth *a)
+static void pick_realm(struct emit *e, struct emit_auth *a)
 {
-	const struct val *r = &e->c->realm;
+	const struct coturn_value *r = &e->coturn->realm;
 
 	a->realm = "realm-not-set";
-	if (given(r) && strlen(r->s) <= ADMIN_REALM_MAX) {
-		a->realm = r->s;
+	if (given(r) && strlen(r->text) <= ADMIN_REALM_MAX) {
+		a->realm = r->text;
 		a->realm_line = r->line;
 		return;
 	}
@@ -558,12 +565,12 @@ static void pick_realm(struct emit *e, struct auth *a)
 }
 
 /* static-auth-secret lines as auth.secrets (REST from the file). */
-static bool collect_secrets(struct emit *e, struct items *out)
+static bool collect_secrets(struct emit *e, struct conf_items *out)
 {
-	const struct vals *s = &e->c->secrets;
+	const struct coturn_values *s = &e->coturn->secrets;
 
 	for (size_t i = 0; i < s->n; i++) {
-		if (items_has(out, s->v[i].s))
+		if (conf_items_has(out, s->v[i].text))
 			continue;
 		if (out->n == MAX_SECRETS) {
 			note(e, s->v[i].line, ADMIN_DIAG_SKIP,
@@ -571,13 +578,14 @@ static bool collect_secrets(struct emit *e, struct items *out)
 			     "ternd takes at most 8 secrets at once");
 			continue;
 		}
-		if (items_add(out, s->v[i].s, "static-auth-secret",
-			      s->v[i].line))
+		if (conf_items_add(out, s->v[i].text, "static-auth-secret",
+				   s->v[i].line))
 			e->err = ENOMEM;
 	}
 	if (out->n)
 		return true;
-	note(e, e->c->rest.line, ADMIN_DIAG_NOTE, "use-auth-secret",
+	note(e, e->coturn->use_auth_secret.line, ADMIN_DIAG_NOTE,
+	     "use-auth-secret",
 	     "no static-auth-secret: coturn read the secrets from its "
 	     "database, which ternd cannot; TURN is off in the output until "
 	     "auth.secrets names them");
@@ -585,19 +593,20 @@ static bool collect_secrets(struct emit *e, struct items *out)
 }
 
 /* One user line: "NAME:PASSWORD" or "NAME:0x<hex key>". */
-static void user_line(struct emit *e, const struct val *v, struct items *out)
+static void user_line(struct emit *e, const struct coturn_value *v,
+		      struct conf_items *out)
 {
-	const char *colon = strchr(v->s, ':');
+	const char *colon = strchr(v->text, ':');
 	char name[ADMIN_NAME_MAX + 1], key[65], msg[200];
 	const char *pass;
-	size_t n = colon ? (size_t)(colon - v->s) : 0;
+	size_t n = colon ? (size_t)(colon - v->text) : 0;
 
 	if (!colon || !n || !colon[1] || n > ADMIN_NAME_MAX) {
 		note(e, v->line, ADMIN_DIAG_SKIP, "user",
 		     "not NAME:PASSWORD or NAME:0xKEY");
 		return;
 	}
-	memcpy(name, v->s, n);
+	memcpy(name, v->text, n);
 	name[n] = '\0';
 	pass = colon + 1;
 	if (pass[0] == '0' && (pass[1] == 'x' || pass[1] == 'X') &&
@@ -618,12 +627,12 @@ static void user_line(struct emit *e, const struct val *v, struct items *out)
 	for (size_t i = 0; i < out->n; i++)
 		if (strcmp(out->v[i].s, name) == 0)
 			out->v[i].s[0] = '\0';
-	if (items_add(out, name, "user", v->line) ||
+	if (conf_items_add(out, name, "user", v->line) ||
 	    admin_list_add(&out->own, pass, strlen(pass)))
 		e->err = ENOMEM;
 }
 
-static void set_users(struct emit *e, const struct items *users)
+static void set_users(struct emit *e, const struct conf_items *users)
 {
 	const struct admin_list *own = &users->own;
 	size_t last = 0;
@@ -652,16 +661,16 @@ static void set_users(struct emit *e, const struct items *users)
 	fputs("\n  );\n", e->g);
 }
 
-static bool collect_users(struct emit *e, struct items *out)
+static bool collect_users(struct emit *e, struct conf_items *out)
 {
-	const struct vals *u = &e->c->users;
+	const struct coturn_values *u = &e->coturn->users;
 
 	for (size_t i = 0; i < u->n; i++)
 		user_line(e, &u->v[i], out);
 	for (size_t i = 0; i < out->n; i++)
 		if (out->v[i].s[0])
 			return true;
-	note(e, e->c->lt.line, ADMIN_DIAG_NOTE, "lt-cred-mech",
+	note(e, e->coturn->lt_cred_mech.line, ADMIN_DIAG_NOTE, "lt-cred-mech",
 	     "no user lines: coturn read the users from its database "
 	     "(SQLite unless another is named), which ternd cannot; TURN is "
 	     "off in the output until auth.users names them or "
@@ -669,9 +678,9 @@ static bool collect_users(struct emit *e, struct items *out)
 	return false;
 }
 
-static void emit_redis(struct emit *e, const struct auth *a)
+static void emit_redis(struct emit *e, const struct emit_auth *a)
 {
-	const struct val *v = &e->c->redis;
+	const struct coturn_value *v = &e->coturn->redis_userdb;
 	const struct admin_conn *rc = &a->rc;
 
 	grp_begin(e);
@@ -690,10 +699,11 @@ static void emit_redis(struct emit *e, const struct auth *a)
 			: rc->timeout_ms < 1000 ? 1
 						: rc->timeout_ms / 1000,
 			"redis-userdb", v->line);
-	if (given(&e->c->statsdb)) {
+	if (given(&e->coturn->redis_statsdb)) {
 		set_bool(e, e->g, "status", true, "redis-statsdb",
-			 e->c->statsdb.line);
-		note(e, e->c->statsdb.line, ADMIN_DIAG_NOTE, "redis-statsdb",
+			 e->coturn->redis_statsdb.line);
+		note(e, e->coturn->redis_statsdb.line, ADMIN_DIAG_NOTE,
+		     "redis-statsdb",
 		     "ternd publishes allocation status to the Redis it reads "
 		     "credentials from (redis-userdb's), not to a second one");
 	}
@@ -710,15 +720,16 @@ static void emit_redis(struct emit *e, const struct auth *a)
 }
 
 /* REST or long-term: the users or secrets, or why none were written. */
-static bool auth_creds(struct emit *e, const struct auth *a,
-		       struct items *users, struct items *secrets)
+static bool auth_creds(struct emit *e, const struct emit_auth *a,
+		       struct conf_items *users, struct conf_items *secrets)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 	char msg[200];
 
 	if (a->rest) {
-		for (size_t i = 0; i < c->users.n; i++)
-			note(e, c->users.v[i].line, ADMIN_DIAG_SKIP, "user",
+		for (size_t i = 0; i < coturn->users.n; i++)
+			note(e, coturn->users.v[i].line, ADMIN_DIAG_SKIP,
+			     "user",
 			     "REST secrets (use-auth-secret) replace static "
 			     "users, in coturn too");
 		if (!a->redis)
@@ -729,15 +740,16 @@ static bool auth_creds(struct emit *e, const struct auth *a,
 		    "only: add this one with 'tern-admin secret add - "
 		    "--realm %.60s'",
 		    a->realm);
-		for (size_t i = 0; i < c->secrets.n; i++)
-			note(e, c->secrets.v[i].line, ADMIN_DIAG_SKIP,
+		for (size_t i = 0; i < coturn->secrets.n; i++)
+			note(e, coturn->secrets.v[i].line, ADMIN_DIAG_SKIP,
 			     "static-auth-secret", msg);
 		return true;
 	}
 	if (!a->redis)
 		return collect_users(e, users);
-	for (size_t i = 0; i < c->users.n; i++) {
-		const char *u = c->users.v[i].s, *colon = strchr(u, ':');
+	for (size_t i = 0; i < coturn->users.n; i++) {
+		const char *u = coturn->users.v[i].text,
+			   *colon = strchr(u, ':');
 		int n = colon ? (int)(colon - u) : 0;
 
 		n = n > 60 ? 60 : n; /* the name only, never the password */
@@ -745,16 +757,16 @@ static bool auth_creds(struct emit *e, const struct auth *a,
 			 "with redis-userdb ternd reads users from Redis only: "
 			 "add it with 'tern-admin user add %.*s --realm %.60s'",
 			 n, u, a->realm);
-		note(e, c->users.v[i].line, ADMIN_DIAG_SKIP, "user", msg);
+		note(e, coturn->users.v[i].line, ADMIN_DIAG_SKIP, "user", msg);
 	}
 	return true;
 }
 
 static void emit_auth(struct emit *e)
 {
-	const struct cot *c = e->c;
-	struct auth a = { 0 };
-	struct items users = { 0 }, secrets = { 0 };
+	const struct coturn_conf *coturn = e->coturn;
+	struct emit_auth a = { 0 };
+	struct conf_items users = { 0 }, secrets = { 0 };
 	unsigned long n;
 
 	if (!auth_mode(e, &a))
@@ -768,31 +780,34 @@ static void emit_auth(struct emit *e)
 	set_str(e, e->g, "realm", a.realm, "realm", a.realm_line);
 	if (a.redis) {
 		set_str(e, e->g, "store", "redis", "redis-userdb",
-			c->redis.line);
+			coturn->redis_userdb.line);
 		set_bool(e, e->g, "rest", a.rest,
 			 a.rest ? "use-auth-secret" : "lt-cred-mech",
-			 a.rest ? c->rest.line : c->lt.line);
+			 a.rest ? coturn->use_auth_secret.line
+				: coturn->lt_cred_mech.line);
 	} else if (a.rest) {
 		set_list(e, "secrets", &secrets);
 	} else {
 		set_users(e, &users);
 	}
-	if (given(&c->stale_nonce) && num(e, "stale-nonce", &c->stale_nonce,
-					  600, NONCE_MIN, NONCE_MAX, &n))
+	if (given(&coturn->stale_nonce) &&
+	    num(e, "stale-nonce", &coturn->stale_nonce, 600, NONCE_MIN,
+		NONCE_MAX, &n))
 		set_num(e, e->g, "nonce_lifetime", n, "stale-nonce",
-			c->stale_nonce.line);
+			coturn->stale_nonce.line);
 	grp_end(e, "auth");
 	if (a.redis)
 		emit_redis(e, &a);
 out:
-	if (!a.redis && given(&c->statsdb))
-		note(e, c->statsdb.line, ADMIN_DIAG_SKIP, "redis-statsdb",
+	if (!a.redis && given(&coturn->redis_statsdb))
+		note(e, coturn->redis_statsdb.line, ADMIN_DIAG_SKIP,
+		     "redis-statsdb",
 		     "ternd publishes allocation status only to the Redis it "
 		     "reads credentials from (redis-userdb)");
-	items_free(&users);
-	items_free(&secrets);
+	conf_items_free(&users);
+	conf_items_free(&secrets);
 	if (a.rbuf) {
-		OPENSSL_cleanse(a.rbuf, strlen(c->redis.s));
+		OPENSSL_cleanse(a.rbuf, strlen(coturn->redis_userdb.text));
 		free(a.rbuf);
 	}
 }
@@ -801,19 +816,20 @@ out:
 
 static void emit_relay_addrs(struct emit *e)
 {
-	const struct vals *l = &e->c->relay;
-	struct items addrs = { 0 };
+	const struct coturn_values *l = &e->coturn->relay_ips;
+	struct conf_items addrs = { 0 };
 
 	for (size_t i = 0; i < l->n; i++) {
 		bool wild = false;
 
-		if (!is_ip(l->v[i].s, &wild) || wild) {
+		if (!is_ip(l->v[i].text, &wild) || wild) {
 			note(e, l->v[i].line, ADMIN_DIAG_SKIP, "relay-ip",
 			     "not a numeric, non-wildcard IP address");
 			continue;
 		}
-		if (!items_has(&addrs, l->v[i].s) &&
-		    items_add(&addrs, l->v[i].s, "relay-ip", l->v[i].line))
+		if (!conf_items_has(&addrs, l->v[i].text) &&
+		    conf_items_add(&addrs, l->v[i].text, "relay-ip",
+				   l->v[i].line))
 			e->err = ENOMEM;
 	}
 	if (addrs.n)
@@ -822,57 +838,62 @@ static void emit_relay_addrs(struct emit *e)
 		note(e, 0, ADMIN_DIAG_NOTE, "relay-ip",
 		     "not set while listening on a wildcard address: ternd "
 		     "needs relay.addresses then (coturn found them itself)");
-	items_free(&addrs);
+	conf_items_free(&addrs);
 }
 
 static void emit_relay_ports(struct emit *e)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 	unsigned long lo = 49152, hi = 65535, n;
-	bool glo = port_of(e, "min-port", &c->min_port, &lo);
-	bool ghi = port_of(e, "max-port", &c->max_port, &hi);
+	bool glo = port_of(e, "min-port", &coturn->min_port, &lo);
+	bool ghi = port_of(e, "max-port", &coturn->max_port, &hi);
 
 	if ((glo || ghi) && lo > hi) {
-		note(e, c->min_port.line ? c->min_port.line : c->max_port.line,
+		note(e,
+		     coturn->min_port.line ? coturn->min_port.line
+					   : coturn->max_port.line,
 		     ADMIN_DIAG_SKIP, "min-port",
 		     "min-port is above max-port (with ternd's defaults "
 		     "49152-65535 for the one not given)");
 	} else {
 		if (glo)
 			set_num(e, e->g, "port_min", lo, "min-port",
-				c->min_port.line);
+				coturn->min_port.line);
 		if (ghi)
 			set_num(e, e->g, "port_max", hi, "max-port",
-				c->max_port.line);
+				coturn->max_port.line);
 	}
-	if (given(&c->max_life) && num(e, "max-allocate-lifetime", &c->max_life,
-				       3600, LIFE_MIN, LIFE_MAX, &n)) {
+	if (given(&coturn->max_lifetime) &&
+	    num(e, "max-allocate-lifetime", &coturn->max_lifetime, 3600,
+		LIFE_MIN, LIFE_MAX, &n)) {
 		if (n < LIFE_DEF) /* relay.lifetime may not exceed it */
 			set_num(e, e->g, "lifetime", n, "max-allocate-lifetime",
-				c->max_life.line);
+				coturn->max_lifetime.line);
 		set_num(e, e->g, "max_lifetime", n, "max-allocate-lifetime",
-			c->max_life.line);
+			coturn->max_lifetime.line);
 	}
 }
 
 static void emit_quotas(struct emit *e)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 	unsigned long n;
 
-	if (given(&c->total_quota) &&
-	    num(e, "total-quota", &c->total_quota, 0, 0, 10000000, &n))
+	if (given(&coturn->total_quota) &&
+	    num(e, "total-quota", &coturn->total_quota, 0, 0, 10000000, &n))
 		set_num(e, e->g, "max_allocations", n, "total-quota",
-			c->total_quota.line);
-	if (given(&c->user_quota) &&
-	    num(e, "user-quota", &c->user_quota, 0, 0, 1000000, &n))
+			coturn->total_quota.line);
+	if (given(&coturn->user_quota) &&
+	    num(e, "user-quota", &coturn->user_quota, 0, 0, 1000000, &n))
 		set_num(e, e->g, "user_quota", n, "user-quota",
-			c->user_quota.line);
-	if (given(&c->max_bps) &&
-	    num(e, "max-bps", &c->max_bps, 0, 0, 1000000000, &n)) {
-		set_num(e, e->g, "bandwidth", n, "max-bps", c->max_bps.line);
+			coturn->user_quota.line);
+	if (given(&coturn->max_bps) &&
+	    num(e, "max-bps", &coturn->max_bps, 0, 0, 1000000000, &n)) {
+		set_num(e, e->g, "bandwidth", n, "max-bps",
+			coturn->max_bps.line);
 		if (n)
-			note(e, c->max_bps.line, ADMIN_DIAG_NOTE, "max-bps",
+			note(e, coturn->max_bps.line, ADMIN_DIAG_NOTE,
+			     "max-bps",
 			     "coturn limits each session to max-bps bytes/s; "
 			     "ternd limits each allocation, both directions "
 			     "summed");
@@ -881,39 +902,40 @@ static void emit_quotas(struct emit *e)
 
 /* allowed-peer-ip / denied-peer-ip: ranges become exact CIDR covers. */
 static void peer_list(struct emit *e, const char *name, const char *opt,
-		      const struct vals *l, bool loopback)
+		      const struct coturn_values *l, bool loopback)
 {
-	struct items out = { 0 };
+	struct conf_items out = { 0 };
 	char why[160];
 
-	if (loopback && (items_add(&out, "127.0.0.0/8", "allow-loopback-peers",
-				   e->c->loopback.line) ||
-			 items_add(&out, "::1/128", "allow-loopback-peers",
-				   e->c->loopback.line)))
+	if (loopback &&
+	    (conf_items_add(&out, "127.0.0.0/8", "allow-loopback-peers",
+			    e->coturn->allow_loopback.line) ||
+	     conf_items_add(&out, "::1/128", "allow-loopback-peers",
+			    e->coturn->allow_loopback.line)))
 		e->err = ENOMEM;
 	for (size_t i = 0; i < l->n; i++) {
 		struct admin_list cidrs = { 0 };
 		int err =
-		    admin_range_cidrs(l->v[i].s, &cidrs, why, sizeof(why));
+		    admin_range_cidrs(l->v[i].text, &cidrs, why, sizeof(why));
 
 		if (err == EINVAL)
 			note(e, l->v[i].line, ADMIN_DIAG_SKIP, opt, why);
 		else if (err)
 			e->err = err;
 		for (size_t k = 0; !err && k < cidrs.n; k++)
-			if (!items_has(&out, cidrs.v[k]) &&
-			    items_add(&out, cidrs.v[k], opt, l->v[i].line))
+			if (!conf_items_has(&out, cidrs.v[k]) &&
+			    conf_items_add(&out, cidrs.v[k], opt, l->v[i].line))
 				e->err = ENOMEM;
 		admin_list_free(&cidrs);
 	}
 	if (out.n)
 		set_list(e, name, &out);
-	items_free(&out);
+	conf_items_free(&out);
 }
 
 static void emit_relay(struct emit *e)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 
 	grp_begin(e);
 	if (!e->g)
@@ -926,9 +948,10 @@ static void emit_relay(struct emit *e)
 	fputs("  rfc5766_channels = true;  # coturn's channel range "
 	      "0x4000-0x7FFF\n",
 	      e->g);
-	peer_list(e, "allow_peers", "allowed-peer-ip", &c->allow,
-		  on(&c->loopback));
-	peer_list(e, "deny_peers", "denied-peer-ip", &c->deny, false);
+	peer_list(e, "allow_peers", "allowed-peer-ip", &coturn->allowed_peers,
+		  on(&coturn->allow_loopback));
+	peer_list(e, "deny_peers", "denied-peer-ip", &coturn->denied_peers,
+		  false);
 	grp_end(e, "relay");
 }
 
@@ -937,29 +960,33 @@ static void emit_relay(struct emit *e)
 /* coturn's Prometheus exporter: ternd's admin listener serves /metrics. */
 static void emit_admin(struct emit *e)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 	unsigned long port = 9641; /* coturn's default */
 	bool wild;
 
-	if (!on(&c->prom))
+	if (!on(&coturn->prometheus))
 		return;
 	grp_begin(e);
 	if (!e->g)
 		return;
-	if (given(&c->prom_addr) && is_ip(c->prom_addr.s, &wild))
-		set_str(e, e->g, "address", c->prom_addr.s,
-			"prometheus-address", c->prom_addr.line);
+	if (given(&coturn->prometheus_addr) &&
+	    is_ip(coturn->prometheus_addr.text, &wild))
+		set_str(e, e->g, "address", coturn->prometheus_addr.text,
+			"prometheus-address", coturn->prometheus_addr.line);
 	else
-		note(e, c->prom_addr.line, ADMIN_DIAG_NOTE, "prometheus",
+		note(e, coturn->prometheus_addr.line, ADMIN_DIAG_NOTE,
+		     "prometheus",
 		     "coturn's exporter listens on every address unless "
 		     "prometheus-address is a numeric address; ternd's admin "
 		     "listener stays on 127.0.0.1 (admin.address)");
-	if (given(&c->prom_port))
-		port_of(e, "prometheus-port", &c->prom_port, &port);
+	if (given(&coturn->prometheus_port))
+		port_of(e, "prometheus-port", &coturn->prometheus_port, &port);
 	set_num(e, e->g, "port", port,
-		given(&c->prom_port) ? "prometheus-port" : "prometheus",
-		given(&c->prom_port) ? c->prom_port.line : c->prom.line);
-	note(e, c->prom.line, ADMIN_DIAG_NOTE, "prometheus",
+		given(&coturn->prometheus_port) ? "prometheus-port"
+						: "prometheus",
+		given(&coturn->prometheus_port) ? coturn->prometheus_port.line
+						: coturn->prometheus.line);
+	note(e, coturn->prometheus.line, ADMIN_DIAG_NOTE, "prometheus",
 	     "ternd's /metrics has metric names of its own (ternd_*): "
 	     "dashboards need new queries");
 	grp_end(e, "admin");
@@ -969,7 +996,7 @@ static void emit_admin(struct emit *e)
 
 static void emit_header(struct emit *e)
 {
-	const struct cot *c = e->c;
+	const struct coturn_conf *coturn = e->coturn;
 
 	fputs("# ternd.conf written by tern-admin import-coturn from coturn's\n"
 	      "# turnserver.conf. Each setting names the coturn option and "
@@ -980,25 +1007,27 @@ static void emit_header(struct emit *e)
 	      "file was\n"
 	      "# written; docs/MIGRATING-FROM-COTURN.md explains each.\n",
 	      e->f);
-	for (size_t i = 0; i < c->same.n; i++)
+	for (size_t i = 0; i < coturn->same_flags.n; i++)
 		fprintf(e->f, "# %s (line %u): nothing to set, %s\n",
-			c->same.v[i].s, c->same.v[i].line,
-			admin_import_same_why(c->same.v[i].s));
-	if (on(&c->fingerprint))
+			coturn->same_flags.v[i].text,
+			coturn->same_flags.v[i].line,
+			admin_import_same_why(coturn->same_flags.v[i].text));
+	if (on(&coturn->fingerprint))
 		fprintf(e->f,
 			"# fingerprint (line %u): nothing to set, ternd adds "
 			"FINGERPRINT when the request had one\n",
-			c->fingerprint.line);
-	if (given(&c->server_name))
-		note(e, c->server_name.line, ADMIN_DIAG_SKIP, "server-name",
+			coturn->fingerprint.line);
+	if (given(&coturn->server_name))
+		note(e, coturn->server_name.line, ADMIN_DIAG_SKIP,
+		     "server-name",
 		     "names the OAuth server; ternd has no third-party "
 		     "authorization");
 }
 
-int admin_import_emit(struct admin_import *im, const struct cot *c,
+int admin_import_emit(struct admin_import *im, const struct coturn_conf *coturn,
 		      const char *srcdir)
 {
-	struct emit e = { .im = im, .c = c, .srcdir = srcdir };
+	struct emit e = { .im = im, .coturn = coturn, .srcdir = srcdir };
 
 	e.f = open_memstream(&im->conf, &im->conflen);
 	if (!e.f)

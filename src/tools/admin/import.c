@@ -2,8 +2,8 @@
  * import.c — coturn's turnserver.conf into ternd.conf; see admin.h.
  *
  * Pure: text in, text and diagnostics out. Two passes, as coturn itself
- * reads its file: the lines first (into struct cot, what coturn would run
- * with: the last value of a setting wins, lists grow), then ternd's
+ * reads its file: the lines first (into struct coturn_conf, what coturn would
+ * run with: the last value of a setting wins, lists grow), then ternd's
  * settings from that whole picture, because several coturn options decide
  * one ternd setting together (use-auth-secret, static-auth-secret, user,
  * redis-userdb and stun-only decide the auth group).
@@ -27,85 +27,86 @@
 #include "tools/admin/admin.h"
 #include "tools/admin/import.h"
 
-enum kind {
-	K_FLAG,	  /* optional boolean */
-	K_VALUE,  /* required value, the last one wins */
-	K_OPTVAL, /* optional value (stale-nonce, max-allocate-lifetime) */
-	K_LIST,	  /* repeatable */
-	K_SAME	  /* a flag ternd already behaves as: nothing to write */
+enum coturn_opt_kind {
+	OPT_FLAG,   /* optional boolean */
+	OPT_VALUE,  /* required value, the last one wins */
+	OPT_OPTVAL, /* optional value (stale-nonce, max-allocate-lifetime) */
+	OPT_LIST,   /* repeatable */
+	OPT_SAME    /* a flag ternd already behaves as: nothing to write */
 };
 
 /* How an option is read, and where it goes. */
-struct copt {
+struct coturn_opt {
 	const char *name;
-	enum kind kind;
-	size_t off;	 /* into struct cot; SIZE_MAX: not imported */
-	const char *why; /* not imported: the reason; K_SAME: why not needed */
+	enum coturn_opt_kind kind;
+	size_t off; /* into struct coturn_conf; NOT_IMPORTED: not imported */
+	/* not imported: the reason; OPT_SAME: why not needed */
+	const char *why;
 };
 
-#define NONE SIZE_MAX
-#define M(n, k, field)                                                         \
+#define NOT_IMPORTED SIZE_MAX
+#define IMPORT(n, k, field)                                                    \
 	{                                                                      \
-		n, k, offsetof(struct cot, field), NULL                        \
+		n, k, offsetof(struct coturn_conf, field), NULL                \
 	}
 #define SAME(n, why)                                                           \
 	{                                                                      \
-		n, K_SAME, NONE, why                                           \
+		n, OPT_SAME, NOT_IMPORTED, why                                 \
 	}
 #define SKIP(n, k, why)                                                        \
 	{                                                                      \
-		n, k, NONE, why                                                \
+		n, k, NOT_IMPORTED, why                                        \
 	}
 
-static const struct copt copts[] = {
-	M("listening-ip", K_LIST, listen),
-	M("relay-ip", K_LIST, relay),
-	M("listening-port", K_VALUE, port),
-	M("tls-listening-port", K_VALUE, tls_port),
-	M("alt-listening-port", K_VALUE, alt_port),
-	M("min-port", K_VALUE, min_port),
-	M("max-port", K_VALUE, max_port),
-	M("realm", K_VALUE, realm),
-	M("lt-cred-mech", K_FLAG, lt),
-	M("use-auth-secret", K_FLAG, rest),
-	M("static-auth-secret", K_LIST, secrets),
-	M("user", K_LIST, users),
-	M("redis-userdb", K_VALUE, redis),
-	M("no-auth", K_FLAG, no_auth),
-	M("stun-only", K_FLAG, stun_only),
-	M("user-quota", K_VALUE, user_quota),
-	M("total-quota", K_VALUE, total_quota),
-	M("max-bps", K_VALUE, max_bps),
-	M("stale-nonce", K_OPTVAL, stale_nonce),
-	M("max-allocate-lifetime", K_OPTVAL, max_life),
-	M("relay-threads", K_VALUE, threads),
-	M("no-udp", K_FLAG, no_udp),
-	M("no-tcp", K_FLAG, no_tcp),
-	M("no-tls", K_FLAG, no_tls),
-	M("no-dtls", K_FLAG, no_dtls),
-	M("cert", K_VALUE, cert),
-	M("pkey", K_VALUE, pkey),
-	M("cipher-list", K_VALUE, ciphers),
-	M("no-tlsv1_2", K_FLAG, no_tls12),
-	M("allow-loopback-peers", K_FLAG, loopback),
-	M("allowed-peer-ip", K_LIST, allow),
-	M("denied-peer-ip", K_LIST, deny),
-	M("no-software-attribute", K_FLAG, no_sw),
-	M("software-attribute", K_FLAG, sw),
-	M("prod", K_FLAG, prod),
-	M("log-file", K_VALUE, log_file),
-	M("syslog", K_FLAG, syslog),
-	M("verbose", K_FLAG, verbose),
-	M("Verbose", K_FLAG, xverbose),
-	M("no-stun-backward-compatibility", K_FLAG, no_old_stun),
-	M("fingerprint", K_FLAG, fingerprint),
-	M("server-name", K_VALUE, server_name),
-	M("proc-user", K_VALUE, proc_user),
-	M("proc-group", K_VALUE, proc_group),
-	M("prometheus", K_FLAG, prom),
-	M("prometheus-port", K_OPTVAL, prom_port),
-	M("prometheus-address", K_OPTVAL, prom_addr),
-	M("redis-statsdb", K_VALUE, statsdb),
+static const struct coturn_opt coturn_opts[] = {
+	IMPORT("listening-ip", OPT_LIST, listen_ips),
+	IMPORT("relay-ip", OPT_LIST, relay_ips),
+	IMPORT("listening-port", OPT_VALUE, port),
+	IMPORT("tls-listening-port", OPT_VALUE, tls_port),
+	IMPORT("alt-listening-port", OPT_VALUE, alt_port),
+	IMPORT("min-port", OPT_VALUE, min_port),
+	IMPORT("max-port", OPT_VALUE, max_port),
+	IMPORT("realm", OPT_VALUE, realm),
+	IMPORT("lt-cred-mech", OPT_FLAG, lt_cred_mech),
+	IMPORT("use-auth-secret", OPT_FLAG, use_auth_secret),
+	IMPORT("static-auth-secret", OPT_LIST, secrets),
+	IMPORT("user", OPT_LIST, users),
+	IMPORT("redis-userdb", OPT_VALUE, redis_userdb),
+	IMPORT("no-auth", OPT_FLAG, no_auth),
+	IMPORT("stun-only", OPT_FLAG, stun_only),
+	IMPORT("user-quota", OPT_VALUE, user_quota),
+	IMPORT("total-quota", OPT_VALUE, total_quota),
+	IMPORT("max-bps", OPT_VALUE, max_bps),
+	IMPORT("stale-nonce", OPT_OPTVAL, stale_nonce),
+	IMPORT("max-allocate-lifetime", OPT_OPTVAL, max_lifetime),
+	IMPORT("relay-threads", OPT_VALUE, threads),
+	IMPORT("no-udp", OPT_FLAG, no_udp),
+	IMPORT("no-tcp", OPT_FLAG, no_tcp),
+	IMPORT("no-tls", OPT_FLAG, no_tls),
+	IMPORT("no-dtls", OPT_FLAG, no_dtls),
+	IMPORT("cert", OPT_VALUE, cert),
+	IMPORT("pkey", OPT_VALUE, pkey),
+	IMPORT("cipher-list", OPT_VALUE, ciphers),
+	IMPORT("no-tlsv1_2", OPT_FLAG, no_tls12),
+	IMPORT("allow-loopback-peers", OPT_FLAG, allow_loopback),
+	IMPORT("allowed-peer-ip", OPT_LIST, allowed_peers),
+	IMPORT("denied-peer-ip", OPT_LIST, denied_peers),
+	IMPORT("no-software-attribute", OPT_FLAG, no_software_attr),
+	IMPORT("software-attribute", OPT_FLAG, software_attr),
+	IMPORT("prod", OPT_FLAG, prod),
+	IMPORT("log-file", OPT_VALUE, log_file),
+	IMPORT("syslog", OPT_FLAG, syslog),
+	IMPORT("verbose", OPT_FLAG, verbose),
+	IMPORT("Verbose", OPT_FLAG, extra_verbose),
+	IMPORT("no-stun-backward-compatibility", OPT_FLAG, no_stun_compat),
+	IMPORT("fingerprint", OPT_FLAG, fingerprint),
+	IMPORT("server-name", OPT_VALUE, server_name),
+	IMPORT("proc-user", OPT_VALUE, proc_user),
+	IMPORT("proc-group", OPT_VALUE, proc_group),
+	IMPORT("prometheus", OPT_FLAG, prometheus),
+	IMPORT("prometheus-port", OPT_OPTVAL, prometheus_port),
+	IMPORT("prometheus-address", OPT_OPTVAL, prometheus_addr),
+	IMPORT("redis-statsdb", OPT_VALUE, redis_statsdb),
 	SAME("no-tlsv1", "ternd never accepts TLS below 1.2"),
 	SAME("no-tlsv1_1", "ternd never accepts TLS below 1.2"),
 	SAME("no-multicast-peers", "ternd denies multicast peers by default"),
@@ -113,107 +114,110 @@ static const struct copt copts[] = {
 	SAME("no-cli", "ternd has no telnet CLI"),
 	SAME("no-rfc5780", "ternd answers RFC 5780 only for a listen entry "
 			   "with an alternate, and none is written"),
-	SKIP("listening-device", K_VALUE,
+	SKIP("listening-device", OPT_VALUE,
 	     "ternd binds addresses, not devices: use listening-ip"),
-	SKIP("relay-device", K_VALUE,
+	SKIP("relay-device", OPT_VALUE,
 	     "ternd binds addresses, not devices: use relay-ip"),
-	SKIP("external-ip", K_LIST,
+	SKIP("external-ip", OPT_LIST,
 	     "ternd has no 1:1 NAT address mapping: it announces the "
 	     "addresses it binds (relay.addresses)"),
-	SKIP("alt-tls-listening-port", K_VALUE,
+	SKIP("alt-tls-listening-port", OPT_VALUE,
 	     "ternd runs RFC 5780 over UDP only"),
-	SKIP("tcp-proxy-port", K_VALUE, "ternd has no PROXY protocol listener"),
-	SKIP("userdb", K_VALUE,
+	SKIP("tcp-proxy-port", OPT_VALUE,
+	     "ternd has no PROXY protocol listener"),
+	SKIP("userdb", OPT_VALUE,
 	     "ternd reads users from its config file or Redis, not SQLite "
 	     "(copy them with tern-admin user add --key)"),
-	SKIP("db", K_VALUE,
+	SKIP("db", OPT_VALUE,
 	     "ternd reads users from its config file or Redis, not SQLite "
 	     "(copy them with tern-admin user add --key)"),
-	SKIP("psql-userdb", K_VALUE,
+	SKIP("psql-userdb", OPT_VALUE,
 	     "ternd reads users from its config file or Redis only"),
-	SKIP("sql-userdb", K_VALUE,
+	SKIP("sql-userdb", OPT_VALUE,
 	     "ternd reads users from its config file or Redis only"),
-	SKIP("mysql-userdb", K_VALUE,
+	SKIP("mysql-userdb", OPT_VALUE,
 	     "ternd reads users from its config file or Redis only"),
-	SKIP("mongo-userdb", K_VALUE,
+	SKIP("mongo-userdb", OPT_VALUE,
 	     "ternd reads users from its config file or Redis only"),
-	SKIP("prometheus-username-labels", K_FLAG,
+	SKIP("prometheus-username-labels", OPT_FLAG,
 	     "ternd never labels metrics by user"),
-	SKIP("no-auth-pings", K_FLAG, "ternd sends no database pings"),
-	SKIP("no-dynamic-ip-list", K_FLAG,
+	SKIP("no-auth-pings", OPT_FLAG, "ternd sends no database pings"),
+	SKIP("no-dynamic-ip-list", OPT_FLAG,
 	     "ternd reads no peer lists from the database"),
-	SKIP("no-dynamic-realms", K_FLAG, "ternd serves one realm"),
-	SKIP("oauth", K_FLAG, "no third-party authorization (RFC 7635)"),
-	SKIP("bps-capacity", K_VALUE,
+	SKIP("no-dynamic-realms", OPT_FLAG, "ternd serves one realm"),
+	SKIP("oauth", OPT_FLAG, "no third-party authorization (RFC 7635)"),
+	SKIP("bps-capacity", OPT_VALUE,
 	     "no server-wide bandwidth cap (relay.bandwidth is per "
 	     "allocation)"),
-	SKIP("daemon", K_FLAG,
+	SKIP("daemon", OPT_FLAG,
 	     "ternd stays in the foreground: run it under systemd"),
-	SKIP("check-origin-consistency", K_FLAG, "ternd does not check ORIGIN"),
-	SKIP("no-udp-relay", K_FLAG,
+	SKIP("check-origin-consistency", OPT_FLAG,
+	     "ternd does not check ORIGIN"),
+	SKIP("no-udp-relay", OPT_FLAG,
 	     "ternd relays UDP only (RFC 8656); it cannot turn that off"),
-	SKIP("channel-lifetime", K_OPTVAL, "fixed at RFC 8656's 600 seconds"),
-	SKIP("permission-lifetime", K_OPTVAL,
+	SKIP("channel-lifetime", OPT_OPTVAL, "fixed at RFC 8656's 600 seconds"),
+	SKIP("permission-lifetime", OPT_OPTVAL,
 	     "fixed at RFC 8656's 300 seconds"),
-	SKIP("no-stun", K_FLAG, "ternd always answers Binding requests"),
-	SKIP("raw-public-keys", K_FLAG, "ternd uses X.509 certificates"),
-	SKIP("pkey-pwd", K_VALUE,
+	SKIP("no-stun", OPT_FLAG, "ternd always answers Binding requests"),
+	SKIP("raw-public-keys", OPT_FLAG, "ternd uses X.509 certificates"),
+	SKIP("pkey-pwd", OPT_VALUE,
 	     "ternd needs an unencrypted private key (it starts unattended; "
 	     "decrypt it with openssl pkey)"),
-	SKIP("no-stdout-log", K_FLAG,
+	SKIP("no-stdout-log", OPT_FLAG,
 	     "ternd logs to stderr or syslog (log.target)"),
-	SKIP("simple-log", K_FLAG, "ternd names no log files"),
-	SKIP("new-log-timestamp", K_FLAG, "ternd's log format is fixed"),
-	SKIP("new-log-timestamp-format", K_VALUE,
+	SKIP("simple-log", OPT_FLAG, "ternd names no log files"),
+	SKIP("new-log-timestamp", OPT_FLAG, "ternd's log format is fixed"),
+	SKIP("new-log-timestamp-format", OPT_VALUE,
 	     "ternd's log format is fixed"),
-	SKIP("syslog-facility", K_VALUE,
+	SKIP("syslog-facility", OPT_VALUE,
 	     "ternd logs to syslog as facility daemon"),
-	SKIP("aux-server", K_LIST, "ternd has no auxiliary servers"),
-	SKIP("udp-self-balance", K_FLAG, "ternd has no auxiliary servers"),
-	SKIP("alternate-server", K_LIST,
+	SKIP("aux-server", OPT_LIST, "ternd has no auxiliary servers"),
+	SKIP("udp-self-balance", OPT_FLAG, "ternd has no auxiliary servers"),
+	SKIP("alternate-server", OPT_LIST,
 	     "ternd sends no ALTERNATE-SERVER redirects in normal service"),
-	SKIP("tls-alternate-server", K_LIST,
+	SKIP("tls-alternate-server", OPT_LIST,
 	     "ternd sends no ALTERNATE-SERVER redirects in normal service"),
-	SKIP("max-allocate-timeout", K_VALUE,
+	SKIP("max-allocate-timeout", OPT_VALUE,
 	     "ternd's allocation timeouts are fixed"),
-	SKIP("pidfile", K_VALUE, "ternd writes no pid file"),
-	SKIP("secure-stun", K_FLAG,
+	SKIP("pidfile", OPT_VALUE, "ternd writes no pid file"),
+	SKIP("secure-stun", OPT_FLAG,
 	     "ternd answers Binding requests without authentication"),
-	SKIP("CA-file", K_VALUE, "ternd does not check client certificates"),
-	SKIP("dh-file", K_VALUE,
+	SKIP("CA-file", OPT_VALUE, "ternd does not check client certificates"),
+	SKIP("dh-file", OPT_VALUE,
 	     "ternd uses ECDHE key exchange (OpenSSL's defaults)"),
-	SKIP("dh566", K_FLAG, "ternd uses ECDHE key exchange"),
-	SKIP("dh1066", K_FLAG, "ternd uses ECDHE key exchange"),
-	SKIP("ec-curve-name", K_VALUE, "ternd uses OpenSSL's default groups"),
-	SKIP("mobility", K_FLAG, "no RFC 8016 mobility"),
-	SKIP("cli-ip", K_VALUE, "ternd has no telnet CLI"),
-	SKIP("cli-port", K_VALUE, "ternd has no telnet CLI"),
-	SKIP("cli-password", K_VALUE, "ternd has no telnet CLI"),
-	SKIP("cli-max-output-sessions", K_VALUE, "ternd has no telnet CLI"),
-	SKIP("web-admin", K_FLAG, "ternd has no web admin (use tern-admin)"),
-	SKIP("web-admin-ip", K_VALUE, "ternd has no web admin"),
-	SKIP("web-admin-port", K_VALUE, "ternd has no web admin"),
-	SKIP("web-admin-listen-on-workers", K_FLAG, "ternd has no web admin"),
-	SKIP("server-relay", K_FLAG, "not supported (and dangerous)"),
-	SKIP("ne", K_VALUE, "coturn's network engines have no equivalent"),
-	SKIP("secret-key-file", K_VALUE,
+	SKIP("dh566", OPT_FLAG, "ternd uses ECDHE key exchange"),
+	SKIP("dh1066", OPT_FLAG, "ternd uses ECDHE key exchange"),
+	SKIP("ec-curve-name", OPT_VALUE, "ternd uses OpenSSL's default groups"),
+	SKIP("mobility", OPT_FLAG, "no RFC 8016 mobility"),
+	SKIP("cli-ip", OPT_VALUE, "ternd has no telnet CLI"),
+	SKIP("cli-port", OPT_VALUE, "ternd has no telnet CLI"),
+	SKIP("cli-password", OPT_VALUE, "ternd has no telnet CLI"),
+	SKIP("cli-max-output-sessions", OPT_VALUE, "ternd has no telnet CLI"),
+	SKIP("web-admin", OPT_FLAG, "ternd has no web admin (use tern-admin)"),
+	SKIP("web-admin-ip", OPT_VALUE, "ternd has no web admin"),
+	SKIP("web-admin-port", OPT_VALUE, "ternd has no web admin"),
+	SKIP("web-admin-listen-on-workers", OPT_FLAG, "ternd has no web admin"),
+	SKIP("server-relay", OPT_FLAG, "not supported (and dangerous)"),
+	SKIP("ne", OPT_VALUE, "coturn's network engines have no equivalent"),
+	SKIP("secret-key-file", OPT_VALUE,
 	     "ternd keeps no encrypted passwords in a database"),
-	SKIP("keep-address-family", K_FLAG,
+	SKIP("keep-address-family", OPT_FLAG,
 	     "ternd follows RFC 8656 (REQUESTED-ADDRESS-FAMILY, IPv4 "
 	     "otherwise)"),
-	SKIP("allocation-default-address-family", K_VALUE,
+	SKIP("allocation-default-address-family", OPT_VALUE,
 	     "ternd follows RFC 8656 (REQUESTED-ADDRESS-FAMILY, IPv4 "
 	     "otherwise)"),
-	SKIP("acme-redirect", K_VALUE, "ternd has no HTTP listener for ACME"),
-	SKIP("log-binding", K_FLAG, "ternd does not log Binding requests"),
-	SKIP("response-origin-only-with-rfc5780", K_FLAG,
+	SKIP("acme-redirect", OPT_VALUE, "ternd has no HTTP listener for ACME"),
+	SKIP("log-binding", OPT_FLAG, "ternd does not log Binding requests"),
+	SKIP("response-origin-only-with-rfc5780", OPT_FLAG,
 	     "ternd's RESPONSE-ORIGIN follows RFC 5780"),
-	SKIP("respond-http-unsupported", K_FLAG,
+	SKIP("respond-http-unsupported", OPT_FLAG,
 	     "ternd does not answer HTTP on its STUN ports"),
-	SKIP("rest-api-separator", K_VALUE,
+	SKIP("rest-api-separator", OPT_VALUE,
 	     "ternd's REST usernames are <expiry>:<user>"),
-	SKIP("secret-ts-exp-time", K_VALUE, "deprecated in coturn, no effect"),
-	SKIP("version", K_FLAG, "a command, not a setting"),
+	SKIP("secret-ts-exp-time", OPT_VALUE,
+	     "deprecated in coturn, no effect"),
+	SKIP("version", OPT_FLAG, "a command, not a setting"),
 };
 
 /* ---- diagnostics -------------------------------------------------------- */
@@ -260,53 +264,60 @@ int admin_import_diag(struct admin_import *im, unsigned line,
 
 /* ---- pass 1: the lines -------------------------------------------------- */
 
-int admin_import_vals_add(struct vals *l, unsigned line, const char *s)
+int admin_import_values_add(struct coturn_values *l, unsigned line,
+			    const char *s)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct val *v = realloc(l->v, cap * sizeof(*v));
+		struct coturn_value *v = realloc(l->v, cap * sizeof(*v));
 
 		if (!v)
 			return ENOMEM;
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n].s = strdup(s);
-	if (!l->v[l->n].s)
+	l->v[l->n].text = strdup(s);
+	if (!l->v[l->n].text)
 		return ENOMEM;
 	l->v[l->n++].line = line;
 	return 0;
 }
 
-static int val_set(struct val *v, unsigned line, const char *s)
+static int coturn_value_set(struct coturn_value *v, unsigned line,
+			    const char *s)
 {
-	char *c = strdup(s);
+	char *copy = strdup(s);
 
-	if (!c)
+	if (!copy)
 		return ENOMEM;
-	admin_secret_free(v->s);
-	v->s = c;
+	admin_secret_free(v->text);
+	v->text = copy;
 	v->line = line;
 	return 0;
 }
 
-static void vals_free(struct vals *l)
+static void coturn_values_free(struct coturn_values *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		admin_secret_free(l->v[i].s);
+		admin_secret_free(l->v[i].text);
 	free(l->v);
 }
 
-static void cot_free(struct cot *c)
+static void coturn_conf_free(struct coturn_conf *coturn)
 {
-	struct vals *lists[] = { &c->listen,  &c->relay, &c->allow, &c->deny,
-				 &c->secrets, &c->users, &c->same };
-	struct val *v = &c->realm, *end = &c->server_name + 1;
+	struct coturn_values *lists[] = {
+		&coturn->listen_ips,	&coturn->relay_ips,
+		&coturn->allowed_peers, &coturn->denied_peers,
+		&coturn->secrets,	&coturn->users,
+		&coturn->same_flags
+	};
+	struct coturn_value *v = &coturn->realm,
+			    *end = &coturn->server_name + 1;
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-		vals_free(lists[i]);
+		coturn_values_free(lists[i]);
 	for (; v < end; v++)
-		admin_secret_free(v->s);
+		admin_secret_free(v->text);
 }
 
 /* coturn's get_bool_value: empty is true; then by the first character. */
@@ -325,27 +336,28 @@ static int coturn_bool(const char *s)
 	return -1;
 }
 
-static const struct copt *copt_find(const char *name)
+static const struct coturn_opt *coturn_opt_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(copts) / sizeof(copts[0]); i++)
-		if (strcmp(copts[i].name, name) == 0)
-			return &copts[i];
+	for (size_t i = 0; i < sizeof(coturn_opts) / sizeof(coturn_opts[0]);
+	     i++)
+		if (strcmp(coturn_opts[i].name, name) == 0)
+			return &coturn_opts[i];
 	return NULL;
 }
 
 const char *admin_import_same_why(const char *name)
 {
-	const struct copt *o = copt_find(name);
+	const struct coturn_opt *o = coturn_opt_find(name);
 
 	return o && o->why ? o->why : "";
 }
 
 /* One option of one line. */
-static int take(struct admin_import *im, struct cot *c, unsigned line,
-		const char *name, const char *value)
+static int take_option(struct admin_import *im, struct coturn_conf *coturn,
+		       unsigned line, const char *name, const char *value)
 {
-	const struct copt *o = copt_find(name);
-	int b = o && o->kind == K_FLAG ? coturn_bool(value) : 1;
+	const struct coturn_opt *o = coturn_opt_find(name);
+	int b = o && o->kind == OPT_FLAG ? coturn_bool(value) : 1;
 
 	if (!o)
 		return admin_import_diag(
@@ -356,20 +368,24 @@ static int take(struct admin_import *im, struct cot *c, unsigned line,
 		return admin_import_diag(
 		    im, line, ADMIN_DIAG_SKIP, name,
 		    "'%s' is not a boolean (coturn stops on it)", value);
-	if ((o->kind == K_VALUE || o->kind == K_LIST) && !*value)
+	if ((o->kind == OPT_VALUE || o->kind == OPT_LIST) && !*value)
 		return admin_import_diag(im, line, ADMIN_DIAG_SKIP, name,
 					 "has no value");
-	if (o->kind == K_SAME) /* a comment in the output says so */
-		return b ? admin_import_vals_add(&c->same, line, name) : 0;
-	if (o->off == NONE)
+	if (o->kind == OPT_SAME) /* a comment in the output says so */
+		return b ? admin_import_values_add(&coturn->same_flags, line,
+						   name)
+			 : 0;
+	if (o->off == NOT_IMPORTED)
 		return b ? admin_import_diag(im, line, ADMIN_DIAG_SKIP, name,
 					     "%s", o->why)
 			 : 0; /* turned off: nothing to miss */
-	if (o->kind == K_LIST)
-		return admin_import_vals_add(
-		    (struct vals *)((char *)c + o->off), line, value);
-	return val_set((struct val *)((char *)c + o->off), line,
-		       o->kind == K_FLAG ? (b ? "1" : "0") : value);
+	if (o->kind == OPT_LIST)
+		return admin_import_values_add(
+		    (struct coturn_values *)((char *)coturn + o->off), line,
+		    value);
+	return coturn_value_set(
+	    (struct coturn_value *)((char *)coturn + o->off), line,
+	    o->kind == OPT_FLAG ? (b ? "1" : "0") : value);
 }
 
 /* Split one line coturn's way; name and value point into line. */
@@ -403,8 +419,8 @@ static bool is_blank(char ch)
 
 /* One line: blank, a '#' comment (only at its start, as coturn reads it),
  * or one option. */
-static int one_line(struct admin_import *im, struct cot *c, unsigned no,
-		    char *s, size_t len)
+static int one_line(struct admin_import *im, struct coturn_conf *coturn,
+		    unsigned no, char *s, size_t len)
 {
 	char *name, *value;
 
@@ -423,11 +439,11 @@ static int one_line(struct admin_import *im, struct cot *c, unsigned no,
 		admin_import_diag(im, no, ADMIN_DIAG_NOTE, name,
 				  "the value ends with ';', which coturn "
 				  "keeps as part of it");
-	return take(im, c, no, name, value);
+	return take_option(im, coturn, no, name, value);
 }
 
-static int read_lines(struct admin_import *im, struct cot *c, const char *text,
-		      size_t len)
+static int read_lines(struct admin_import *im, struct coturn_conf *coturn,
+		      const char *text, size_t len)
 {
 	const char *p = text, *end = text + len;
 	unsigned no = 0;
@@ -451,7 +467,7 @@ static int read_lines(struct admin_import *im, struct cot *c, const char *text,
 			cap = n + 1;
 		}
 		memcpy(buf, p, n);
-		err = one_line(im, c, no, buf, n);
+		err = one_line(im, coturn, no, buf, n);
 		p = nl ? nl + 1 : end;
 	}
 	if (buf) {
@@ -479,16 +495,16 @@ static void sort_by_line(struct admin_diag *d, size_t n)
 int admin_import_coturn(struct admin_import *im, const char *text, size_t len,
 			const char *srcdir)
 {
-	struct cot c;
+	struct coturn_conf coturn;
 	int err;
 
 	memset(im, 0, sizeof(*im));
-	memset(&c, 0, sizeof(c));
-	err = read_lines(im, &c, text, len);
+	memset(&coturn, 0, sizeof(coturn));
+	err = read_lines(im, &coturn, text, len);
 	if (!err)
-		err = admin_import_emit(im, &c, srcdir);
+		err = admin_import_emit(im, &coturn, srcdir);
 	sort_by_line(im->diag, im->ndiag);
-	cot_free(&c);
+	coturn_conf_free(&coturn);
 	return err;
 }
 
