@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tools/bench_gso.h"
+#include "tools/common/gso.h"
 
 #define BATCH	   32
 #define PKT_MAX	   2048
@@ -123,7 +123,7 @@ static void batch_prepare_recv(struct batch *b)
 }
 
 /* UDP GSO for runs to one address (--no-gso: off), as ternd and
- * tern-bench do; each thread keeps its own flag (bench_gso.h). */
+ * tern-bench do; each thread keeps its own flag (src/tools/common/gso.h). */
 static bool use_gso = true;
 
 /* sendmmsg all n messages of msg on fd; a full socket buffer drops the

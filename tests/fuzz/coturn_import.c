@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/admin.h"
+#include "tools/admin/admin.h"
 #include "fuzz.h"
 
 FUZZ_SUPPRESS_LIBCONFIG_LEAKS()

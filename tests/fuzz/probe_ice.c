@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/probe.h"
+#include "tools/probe/probe.h"
 #include "fuzz.h"
 
 static void check_target(const struct probe_target *t)

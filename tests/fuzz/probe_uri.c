@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/probe.h"
+#include "tools/common/uri.h"
 #include "fuzz.h"
 
 #define MAX_INPUT 4096

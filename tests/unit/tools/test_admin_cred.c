@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
-#include "tools/admin.h"
+#include "tools/admin/admin.h"
 
 static json_t *entry_of(const char *secret, const char *user, int64_t expiry,
 			const char *const *uris, size_t n)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/admin.h"
+#include "tools/admin/admin.h"
 
 static struct admin_import im;
 

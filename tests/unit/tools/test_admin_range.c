@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "base/cidr.h"
-#include "tools/admin.h"
+#include "tools/admin/admin.h"
 
 static struct admin_list cover(const char *range)
 {

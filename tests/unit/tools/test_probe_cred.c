@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tools/probe.h"
+#include "tools/common/cred.h"
 
 /* HMAC-SHA1 of the username under "s3cret", base64 (see above). */
 #define REST_ALICE "TtElzSjT0GdnTQ9xdcRNxx96yQs="

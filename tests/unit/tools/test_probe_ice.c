@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tools/probe.h"
+#include "tools/probe/probe.h"
 
 static int parse(struct probe_targets *l, const char *json, char *why)
 {

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tools/probe.h"
+#include "tools/common/uri.h"
 
 static struct probe_uri parse_ok(const char *text)
 {
