@@ -21,7 +21,7 @@
 
 #include <stddef.h>
 
-#include "relay/config.h"
+#include "relay/conf.h"
 #include "relay/worker.h"
 
 struct event_base;

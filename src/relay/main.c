@@ -18,7 +18,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "relay/admin.h"
-#include "relay/config.h"
+#include "relay/conf.h"
 #include "relay/notify.h"
 #include "relay/privs.h"
 #include "relay/reload.h"
