@@ -6,6 +6,8 @@
  */
 #include "relay/conf_priv.h"
 
+#include "net/tls.h"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -69,16 +71,6 @@ static int check_readable(struct loader *ld, const char *name, const char *path)
 	return 0;
 }
 
-/* A key on disk must not make OpenSSL prompt on the terminal. */
-static int no_passphrase(char *buf, int size, int rw, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rw;
-	(void)u;
-	return -1;
-}
-
 /* OpenSSL compares a key with the certificate already loaded for its key
  * type while loading it, and says so with this reason. */
 static bool key_mismatch(void)
@@ -89,27 +81,34 @@ static bool key_mismatch(void)
 	       ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH;
 }
 
-static int check_key_pair(struct loader *ld, SSL_CTX *ctx)
+/* Word the step net_tls_ctx_new failed at against the setting behind it. */
+static int tls_fail(struct loader *ld, enum net_tls_step failed)
 {
 	const struct ternd_config *c = ld->cfg;
 
-	ERR_clear_error();
-	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1)
+	switch (failed) {
+	case NET_TLS_STEP_CTX:
+		return conf_nomem(ld);
+	case NET_TLS_STEP_CERT:
 		return ssl_fail(ld, conf_src(ld, "tls.certificate"),
 				"tls.certificate: %s is not a PEM certificate "
 				"OpenSSL can use",
 				c->tls_cert);
-	if (SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM) !=
-	    1) {
+	case NET_TLS_STEP_KEY:
 		if (!key_mismatch())
 			return ssl_fail(ld, conf_src(ld, "tls.private_key"),
 					"tls.private_key: %s is not an "
 					"unencrypted PEM private key OpenSSL "
 					"can use",
 					c->tls_key);
-	} else if (SSL_CTX_check_private_key(ctx) == 1) {
-		return 0;
+		break;
+	case NET_TLS_STEP_PAIR:
+		break;
+	case NET_TLS_STEP_CIPHERS:
+		return ssl_fail(ld, conf_src(ld, "tls.ciphers"),
+				"tls.ciphers '%s' selects no cipher this "
+				"OpenSSL offers",
+				c->tls_ciphers);
 	}
 	/* A pair is wrong where either half was written. */
 	return ssl_fail(ld, conf_src2(ld, "tls.private_key", "tls.certificate"),
@@ -118,25 +117,16 @@ static int check_key_pair(struct loader *ld, SSL_CTX *ctx)
 			c->tls_key, c->tls_cert);
 }
 
-static int check_ciphers(struct loader *ld, SSL_CTX *ctx)
-{
-	const char *list = ld->cfg->tls_ciphers;
-
-	ERR_clear_error();
-	if (!list || SSL_CTX_set_cipher_list(ctx, list) == 1)
-		return 0;
-	return ssl_fail(
-	    ld, conf_src(ld, "tls.ciphers"),
-	    "tls.ciphers '%s' selects no cipher this OpenSSL offers", list);
-}
-
-/* Try the TLS files on a scratch context, so a bad certificate stops the
- * start with its file and line instead of failing every handshake. */
+/* Try the TLS files on a scratch context made as the listeners' are, so a
+ * bad certificate stops the start with its file and line instead of
+ * failing every handshake. */
 int conf_check_tls(struct loader *ld)
 {
 	struct ternd_config *c = ld->cfg;
 	bool on = c->tls_port || c->dtls_port;
-	SSL_CTX *ctx;
+	struct net_tls_opts o;
+	enum net_tls_step failed = NET_TLS_STEP_CTX;
+	SSL_CTX *ctx = NULL;
 	int rc;
 
 	if (!on) {
@@ -146,16 +136,18 @@ int conf_check_tls(struct loader *ld)
 	}
 	if (!on && !c->tls_ciphers)
 		return 0;
-	ctx = SSL_CTX_new(TLS_server_method());
-	if (!ctx)
-		return conf_nomem(ld);
 	rc = on ? check_readable(ld, "tls.certificate", c->tls_cert) : 0;
 	if (!rc && on)
 		rc = check_readable(ld, "tls.private_key", c->tls_key);
-	if (!rc && on)
-		rc = check_key_pair(ld, ctx);
-	if (!rc)
-		rc = check_ciphers(ld, ctx);
+	if (rc)
+		return rc;
+	/* without TLS and DTLS only the cipher list is tried */
+	o = (struct net_tls_opts){ .cert = c->tls_cert,
+				   .key = c->tls_key,
+				   .ciphers = c->tls_ciphers,
+				   .min_13 = c->tls_min_13 };
+	if (net_tls_ctx_new(&ctx, NET_TLS_TCP, &o, &failed))
+		rc = tls_fail(ld, failed);
 	SSL_CTX_free(ctx);
 	ERR_clear_error();
 	return rc;
