@@ -4,18 +4,23 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 
 /* Set once before worker threads start (and on reload, which the main thread
- * does while the workers only read); the one sanctioned global in tern. */
+ * does while the workers only read); the one sanctioned global in tern.
+ * level and json change while workers log: atomics, read and written
+ * relaxed (a worker may log a line or two under the old level, nothing
+ * else is published with them). target is set before any thread starts. */
 static struct {
 	enum log_target target;
-	volatile int level;
-	volatile int json;
-} sink = { LOG_TO_STDERR, LOG_LVL_INFO, 0 };
+	_Atomic int level;
+	_Atomic bool json;
+} sink = { LOG_TO_STDERR, LOG_LVL_INFO, false };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 
@@ -40,24 +45,25 @@ void log_open(enum log_target target, enum log_level lvl, const char *ident)
 	if (sink.target == LOG_TO_SYSLOG && target != LOG_TO_SYSLOG)
 		closelog();
 	sink.target = target;
-	sink.level = (int)lvl;
+	atomic_store_explicit(&sink.level, (int)lvl, memory_order_relaxed);
 	if (target == LOG_TO_SYSLOG)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
 void log_set_level(enum log_level lvl)
 {
-	sink.level = (int)lvl;
+	atomic_store_explicit(&sink.level, (int)lvl, memory_order_relaxed);
 }
 
 void log_set_json(bool json)
 {
-	sink.json = json;
+	atomic_store_explicit(&sink.json, json, memory_order_relaxed);
 }
 
 bool log_enabled(enum log_level lvl)
 {
-	return (int)lvl <= sink.level;
+	return (int)lvl <=
+	       atomic_load_explicit(&sink.level, memory_order_relaxed);
 }
 
 /* s as the inside of a JSON string (RFC 8259 §7): quote, backslash and
@@ -145,7 +151,7 @@ static void log_va(enum log_level lvl, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (sink.json)
+	if (atomic_load_explicit(&sink.json, memory_order_relaxed))
 		print_json(stamp, ts.tv_nsec / 1000000L, lvl, line);
 	else
 		fprintf(stderr, "%s.%03ldZ %-5s %s\n", stamp,

@@ -650,29 +650,15 @@ int net_dtls_ctx_alloc(SSL_CTX **ctxp, const struct net_tls_opts *o, char *err,
 		       size_t errlen)
 {
 	SSL_CTX *ctx;
-	char e[256];
-	int rc = ENOMEM;
+	int rc;
 
-	ctx = SSL_CTX_new(DTLS_server_method());
-	if (!ctx) {
-		snprintf(err, errlen, "cannot create DTLS context: %s",
-			 net_tls_errstr(e, sizeof(e)));
-		goto out;
-	}
-	SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-				     SSL_OP_CIPHER_SERVER_PREFERENCE |
-				     SSL_OP_NO_COMPRESSION);
+	rc = net_tls_ctx_new_err(&ctx, NET_TLS_DTLS, o, err, errlen);
+	if (rc)
+		return rc;
 	SSL_CTX_set_cookie_generate_cb(ctx, cookie_gen_cb);
 	SSL_CTX_set_cookie_verify_cb(ctx, cookie_verify_cb);
-	rc = net_tls_ctx_load(ctx, o, err, errlen);
-	if (rc)
-		goto out;
 	*ctxp = ctx;
-	ctx = NULL;
-out:
-	SSL_CTX_free(ctx);
-	return rc;
+	return 0;
 }
 
 void net_dtls_worker_free(struct net_dtls_worker *d)

@@ -54,8 +54,9 @@ struct net_relay_set {
 	size_t headroom, slot; /* slot = headroom + payload + tailroom */
 	size_t nopen;
 	/* receive area shared by every relay of the worker */
-	uint8_t *rx_buf;  /* RELAY_SLOTS * slot */
-	unsigned rx_next; /* first slot the send queue does not use */
+	uint8_t *rx_buf;      /* RELAY_SLOTS * slot */
+	struct net_udp_rx rx; /* over rx_msg; next: the first slot the send
+				 queue does not use */
 	struct mmsghdr rx_msg[RELAY_SLOTS];
 	struct iovec rx_iov[RELAY_SLOTS];
 	struct sockaddr_storage rx_name[RELAY_SLOTS];
@@ -224,21 +225,12 @@ static void relay_free(struct net_relay *r)
 	free(r);
 }
 
-static void rx_prepare(struct net_relay_set *rs, unsigned first)
+static bool rx_batch(void *arg, unsigned first, unsigned n)
 {
-	unsigned i;
-
-	for (i = first; i < first + RELAY_BATCH; i++) {
-		rs->rx_msg[i].msg_hdr.msg_namelen = sizeof(rs->rx_name[i]);
-		rs->rx_msg[i].msg_hdr.msg_flags = 0;
-	}
-}
-
-static void rx_batch(struct net_relay *r, unsigned first, unsigned n,
-		     uint64_t now)
-{
+	struct net_relay *r = arg;
 	struct net_relay_set *rs = r->rs;
 	struct net_stats *st = rs->env->stats;
+	uint64_t now = clock_mono_ms();
 	struct sa peer;
 	unsigned i;
 
@@ -256,37 +248,17 @@ static void rx_batch(struct net_relay *r, unsigned first, unsigned n,
 		       rs->rx_buf + (size_t)i * rs->slot + rs->headroom,
 		       rs->rx_msg[i].msg_len, now);
 	}
+	return !r->dead;
 }
 
 static void relay_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_relay *r = arg;
-	struct net_relay_set *rs = r->rs;
-	unsigned first;
-	int round, n;
 
 	(void)what;
+	/* what the layer above queues references the slots read into */
 	r->in_cb = true;
-	for (round = 0; round < RELAY_ROUNDS && !r->dead; round++) {
-		/* what the layer above queues references these slots */
-		first = net_udp_io_rx_start(rs->io, &rs->rx_next, RELAY_BATCH,
-					    RELAY_SLOTS);
-		rx_prepare(rs, first);
-		n = recvmmsg(fd, rs->rx_msg + first, RELAY_BATCH, MSG_DONTWAIT,
-			     NULL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			rs->env->stats->udp_rx_err++;
-			log_limited(&rs->env->ll_err, clock_mono_ms(),
-				    LOG_LVL_WARN, "relay recvmmsg: %s",
-				    strerror(errno));
-		}
-		if (n <= 0)
-			break;
-		rs->rx_next = first + (unsigned)n;
-		rx_batch(r, first, (unsigned)n, clock_mono_ms());
-		if (n < RELAY_BATCH)
-			break;
-	}
+	net_udp_rx_drain(r->rs->io, &r->rs->rx, fd, false, rx_batch, r);
 	r->in_cb = false;
 	if (r->dead)
 		relay_free(r);
@@ -394,6 +366,11 @@ static void set_wire(struct net_relay_set *rs)
 {
 	unsigned i;
 
+	rs->rx = (struct net_udp_rx){ .msg = rs->rx_msg,
+				      .cap = RELAY_SLOTS,
+				      .batch = RELAY_BATCH,
+				      .rounds = RELAY_ROUNDS,
+				      .what = "relay" };
 	for (i = 0; i < RELAY_SLOTS; i++) {
 		struct msghdr *h = &rs->rx_msg[i].msg_hdr;
 

@@ -1,4 +1,4 @@
-/* tls.c — TLS server context; see tls.h. */
+/* tls.c — TLS and DTLS server contexts; see tls.h. */
 #include "net/tls.h"
 
 #include <errno.h>
@@ -56,66 +56,118 @@ static int alpn_select(SSL *ssl, const unsigned char **out,
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
-int net_tls_ctx_load(SSL_CTX *ctx, const struct net_tls_opts *o, char *err,
-		     size_t errlen)
+/* A key on disk must not make OpenSSL prompt on the terminal. */
+static int no_passphrase(char *buf, int size, int rw, void *u)
 {
-	char e[256];
-
-	if (!o->cert || !o->key) {
-		snprintf(err, errlen, "TLS needs a certificate and a key");
-		return EINVAL;
-	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1) {
-		snprintf(err, errlen, "cannot load TLS certificate %s: %s",
-			 o->cert, net_tls_errstr(e, sizeof(e)));
-		return EINVAL;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "cannot load TLS key %s: %s", o->key,
-			 net_tls_errstr(e, sizeof(e)));
-		return EINVAL;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(err, errlen, "TLS key %s does not match %s: %s",
-			 o->key, o->cert, net_tls_errstr(e, sizeof(e)));
-		return EINVAL;
-	}
-	if (o->ciphers && SSL_CTX_set_cipher_list(ctx, o->ciphers) != 1) {
-		snprintf(err, errlen, "bad TLS cipher list \"%s\": %s",
-			 o->ciphers, net_tls_errstr(e, sizeof(e)));
-		return EINVAL;
-	}
-	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
-	return 0;
+	(void)buf;
+	(void)size;
+	(void)rw;
+	(void)u;
+	return -1;
 }
 
-int net_tls_ctx_alloc(SSL_CTX **ctxp, const struct net_tls_opts *o, char *err,
-		      size_t errlen)
+static void set_protocol(SSL_CTX *ctx, enum net_tls_proto proto, bool min_13)
 {
-	SSL_CTX *ctx;
-	char e[256];
-	int rc = ENOMEM;
-
-	ctx = SSL_CTX_new(TLS_server_method());
-	if (!ctx) {
-		snprintf(err, errlen, "cannot create TLS context: %s",
-			 net_tls_errstr(e, sizeof(e)));
-		goto out;
-	}
-	SSL_CTX_set_min_proto_version(ctx, o->min_13 ? TLS1_3_VERSION
-						     : TLS1_2_VERSION);
+	if (proto == NET_TLS_DTLS)
+		SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+	else
+		SSL_CTX_set_min_proto_version(ctx, min_13 ? TLS1_3_VERSION
+							  : TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 				     SSL_OP_CIPHER_SERVER_PREFERENCE |
 				     SSL_OP_NO_COMPRESSION);
 	/* idle connections hold no read/write buffers: a TURN server keeps
 	 * many quiet TLS connections */
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	rc = net_tls_ctx_load(ctx, o, err, errlen);
-	if (rc)
-		goto out;
+	if (proto == NET_TLS_TCP)
+		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+}
+
+/* Each step starts with an empty error queue, so what is queued after a
+ * failure is that step's reason alone. Returns the failed step, or -1. */
+static int load(SSL_CTX *ctx, const struct net_tls_opts *o)
+{
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	if (o->cert && o->key) {
+		ERR_clear_error();
+		if (SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1)
+			return NET_TLS_STEP_CERT;
+		if (SSL_CTX_use_PrivateKey_file(ctx, o->key,
+						SSL_FILETYPE_PEM) != 1)
+			return NET_TLS_STEP_KEY;
+		if (SSL_CTX_check_private_key(ctx) != 1)
+			return NET_TLS_STEP_PAIR;
+	}
+	ERR_clear_error();
+	if (o->ciphers && SSL_CTX_set_cipher_list(ctx, o->ciphers) != 1)
+		return NET_TLS_STEP_CIPHERS;
+	return -1;
+}
+
+int net_tls_ctx_new(SSL_CTX **ctxp, enum net_tls_proto proto,
+		    const struct net_tls_opts *o, enum net_tls_step *failed)
+{
+	SSL_CTX *ctx;
+	int step;
+
+	ctx = SSL_CTX_new(proto == NET_TLS_DTLS ? DTLS_server_method()
+						: TLS_server_method());
+	if (!ctx) {
+		*failed = NET_TLS_STEP_CTX;
+		return ENOMEM;
+	}
+	set_protocol(ctx, proto, o->min_13);
+	step = load(ctx, o);
+	if (step >= 0) {
+		*failed = (enum net_tls_step)step;
+		SSL_CTX_free(ctx);
+		return EINVAL;
+	}
+	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	*ctxp = ctx;
-	ctx = NULL;
-out:
-	SSL_CTX_free(ctx);
+	return 0;
+}
+
+int net_tls_ctx_new_err(SSL_CTX **ctxp, enum net_tls_proto proto,
+			const struct net_tls_opts *o, char *err, size_t errlen)
+{
+	enum net_tls_step step = NET_TLS_STEP_CTX;
+	char e[256];
+	int rc;
+
+	if (!o->cert || !o->key) {
+		snprintf(err, errlen, "TLS needs a certificate and a key");
+		return EINVAL;
+	}
+	rc = net_tls_ctx_new(ctxp, proto, o, &step);
+	if (!rc)
+		return 0;
+	net_tls_errstr(e, sizeof(e));
+	switch (step) {
+	case NET_TLS_STEP_CTX:
+		snprintf(err, errlen, "cannot create %s context: %s",
+			 proto == NET_TLS_DTLS ? "DTLS" : "TLS", e);
+		break;
+	case NET_TLS_STEP_CERT:
+		snprintf(err, errlen, "cannot load TLS certificate %s: %s",
+			 o->cert, e);
+		break;
+	case NET_TLS_STEP_KEY:
+		snprintf(err, errlen, "cannot load TLS key %s: %s", o->key, e);
+		break;
+	case NET_TLS_STEP_PAIR:
+		snprintf(err, errlen, "TLS key %s does not match %s: %s",
+			 o->key, o->cert, e);
+		break;
+	case NET_TLS_STEP_CIPHERS:
+		snprintf(err, errlen, "bad TLS cipher list \"%s\": %s",
+			 o->ciphers, e);
+		break;
+	}
 	return rc;
+}
+
+int net_tls_ctx_alloc(SSL_CTX **ctxp, const struct net_tls_opts *o, char *err,
+		      size_t errlen)
+{
+	return net_tls_ctx_new_err(ctxp, NET_TLS_TCP, o, err, errlen);
 }

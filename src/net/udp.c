@@ -61,11 +61,9 @@ struct net_udp_io {
 	unsigned cap; /* batch * UDP_RX_AREAS */
 	/* receive side, shared by all listener sockets of the worker */
 	uint8_t *rx_buf;		  /* cap * NET_UDP_SLOT */
-	uint8_t *rx_ctl;		  /* cap * UDP_CTL */
-	struct mmsghdr *rx_msg;		  /* cap */
+	struct net_udp_rx rx;		  /* headers and control buffers */
 	struct iovec *rx_iov;		  /* cap */
 	struct sockaddr_storage *rx_name; /* cap */
-	unsigned rx_next; /* first slot the queue does not use */
 	/* send side, shared by every UDP socket of the worker (listeners,
 	 * DTLS, relays): payload arena, queued datagrams, the sockets with
 	 * something queued, and the scratch header array of one sendmmsg */
@@ -590,62 +588,72 @@ static void udp_rx_one(struct net_udp_sock *s, struct mmsghdr *mm, uint8_t *buf,
 	s->fn(s->arg, &pkt);
 }
 
-/* The kernel rewrites name and control lengths and flags: reset them. */
-static void udp_rx_prepare(struct net_udp_io *io, unsigned first, bool ctl)
+/* The kernel rewrites name and control lengths and flags: reset them. An
+ * area without control buffers (the relays') never has any to reset. */
+static void rx_prepare(struct net_udp_rx *rx, unsigned first, bool pktinfo)
 {
 	unsigned i;
 
-	for (i = first; i < first + io->batch; i++) {
-		struct msghdr *h = &io->rx_msg[i].msg_hdr;
+	for (i = first; i < first + rx->batch; i++) {
+		struct msghdr *h = &rx->msg[i].msg_hdr;
 
-		h->msg_namelen = sizeof(io->rx_name[i]);
-		h->msg_control = ctl ? io->rx_ctl + (size_t)i * UDP_CTL : NULL;
-		h->msg_controllen = ctl ? UDP_CTL : 0;
+		h->msg_namelen = sizeof(struct sockaddr_storage);
 		h->msg_flags = 0;
+		if (!rx->ctl)
+			continue;
+		h->msg_control = pktinfo ? rx->ctl + (size_t)i * UDP_CTL : NULL;
+		h->msg_controllen = pktinfo ? UDP_CTL : 0;
 	}
 }
 
-static void udp_rx_batch(struct net_udp_sock *s, unsigned first, unsigned n)
+void net_udp_rx_drain(struct net_udp_io *io, struct net_udp_rx *rx, int fd,
+		      bool pktinfo, net_udp_rx_fn fn, void *arg)
 {
+	unsigned first, round;
+	int n;
+
+	for (round = 0; round < rx->rounds; round++) {
+		/* sends may reference what this round reads (net_udp_send_ref):
+		 * it goes into slots nothing queued uses */
+		first = net_udp_io_rx_start(io, &rx->next, rx->batch, rx->cap);
+		rx_prepare(rx, first, pktinfo);
+		n = recvmmsg(fd, rx->msg + first, rx->batch, MSG_DONTWAIT,
+			     NULL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			io->env->stats->udp_rx_err++;
+			log_limited(&io->env->ll_err, clock_mono_ms(),
+				    LOG_LVL_WARN, "%s recvmmsg: %s", rx->what,
+				    strerror(errno));
+		}
+		if (n <= 0)
+			break;
+		rx->next = first + (unsigned)n;
+		if (!fn(arg, first, (unsigned)n) || (unsigned)n < rx->batch)
+			break;
+	}
+}
+
+static bool udp_rx_batch(void *arg, unsigned first, unsigned n)
+{
+	struct net_udp_sock *s = arg;
 	struct net_udp_io *io = s->io;
 	uint64_t now = clock_mono_ms();
 	unsigned i;
 
 	io->env->stats->udp_rx += n;
 	for (i = first; i < first + n; i++)
-		udp_rx_one(s, &io->rx_msg[i],
+		udp_rx_one(s, &io->rx.msg[i],
 			   io->rx_buf + (size_t)i * NET_UDP_SLOT, now);
+	return true;
 }
 
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_udp_sock *s = arg;
-	struct net_udp_io *io = s->io;
-	unsigned first;
-	int round, n;
 
 	(void)what;
-	for (round = 0; round < UDP_ROUNDS; round++) {
-		/* sends may reference what this round reads (net_udp_send_ref):
-		 * it goes into slots nothing queued uses */
-		first =
-		    net_udp_io_rx_start(io, &io->rx_next, io->batch, io->cap);
-		udp_rx_prepare(io, first, s->tx.wildcard);
-		n = recvmmsg(fd, io->rx_msg + first, io->batch, MSG_DONTWAIT,
-			     NULL);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			io->env->stats->udp_rx_err++;
-			log_limited(&io->env->ll_err, clock_mono_ms(),
-				    LOG_LVL_WARN, "UDP recvmmsg: %s",
-				    strerror(errno));
-		}
-		if (n <= 0)
-			break;
-		io->rx_next = first + (unsigned)n;
-		udp_rx_batch(s, first, (unsigned)n);
-		if ((unsigned)n < io->batch)
-			break;
-	}
+	net_udp_rx_drain(s->io, &s->io->rx, fd, s->tx.wildcard, udp_rx_batch,
+			 s);
 }
 
 /* ---- objects ------------------------------------------------------------ */
@@ -657,8 +665,8 @@ void net_udp_io_free(struct net_udp_io *io)
 	if (io->flush_ev)
 		event_free(io->flush_ev);
 	free(io->rx_buf);
-	free(io->rx_ctl);
-	free(io->rx_msg);
+	free(io->rx.ctl);
+	free(io->rx.msg);
 	free(io->rx_iov);
 	free(io->rx_name);
 	free(io->tx_buf);
@@ -675,7 +683,7 @@ static void udp_io_wire(struct net_udp_io *io)
 	unsigned i;
 
 	for (i = 0; i < io->cap; i++) {
-		struct msghdr *h = &io->rx_msg[i].msg_hdr;
+		struct msghdr *h = &io->rx.msg[i].msg_hdr;
 
 		io->rx_iov[i].iov_base = io->rx_buf + (size_t)i * NET_UDP_SLOT;
 		io->rx_iov[i].iov_len = NET_UDP_SLOT;
@@ -702,8 +710,12 @@ int net_udp_io_alloc(struct net_udp_io **iop, struct net_env *env,
 	io->batch = batch;
 	io->cap = batch * UDP_RX_AREAS;
 	io->rx_buf = malloc((size_t)io->cap * NET_UDP_SLOT);
-	io->rx_ctl = calloc(io->cap, UDP_CTL);
-	io->rx_msg = calloc(io->cap, sizeof(*io->rx_msg));
+	io->rx.ctl = calloc(io->cap, UDP_CTL);
+	io->rx.msg = calloc(io->cap, sizeof(*io->rx.msg));
+	io->rx.cap = io->cap;
+	io->rx.batch = batch;
+	io->rx.rounds = UDP_ROUNDS;
+	io->rx.what = "UDP";
 	io->rx_iov = calloc(io->cap, sizeof(*io->rx_iov));
 	io->rx_name = calloc(io->cap, sizeof(*io->rx_name));
 	io->tx_buf = malloc((size_t)batch * NET_UDP_SLOT);
@@ -713,7 +725,7 @@ int net_udp_io_alloc(struct net_udp_io **iop, struct net_env *env,
 	io->tx_first = calloc(io->cap, sizeof(*io->tx_first));
 	io->dirty = calloc(io->cap, sizeof(*io->dirty));
 	io->flush_ev = event_new(env->base, -1, 0, udp_flush_cb, io);
-	if (!io->rx_buf || !io->rx_ctl || !io->rx_msg || !io->rx_iov ||
+	if (!io->rx_buf || !io->rx.ctl || !io->rx.msg || !io->rx_iov ||
 	    !io->rx_name || !io->tx_buf || !io->txe || !io->tx_msg ||
 	    !io->tx_iov || !io->tx_first || !io->dirty || !io->flush_ev)
 		goto out;

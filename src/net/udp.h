@@ -27,6 +27,7 @@
 #include "base/sa.h"
 #include "net/net.h"
 
+struct mmsghdr;
 struct net_udp_io;
 struct net_udp_sock;
 
@@ -124,6 +125,39 @@ void net_udp_tx_done(struct net_udp_io *io, struct net_udp_tx *t);
  */
 unsigned net_udp_io_rx_start(struct net_udp_io *io, unsigned *next,
 			     unsigned want, unsigned cap);
+
+/*
+ * A receive area of the net layer: the listeners of a worker share io's,
+ * its relay sockets the relay set's. cap slots whose headers (name, one
+ * iovec into the slot) the owner wires once; a read takes `batch` slots
+ * placed by net_udp_io_rx_start, so cap is room for the batches read
+ * before a flush. Net-layer private like net_udp_tx.
+ */
+struct net_udp_rx {
+	struct mmsghdr *msg; /* cap headers */
+	uint8_t *ctl;	     /* cap control buffers for IP_PKTINFO, or NULL */
+	unsigned cap;	     /* slots */
+	unsigned batch;	     /* datagrams per recvmmsg */
+	unsigned rounds;     /* recvmmsg calls per wakeup at most */
+	unsigned next;	     /* first slot the send queue does not use */
+	const char *what;    /* "UDP", "relay": names the area in logs */
+};
+
+/* Take the n datagrams just read into slots first..first+n-1 of the area.
+ * Returns false to stop reading (the socket was closed meanwhile). */
+typedef bool (*net_udp_rx_fn)(void *arg, unsigned first, unsigned n);
+
+/*
+ * The one receive loop of the net layer: drain fd into rx with up to
+ * rx->rounds recvmmsg calls of rx->batch datagrams, each into slots
+ * nothing queued references (net_udp_io_rx_start), each batch handed to
+ * fn(arg, ...) before the next read. Stops at a short batch, at an error
+ * (counted in udp_rx_err, logged rate-limited) or when fn returns false.
+ * With pktinfo (a wildcard socket) the slots receive IP_PKTINFO in
+ * rx->ctl. rx and fn's arg are borrowed.
+ */
+void net_udp_rx_drain(struct net_udp_io *io, struct net_udp_rx *rx, int fd,
+		      bool pktinfo, net_udp_rx_fn fn, void *arg);
 
 /* The worker's environment of io (borrowed). */
 struct net_env *net_udp_io_env(const struct net_udp_io *io);

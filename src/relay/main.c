@@ -17,8 +17,8 @@
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "relay/admin.h"
-#include "relay/config.h"
+#include "relay/mgmt.h"
+#include "relay/conf.h"
 #include "relay/notify.h"
 #include "relay/privs.h"
 #include "relay/reload.h"
@@ -130,7 +130,7 @@ struct ternd {
 	struct ternd_config **kept;
 	size_t nkept;
 	struct worker_pool *pool;
-	struct admin *admin;
+	struct mgmt *mgmt;
 	bool lvl_override; /* -l: log.level of the file does not apply */
 	enum log_level lvl;
 	bool stopping;	    /* STOPPING=1 sent */
@@ -371,7 +371,7 @@ static void reload(struct ternd *t)
 		config_free(old);
 	}
 	t->cfg = next;
-	admin_set_cfg(t->admin, next);
+	mgmt_set_cfg(t->mgmt, next);
 	log_apply(t);
 	log_info("reloaded configuration from %s", next->path);
 }
@@ -484,7 +484,7 @@ static int run(struct ternd *t)
 	struct event_base *base = event_base_new();
 	struct event *ev[NSIG_EV] = { NULL };
 	struct worker_pool *pool = NULL;
-	struct admin *admin = NULL;
+	struct mgmt *mgmt = NULL;
 	const struct ternd_config *cfg = t->cfg;
 	char err[512] = "";
 	int rc = ENOMEM;
@@ -503,17 +503,17 @@ static int run(struct ternd *t)
 		goto out;
 	}
 	t->pool = pool;
-	rc = admin_start(&admin, base, cfg, pool, err, sizeof(err));
+	rc = mgmt_start(&mgmt, base, cfg, pool, err, sizeof(err));
 	if (rc) {
 		log_error("cannot start: %s", err[0] ? err : strerror(rc));
 		worker_pool_stop(pool);
 		goto out;
 	}
-	t->admin = admin;
+	t->mgmt = mgmt;
 	rc = serve(t);
 	if (!t->stopping)
 		notify_stopping();
-	admin_free(admin);
+	mgmt_free(mgmt);
 	worker_pool_stop(pool);
 	if (!rc)
 		log_info("stopped");

@@ -1,5 +1,5 @@
 /*
- * metrics.h — what ternd's admin listener (admin.h) says, apart from the
+ * metrics.h — what ternd's admin listener (mgmt.h) says, apart from the
  * HTTP: the pool's statistics in the Prometheus text exposition format
  * 0.0.4, and the health and readiness verdicts. Statistics in, text out;
  * no socket, no clock, no log, so a unit test can hold every line.

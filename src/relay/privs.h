@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "relay/config.h"
+#include "relay/conf.h"
 
 /*
  * Become cfg->run_user (and cfg->run_group, else the user's primary group,

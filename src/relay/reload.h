@@ -18,7 +18,7 @@
 #ifndef TERN_RELAY_RELOAD_H
 #define TERN_RELAY_RELOAD_H
 
-#include "relay/config.h"
+#include "relay/conf.h"
 
 /* Told the name of each restart-only setting whose value differed, as in
  * ternd.conf(5) ("listen", "ports.udp", "relay.port_min"). */

@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "auth/store.h"
-#include "relay/config.h"
+#include "relay/conf.h"
 #include "turn/server.h"
 
 struct turncfg {

@@ -16,7 +16,7 @@
 
 #include "auth/redis.h"
 #include "net/net.h"
-#include "relay/config.h"
+#include "relay/conf.h"
 #include "turn/server.h"
 
 struct worker_pool;

@@ -4,7 +4,7 @@
  * config_load reads a file, so every input is written to one file in a
  * private folder, /tmp/fuzz-config-load.<pid>/ternd.conf, loaded from there
  * and removed again. A loaded configuration is held to the
- * promises config.h makes, then freed; a refused one must say why.
+ * promises conf.h makes, then freed; a refused one must say why.
  *
  * Kept deterministic and fast:
  *  - @include: libconfig's include folder is the file's folder, and
@@ -35,7 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "relay/config.h"
+#include "relay/conf.h"
 #include "fuzz.h"
 
 FUZZ_SUPPRESS_LIBCONFIG_LEAKS()
@@ -125,7 +125,7 @@ static bool all_hex(const char *s)
 	return s[strspn(s, "0123456789abcdefABCDEF")] == '\0';
 }
 
-/* What config.h promises of a loaded configuration. */
+/* What conf.h promises of a loaded configuration. */
 static void check_config(const struct ternd_config *c)
 {
 	struct sa a;

@@ -7,7 +7,7 @@
  * certificate at tls/ternd.crt and tls/ternd.key, where the default paths
  * point, so the TLS checks run for real.
  */
-#include "relay/config.h"
+#include "relay/conf.h"
 
 #include <criterion/criterion.h>
 #include <limits.h>

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "base/sa.h"
-#include "relay/config.h"
+#include "relay/conf.h"
 #include "relay/worker.h"
 
 #define NSRC 20

@@ -1,6 +1,8 @@
 /*
- * admin.h — ternd's admin HTTP listener (admin.address, admin.port): what
- * an operator's monitoring reads.
+ * mgmt.h — ternd's management HTTP listener, configured in its admin
+ * section (admin.address, admin.port) and logged as "admin HTTP": what an
+ * operator's monitoring reads. (Not tern-admin, the command-line tool in
+ * src/tools.)
  *
  *   GET /metrics  Prometheus text exposition format 0.0.4: the pool's
  *                 counters and gauges (worker_pool_stats), per-worker
@@ -16,29 +18,29 @@
  *
  * It runs on the main thread's event_base (evhttp), never on a worker.
  */
-#ifndef TERN_RELAY_ADMIN_H
-#define TERN_RELAY_ADMIN_H
+#ifndef TERN_RELAY_MGMT_H
+#define TERN_RELAY_MGMT_H
 
 #include <stddef.h>
 
-#include "relay/config.h"
+#include "relay/conf.h"
 #include "relay/worker.h"
 
 struct event_base;
-struct admin;
+struct mgmt;
 
 /*
  * Listen on cfg->admin_addr when cfg->admin_port is not 0 (else set *ap to
- * NULL and return 0). cfg and pool are borrowed; admin_set_cfg swaps cfg
+ * NULL and return 0). cfg and pool are borrowed; mgmt_set_cfg swaps cfg
  * (a reload keeps the listener's address and port). Returns 0 or an errno with
  * one line in err ("cannot bind admin HTTP 127.0.0.1:9641: Address already in
  * use").
  */
-int admin_start(struct admin **ap, struct event_base *base,
-		const struct ternd_config *cfg, struct worker_pool *pool,
-		char *err, size_t errlen);
-void admin_set_cfg(struct admin *a, const struct ternd_config *cfg);
+int mgmt_start(struct mgmt **ap, struct event_base *base,
+	       const struct ternd_config *cfg, struct worker_pool *pool,
+	       char *err, size_t errlen);
+void mgmt_set_cfg(struct mgmt *a, const struct ternd_config *cfg);
 /* Stop listening and free. Accepts NULL. */
-void admin_free(struct admin *a);
+void mgmt_free(struct mgmt *a);
 
 #endif

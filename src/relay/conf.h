@@ -1,11 +1,17 @@
 /*
- * config.h — ternd's configuration: loaded once from a libconfig file into a
+ * conf.h — ternd's configuration: loaded once from a libconfig file into a
  * read-only struct, validated, and passed down. A reload builds a new one.
+ * (Not autoconf's config.h, which the build generates.)
  *
  * Every option, its default and its meaning: etc/ternd.conf and ternd.conf(5).
+ * The loader is one file per job: conf.c (entry, messages, files),
+ * conf_opts.c (the table of settings and their setters), conf_check.c
+ * (checks across settings), conf_cert.c (the TLS files), conf_lex.c (what
+ * libconfig 1.5 lets by) and conf_hint.c (syntax-error hints); conf_priv.h
+ * is what they share.
  */
-#ifndef TERN_RELAY_CONFIG_H
-#define TERN_RELAY_CONFIG_H
+#ifndef TERN_RELAY_CONF_H
+#define TERN_RELAY_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,18 +1,18 @@
 /*
- * admin.c — the admin HTTP listener; see admin.h. What the pages say is in
+ * mgmt.c — the management HTTP listener; see mgmt.h. What the pages say is in
  * metrics.c; this file is the HTTP and the limits that keep a slow or
  * greedy client from holding the main thread's loop or its descriptors:
  *
- *   - at most ADMIN_MAX_CONNS connections: at the cap the listener pauses
+ *   - at most MGMT_MAX_CONNS connections: at the cap the listener pauses
  *     and further clients wait in the kernel's accept queue;
- *   - a connection idle for ADMIN_IDLE_S is closed (evhttp's timeout), and
- *     one open for ADMIN_MAX_AGE_S is shut down, however it trickles;
- *   - request headers at most ADMIN_MAX_HEADERS bytes, a body at most
- *     ADMIN_MAX_BODY (a GET has none).
+ *   - a connection idle for MGMT_IDLE_S is closed (evhttp's timeout), and
+ *     one open for MGMT_MAX_AGE_S is shut down, however it trickles;
+ *   - request headers at most MGMT_MAX_HEADERS bytes, a body at most
+ *     MGMT_MAX_BODY (a GET has none).
  *
  * libevent 2.1 has no evhttp_set_max_connections, and evhttp says when a
  * connection ends only to a close callback set from a request, which a
- * client that never completes one never reaches. So the admin makes every
+ * client that never completes one never reaches. So the listener makes every
  * connection's bufferevent itself (evhttp_set_bevcb) and holds a reference
  * to it: evhttp's bufferevent_free then leaves it allocated with its
  * callbacks cleared, which the reaper (once a second while any connection
@@ -21,7 +21,7 @@
  */
 #include <config.h> /* autoconf: PACKAGE_VERSION */
 
-#include "relay/admin.h"
+#include "relay/mgmt.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -44,30 +44,30 @@
 #include "relay/metrics.h"
 
 enum {
-	ADMIN_MAX_CONNS = 16,
-	ADMIN_BACKLOG = 16,
-	ADMIN_IDLE_S = 10,
-	ADMIN_MAX_AGE_S = 60,
-	ADMIN_MAX_HEADERS = 8192,
-	ADMIN_MAX_BODY = 1024,
+	MGMT_MAX_CONNS = 16,
+	MGMT_BACKLOG = 16,
+	MGMT_IDLE_S = 10,
+	MGMT_MAX_AGE_S = 60,
+	MGMT_MAX_HEADERS = 8192,
+	MGMT_MAX_BODY = 1024,
 	/* /healthz fails when a worker's loop ran this late: a loop that
 	 * busy is not serving its clients */
-	ADMIN_MAX_LAG_MS = 5000,
+	MGMT_MAX_LAG_MS = 5000,
 };
 
-struct admin_conn {
+struct mgmt_conn {
 	struct bufferevent *bev; /* NULL: a free slot */
 	uint64_t since_ms;	 /* accepted (monotonic) */
 };
 
-struct admin {
+struct mgmt {
 	struct event_base *base;
 	const struct ternd_config *cfg;
 	struct worker_pool *pool;
 	struct evhttp *http;
 	struct evconnlistener *lis; /* evhttp's, paused at the cap */
 	struct event *reap_ev;
-	struct admin_conn conn[ADMIN_MAX_CONNS];
+	struct mgmt_conn conn[MGMT_MAX_CONNS];
 	unsigned nconn;
 	struct sa addr; /* where it listens */
 	uint64_t start_time_s;
@@ -86,13 +86,13 @@ static bool conn_released(struct bufferevent *bev)
 	return !r && !w && !e && bufferevent_getfd(bev) >= 0;
 }
 
-static void reap(struct admin *a)
+static void reap(struct mgmt *a)
 {
 	uint64_t now = clock_mono_ms();
 	unsigned i;
 
-	for (i = 0; i < ADMIN_MAX_CONNS; i++) {
-		struct admin_conn *c = &a->conn[i];
+	for (i = 0; i < MGMT_MAX_CONNS; i++) {
+		struct mgmt_conn *c = &a->conn[i];
 
 		if (!c->bev)
 			continue;
@@ -100,7 +100,7 @@ static void reap(struct admin *a)
 			bufferevent_decref(c->bev); /* closes the socket */
 			c->bev = NULL;
 			a->nconn--;
-		} else if (now - c->since_ms > ADMIN_MAX_AGE_S * 1000u) {
+		} else if (now - c->since_ms > MGMT_MAX_AGE_S * 1000u) {
 			/* evhttp sees end of file and frees it: reaped on
 			 * the next pass */
 			evutil_socket_t fd = bufferevent_getfd(c->bev);
@@ -109,7 +109,7 @@ static void reap(struct admin *a)
 				shutdown(fd, SHUT_RDWR);
 		}
 	}
-	if (a->nconn < ADMIN_MAX_CONNS)
+	if (a->nconn < MGMT_MAX_CONNS)
 		evconnlistener_enable(a->lis);
 	if (!a->nconn)
 		event_del(a->reap_ev);
@@ -126,27 +126,27 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 static struct bufferevent *on_accept(struct event_base *base, void *arg)
 {
 	static const struct timeval second = { 1, 0 };
-	struct admin *a = arg;
+	struct mgmt *a = arg;
 	struct bufferevent *bev;
 	unsigned i;
 
 	reap(a);
-	for (i = 0; i < ADMIN_MAX_CONNS && a->conn[i].bev; i++)
+	for (i = 0; i < MGMT_MAX_CONNS && a->conn[i].bev; i++)
 		;
 	/* Not at the cap (the listener pauses there). NULL makes evhttp
 	 * create one itself, untracked: only when memory runs out. */
-	if (i == ADMIN_MAX_CONNS)
+	if (i == MGMT_MAX_CONNS)
 		return NULL;
 	bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev)
 		return NULL;
 	/* what a released connection may still read before it is reaped */
 	bufferevent_setwatermark(bev, EV_READ, 0,
-				 ADMIN_MAX_HEADERS + ADMIN_MAX_BODY);
+				 MGMT_MAX_HEADERS + MGMT_MAX_BODY);
 	bufferevent_incref(bev);
 	a->conn[i].bev = bev;
 	a->conn[i].since_ms = clock_mono_ms();
-	if (++a->nconn == ADMIN_MAX_CONNS)
+	if (++a->nconn == MGMT_MAX_CONNS)
 		evconnlistener_disable(a->lis);
 	if (!event_pending(a->reap_ev, EV_TIMEOUT, NULL))
 		event_add(a->reap_ev, &second);
@@ -182,7 +182,7 @@ static void reply_text(struct evhttp_request *req, int code, const char *reason,
 
 /* The pool's totals and each worker's own figures; *wp is calloc'd (the
  * caller frees it), NULL when out of memory. */
-static void collect(struct admin *a, struct pool_stats *total,
+static void collect(struct mgmt *a, struct pool_stats *total,
 		    struct metrics_in *in, struct pool_stats **wp)
 {
 	struct pool_stats *w;
@@ -203,7 +203,7 @@ static void collect(struct admin *a, struct pool_stats *total,
 			in->nworkers = i + 1;
 }
 
-static void page_metrics(struct admin *a, struct evhttp_request *req)
+static void page_metrics(struct mgmt *a, struct evhttp_request *req)
 {
 	struct pool_stats total;
 	struct pool_stats *w;
@@ -221,7 +221,7 @@ static void page_metrics(struct admin *a, struct evhttp_request *req)
 	free(w);
 }
 
-static void page_healthz(struct admin *a, struct evhttp_request *req)
+static void page_healthz(struct mgmt *a, struct evhttp_request *req)
 {
 	struct pool_stats total;
 	struct pool_stats *w;
@@ -236,20 +236,20 @@ static void page_healthz(struct admin *a, struct evhttp_request *req)
 	collect(a, &total, &in, &w);
 	if (!w)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
-	else if (stalled > ADMIN_MAX_LAG_MS) {
+	else if (stalled > MGMT_MAX_LAG_MS) {
 		snprintf(why, sizeof(why),
 			 "worker %u: event loop has not turned for %" PRIu64
 			 " ms (limit %u ms)",
-			 worst, stalled, (unsigned)ADMIN_MAX_LAG_MS);
+			 worst, stalled, (unsigned)MGMT_MAX_LAG_MS);
 		reply_text(req, HTTP_SERVUNAVAIL, "Service Unavailable", why);
-	} else if (metrics_healthy(&in, ADMIN_MAX_LAG_MS, why, sizeof(why)))
+	} else if (metrics_healthy(&in, MGMT_MAX_LAG_MS, why, sizeof(why)))
 		reply_text(req, HTTP_OK, "OK", "ok");
 	else
 		reply_text(req, HTTP_SERVUNAVAIL, "Service Unavailable", why);
 	free(w);
 }
 
-static void page_readyz(struct admin *a, struct evhttp_request *req)
+static void page_readyz(struct mgmt *a, struct evhttp_request *req)
 {
 	struct pool_stats total;
 	char why[160];
@@ -263,7 +263,7 @@ static void page_readyz(struct admin *a, struct evhttp_request *req)
 
 static const struct {
 	const char *path;
-	void (*page)(struct admin *a, struct evhttp_request *req);
+	void (*page)(struct mgmt *a, struct evhttp_request *req);
 } pages[] = {
 	{ "/metrics", page_metrics },
 	{ "/healthz", page_healthz },
@@ -329,7 +329,7 @@ static uint64_t process_start_s(void)
 }
 
 /* A non-blocking listening TCP socket on addr. Returns 0 or an errno. */
-static int admin_listen(const struct sa *addr, int *fdp)
+static int mgmt_listen(const struct sa *addr, int *fdp)
 {
 	int one = 1, rc;
 	int fd = socket(sa_family(addr),
@@ -342,7 +342,7 @@ static int admin_listen(const struct sa *addr, int *fdp)
 	if (sa_family(addr) == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, &addr->u.sa, addr->len) < 0 ||
-	    listen(fd, ADMIN_BACKLOG) < 0) {
+	    listen(fd, MGMT_BACKLOG) < 0) {
 		rc = errno;
 		close(fd);
 		return rc;
@@ -351,7 +351,7 @@ static int admin_listen(const struct sa *addr, int *fdp)
 	return 0;
 }
 
-static int admin_http(struct admin *a, int fd)
+static int mgmt_http(struct mgmt *a, int fd)
 {
 	struct evhttp_bound_socket *bs;
 
@@ -359,9 +359,9 @@ static int admin_http(struct admin *a, int fd)
 	a->reap_ev = event_new(a->base, -1, EV_PERSIST, reap_cb, a);
 	if (!a->http || !a->reap_ev)
 		return ENOMEM;
-	evhttp_set_max_headers_size(a->http, ADMIN_MAX_HEADERS);
-	evhttp_set_max_body_size(a->http, ADMIN_MAX_BODY);
-	evhttp_set_timeout(a->http, ADMIN_IDLE_S);
+	evhttp_set_max_headers_size(a->http, MGMT_MAX_HEADERS);
+	evhttp_set_max_body_size(a->http, MGMT_MAX_BODY);
+	evhttp_set_timeout(a->http, MGMT_IDLE_S);
 	/* every method reaches on_request, which answers 405 itself (evhttp
 	 * would answer 501 for one it was not told about) */
 	evhttp_set_allowed_methods(
@@ -378,12 +378,12 @@ static int admin_http(struct admin *a, int fd)
 	return 0;
 }
 
-int admin_start(struct admin **ap, struct event_base *base,
-		const struct ternd_config *cfg, struct worker_pool *pool,
-		char *err, size_t errlen)
+int mgmt_start(struct mgmt **ap, struct event_base *base,
+	       const struct ternd_config *cfg, struct worker_pool *pool,
+	       char *err, size_t errlen)
 {
 	char as[SA_STRLEN];
-	struct admin *a;
+	struct mgmt *a;
 	int fd = -1, rc;
 
 	*ap = NULL;
@@ -400,13 +400,13 @@ int admin_start(struct admin **ap, struct event_base *base,
 	a->pool = pool;
 	a->addr = cfg->admin_addr;
 	a->start_time_s = process_start_s();
-	rc = admin_listen(&a->addr, &fd);
+	rc = mgmt_listen(&a->addr, &fd);
 	if (rc) {
 		snprintf(err, errlen, "cannot bind admin HTTP %s: %s", as,
 			 strerror(rc));
 		goto out;
 	}
-	rc = admin_http(a, fd);
+	rc = mgmt_http(a, fd);
 	if (rc) {
 		if (!a->lis)
 			close(fd); /* evhttp did not take it */
@@ -418,11 +418,11 @@ int admin_start(struct admin **ap, struct event_base *base,
 	*ap = a;
 	return 0;
 out:
-	admin_free(a);
+	mgmt_free(a);
 	return rc;
 }
 
-void admin_set_cfg(struct admin *a, const struct ternd_config *cfg)
+void mgmt_set_cfg(struct mgmt *a, const struct ternd_config *cfg)
 {
 	/* The socket stays as it is: a reload keeps admin.address and
 	 * admin.port from the running configuration (reload.c says so), and
@@ -431,7 +431,7 @@ void admin_set_cfg(struct admin *a, const struct ternd_config *cfg)
 		a->cfg = cfg;
 }
 
-void admin_free(struct admin *a)
+void mgmt_free(struct mgmt *a)
 {
 	unsigned i;
 
@@ -441,7 +441,7 @@ void admin_free(struct admin *a)
 	 * listener, which closes the socket; only then do our references go */
 	if (a->http)
 		evhttp_free(a->http);
-	for (i = 0; i < ADMIN_MAX_CONNS; i++)
+	for (i = 0; i < MGMT_MAX_CONNS; i++)
 		if (a->conn[i].bev)
 			bufferevent_decref(a->conn[i].bev);
 	if (a->reap_ev)

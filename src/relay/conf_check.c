@@ -1,0 +1,374 @@
+/*
+ * conf_check.c — the checks that involve several settings, run after every
+ * setting has been read (conf_opts.c), and what they resolve: the relay
+ * addresses, REST and TURN on or off, the Redis address, the drain and
+ * admin addresses.
+ */
+#include "relay/conf_priv.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* ---- checks across settings --------------------------------------------- */
+
+static int check_ports(struct loader *ld)
+{
+	const struct ternd_config *c = ld->cfg;
+
+	if (!c->udp_port && !c->tcp_port && !c->tls_port && !c->dtls_port)
+		return conf_fail(
+		    ld, conf_src(ld, "ports"),
+		    "every transport is disabled (ports.udp, tcp, tls "
+		    "and dtls are all 0); enable at least one");
+	if (c->udp_port && c->udp_port == c->dtls_port)
+		return conf_fail(
+		    ld, conf_src2(ld, "ports.dtls", "ports.udp"),
+		    "ports.udp and ports.dtls are both %u; two UDP "
+		    "listeners cannot share a port",
+		    c->udp_port);
+	if (c->tcp_port && c->tcp_port == c->tls_port)
+		return conf_fail(ld, conf_src2(ld, "ports.tls", "ports.tcp"),
+				 "ports.tcp and ports.tls are both %u; two TCP "
+				 "listeners cannot share a port",
+				 c->tcp_port);
+	return 0;
+}
+
+bool conf_is_wildcard(const struct sa *a)
+{
+	size_t n;
+	const uint8_t *b = sa_addr_bytes(a, &n);
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static const char *family_name(const struct sa *a)
+{
+	return sa_family(a) == AF_INET ? "IPv4" : "IPv6";
+}
+
+/* RFC 5780, section 4.1: the alternate is a second address of the server,
+ * of the same family, that the client is told in OTHER-ADDRESS and tests
+ * against, so it must be specific and distinct. */
+static int check_alt_addr(struct loader *ld, size_t i)
+{
+	const struct cfg_listen *l = &ld->cfg->listen[i];
+	const config_setting_t *s = ld->lsrc[i].alt;
+	char a[SA_STRLEN], b[SA_STRLEN];
+
+	sa_print_addr(&l->addr, a, sizeof(a));
+	sa_print_addr(&l->alt, b, sizeof(b));
+	if (sa_family(&l->alt) != sa_family(&l->addr))
+		return conf_fail(
+		    ld, s,
+		    "listen[%zu].alternate '%s' is %s but the address "
+		    "'%s' is %s; RFC 5780 needs a second address of "
+		    "the same family",
+		    i, b, family_name(&l->alt), a, family_name(&l->addr));
+	if (sa_equal_addr(&l->alt, &l->addr))
+		return conf_fail(
+		    ld, s,
+		    "listen[%zu].alternate '%s' is the address itself; "
+		    "RFC 5780 needs a second address",
+		    i, b);
+	if (conf_is_wildcard(&l->alt))
+		return conf_fail(
+		    ld, s,
+		    "listen[%zu].alternate '%s' is a wildcard; RFC 5780 "
+		    "clients are sent it in OTHER-ADDRESS, so it must "
+		    "be a specific address",
+		    i, b);
+	if (conf_is_wildcard(&l->addr))
+		return conf_fail(
+		    ld, ld->lsrc[i].addr,
+		    "listen[%zu].address '%s' is a wildcard, so it "
+		    "cannot have an alternate; RFC 5780 needs the "
+		    "specific address a client reached",
+		    i, a);
+	return 0;
+}
+
+static int check_alt_ports(struct loader *ld, size_t i)
+{
+	const struct ternd_config *c = ld->cfg;
+	const config_setting_t *s = ld->lsrc[i].alt;
+	const config_setting_t *ps = conf_src(ld, "ports.alternate");
+
+	if (!c->udp_port)
+		return conf_fail(
+		    ld, s,
+		    "listen[%zu].alternate needs UDP (RFC 5780 tests "
+		    "run over UDP), but ports.udp = 0",
+		    i);
+	if (c->alt_port == c->udp_port)
+		return conf_fail(
+		    ld, ps ? ps : s,
+		    "ports.alternate must differ from ports.udp (both "
+		    "are %u): listen[%zu] has an alternate address and "
+		    "RFC 5780 needs a second port",
+		    c->udp_port, i);
+	if (c->alt_port == c->dtls_port)
+		return conf_fail(
+		    ld, ps ? ps : s,
+		    "ports.alternate and ports.dtls are both %u; two "
+		    "UDP listeners cannot share a port",
+		    c->alt_port);
+	return 0;
+}
+
+/* Slot k of the bound addresses: entry k/2, its address or alternate. */
+static const struct sa *slot(const struct ternd_config *c, size_t k)
+{
+	return k % 2 ? &c->listen[k / 2].alt : &c->listen[k / 2].addr;
+}
+
+static const config_setting_t *slot_src(const struct loader *ld, size_t k)
+{
+	if (!ld->lsrc)
+		return NULL;
+	return k % 2 ? ld->lsrc[k / 2].alt : ld->lsrc[k / 2].addr;
+}
+
+/* "listen[1].address '::1' (line 7)" */
+static const char *slot_name(const struct loader *ld, size_t k, char *buf,
+			     size_t size)
+{
+	const config_setting_t *s = slot_src(ld, k);
+	char a[SA_STRLEN], line[32] = "";
+
+	if (s)
+		snprintf(line, sizeof(line), " (line %u)",
+			 (unsigned)config_setting_source_line(s));
+	snprintf(buf, size, "listen[%zu].%s '%s'%s", k / 2,
+		 k % 2 ? "alternate" : "address",
+		 sa_print_addr(slot(ld->cfg, k), a, sizeof(a)), line);
+	return buf;
+}
+
+/* Two sockets on one address and port, or a wildcard and a specific address
+ * of the same family, would both bind (SO_REUSEPORT) and split the traffic
+ * between them at random. */
+static int check_overlap(struct loader *ld, size_t i, size_t j)
+{
+	const struct sa *a = slot(ld->cfg, i), *b = slot(ld->cfg, j);
+	char an[NAME_MAX_LEN + SA_STRLEN], bn[NAME_MAX_LEN + SA_STRLEN];
+
+	if (!sa_is_set(a) || sa_family(a) != sa_family(b))
+		return 0;
+	slot_name(ld, i, an, sizeof(an));
+	slot_name(ld, j, bn, sizeof(bn));
+	if (sa_equal_addr(a, b))
+		return conf_fail(ld, slot_src(ld, j), "%s repeats %s", bn, an);
+	if (conf_is_wildcard(a) != conf_is_wildcard(b))
+		return conf_fail(
+		    ld, slot_src(ld, j),
+		    "%s and %s overlap: a wildcard already listens on "
+		    "every %s address",
+		    bn, an, family_name(a));
+	return 0;
+}
+
+static int check_listen(struct loader *ld)
+{
+	const struct ternd_config *c = ld->cfg;
+	int rc = 0;
+
+	if (!c->nlisten)
+		return conf_fail(
+		    ld, conf_src(ld, "listen"),
+		    "listen is empty; give at least one entry such as "
+		    "{ address = \"127.0.0.1\"; }, or remove listen to "
+		    "use 127.0.0.1 and ::1");
+	for (size_t i = 0; i < c->nlisten && !rc; i++) {
+		if (!sa_is_set(&c->listen[i].alt))
+			continue;
+		rc = check_alt_addr(ld, i);
+		if (!rc)
+			rc = check_alt_ports(ld, i);
+	}
+	for (size_t j = 0; j < 2 * c->nlisten && !rc; j++) {
+		if (!sa_is_set(slot(c, j)))
+			continue;
+		for (size_t i = 0; i < j && !rc; i++)
+			rc = check_overlap(ld, i, j);
+	}
+	return rc;
+}
+
+/* ---- auth and relay across settings ------------------------------------- */
+
+static int check_auth(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	bool redis = c->store == CFG_STORE_REDIS;
+
+	if (redis && (c->nusers || c->nsecrets))
+		return conf_fail(
+		    ld, conf_src2(ld, "auth.users", "auth.secrets"),
+		    "auth.%s is set, but auth.store = \"redis\" reads "
+		    "credentials from Redis; remove it or set store = "
+		    "\"config\"",
+		    c->nusers ? "users" : "secrets");
+	if (c->nusers && c->nsecrets)
+		return conf_fail(
+		    ld, conf_src(ld, "auth.secrets"),
+		    "auth.users and auth.secrets are both set; ternd "
+		    "checks either static users or TURN REST "
+		    "credentials (secrets), not both");
+	if (c->rest && !redis && !c->nsecrets)
+		return conf_fail(
+		    ld, conf_src(ld, "auth.rest"),
+		    "auth.rest = true needs auth.secrets (or store = "
+		    "\"redis\", which keeps the secrets in Redis)");
+	c->rest = c->rest || c->nsecrets;
+	c->turn = c->nusers || c->nsecrets || redis;
+	if (c->turn && !c->realm)
+		return conf_fail(
+		    ld, conf_src(ld, "auth"),
+		    "auth.realm is not set, but TURN is on (auth.%s); "
+		    "set the realm clients authenticate in, e.g. "
+		    "realm = \"example.org\";",
+		    redis	? "store = \"redis\""
+		    : c->nusers ? "users"
+				: "secrets");
+	return 0;
+}
+
+/* hiredis resolves names with a blocking call on every reconnect, which a
+ * worker must not make: resolve once here. */
+static int check_redis(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	char host[SA_STRLEN];
+	struct sa a;
+	int e;
+
+	if (c->store != CFG_STORE_REDIS || !c->redis_host ||
+	    sa_set_str(&a, c->redis_host, 0) == 0)
+		return 0;
+	e = getaddrinfo(c->redis_host, NULL, &hints, &ai);
+	if (e || !ai || sa_set_sockaddr(&a, ai->ai_addr, ai->ai_addrlen)) {
+		if (ai)
+			freeaddrinfo(ai);
+		return conf_fail(ld, conf_src(ld, "redis.address"),
+				 "redis.address '%s' does not resolve (%s)",
+				 c->redis_host,
+				 e ? gai_strerror(e) : "no address");
+	}
+	freeaddrinfo(ai);
+	free(c->redis_host);
+	c->redis_host = strdup(sa_print_addr(&a, host, sizeof(host)));
+	return c->redis_host ? 0 : conf_nomem(ld);
+}
+
+/* relay.addresses = [ ]: the listen addresses relay too. */
+static int relay_from_listen(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	char a[SA_STRLEN];
+
+	c->relay_addrs = calloc(c->nlisten, sizeof(*c->relay_addrs));
+	if (!c->relay_addrs)
+		return conf_nomem(ld);
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const struct sa *la = &c->listen[i].addr;
+
+		if (conf_is_wildcard(la))
+			return conf_fail(
+			    ld, slot_src(ld, 2 * i),
+			    "relay.addresses is empty, so the listen "
+			    "addresses relay, but listen[%zu].address "
+			    "'%s' is a wildcard; list the relay "
+			    "addresses in relay.addresses",
+			    i, sa_print_addr(la, a, sizeof(a)));
+		c->relay_addrs[c->nrelay_addrs++] = *la;
+	}
+	return 0;
+}
+
+static int check_relay(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+
+	if (c->relay_port_min > c->relay_port_max)
+		return conf_fail(
+		    ld, conf_src2(ld, "relay.port_max", "relay.port_min"),
+		    "relay.port_min (%u) is above relay.port_max (%u)",
+		    c->relay_port_min, c->relay_port_max);
+	if (c->lifetime_s > c->max_lifetime_s)
+		return conf_fail(
+		    ld, conf_src2(ld, "relay.lifetime", "relay.max_lifetime"),
+		    "relay.lifetime (%u s) is above relay.max_lifetime "
+		    "(%u s)",
+		    c->lifetime_s, c->max_lifetime_s);
+	/* relays are opened by the workers long after the drop to `user`,
+	 * which may not bind a port below 1024 */
+	if (c->turn && c->run_user && c->relay_port_min < 1024)
+		return conf_fail(
+		    ld, conf_src2(ld, "relay.port_min", "user"),
+		    "relay.port_min (%u) is below 1024, but ternd "
+		    "drops privileges to user '%s' after binding its "
+		    "listeners and opens relay ports later, which "
+		    "that user cannot bind; use 1024 or above",
+		    c->relay_port_min, c->run_user);
+	if (!c->turn || c->nrelay_addrs)
+		return 0;
+	return relay_from_listen(ld);
+}
+
+/* drain.alternate_server: "ADDR:PORT", "[V6]:PORT" or a bare address
+ * (port 3478); admin.address: a numeric address. */
+static int check_lifecycle(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+
+	if (c->alternate_server_str &&
+	    sa_parse(&c->alternate_server, c->alternate_server_str, 3478))
+		return conf_fail(
+		    ld, conf_src(ld, "drain.alternate_server"),
+		    "drain.alternate_server '%s' is not a numeric "
+		    "address with an optional port (\"192.0.2.1:3478\", "
+		    "\"[2001:db8::1]:3478\")",
+		    c->alternate_server_str);
+	if (c->alternate_server_str &&
+	    (conf_is_wildcard(&c->alternate_server) ||
+	     !sa_port(&c->alternate_server)))
+		return conf_fail(ld, conf_src(ld, "drain.alternate_server"),
+				 "drain.alternate_server '%s' must name one "
+				 "address and a port other than 0",
+				 c->alternate_server_str);
+	if (!c->admin_port)
+		return 0;
+	if (!c->admin_host ||
+	    sa_set_str(&c->admin_addr, c->admin_host, c->admin_port))
+		return conf_fail(
+		    ld, conf_src(ld, "admin.address"),
+		    "admin.address '%s' is not a numeric IPv4 or IPv6 "
+		    "address",
+		    c->admin_host ? c->admin_host : "");
+	return 0;
+}
+
+int conf_check_settings(struct loader *ld)
+{
+	int rc = check_ports(ld);
+
+	if (!rc)
+		rc = check_listen(ld);
+	if (!rc)
+		rc = check_auth(ld);
+	if (!rc)
+		rc = check_redis(ld);
+	if (!rc)
+		rc = check_relay(ld);
+	if (!rc)
+		rc = check_lifecycle(ld);
+	return rc;
+}
