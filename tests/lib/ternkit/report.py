@@ -24,6 +24,11 @@ def one_line(why):
     return " ".join(str(why).split()) or "no reason given"
 
 
+def note(msg):
+    """A figure or an explanation: a "# " line on stdout, not a check."""
+    print("# " + str(msg), flush=True)
+
+
 def summary_line(passed, failed, skipped):
     """The closing line of a suite: "N passed, M failed, K skipped"."""
     return "%d passed, %d failed, %d skipped" % (passed, failed, skipped)
@@ -124,7 +129,7 @@ class Reporter:
 
     def note(self, msg):
         """A figure or an explanation: a "# " line, not a check."""
-        print("# " + str(msg), flush=True)
+        note(msg)
 
     def exit_status(self):
         """1 when a check failed or none ran, else 0."""

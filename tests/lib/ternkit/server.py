@@ -304,6 +304,31 @@ def metric_sum(m, pattern):
     return sum(v for k, v in m.items() if rx.search(k))
 
 
+class Env:
+    """What tests/interop/run-all tells a test about the server it started
+    (TERN_* variables): impl, host4, alt_host, host6, port, tls_port,
+    alt_port, dead_port, ca, software, frame_timeout, max_connections, dir,
+    results, test."""
+
+    def __init__(self):
+        e = os.environ
+        self.impl = e.get("TERN_IMPL", "ternd")
+        self.host4 = e.get("TERN_HOST4", "127.0.0.1")
+        self.alt_host = e.get("TERN_ALT_HOST", "127.0.0.2")
+        self.host6 = e.get("TERN_HOST6", "::1")
+        self.port = int(e.get("TERN_PORT", "3478"))
+        self.tls_port = int(e.get("TERN_TLS_PORT", "5349"))
+        self.alt_port = int(e.get("TERN_ALT_PORT", "3479"))
+        self.dead_port = int(e.get("TERN_DEAD_PORT", "9"))
+        self.ca = e.get("TERN_CA", "")
+        self.software = e.get("TERN_SOFTWARE") or None
+        self.frame_timeout = float(e.get("TERN_FRAME_TIMEOUT", "10"))
+        self.max_connections = int(e.get("TERN_MAX_CONNECTIONS", "4096"))
+        self.dir = e.get("TERN_DIR", "/tmp")
+        self.results = e.get("TERN_RESULTS")
+        self.test = e.get("TERN_TEST", os.path.basename(sys.argv[0]))
+
+
 class Server:
     """The server under test with its configuration in directory d.
 
