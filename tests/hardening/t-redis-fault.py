@@ -11,7 +11,8 @@ authentication (a user never looked up before, so no cache answers) every
 100 ms:
   - redis-server is SIGKILLed under that load: ternd stays up, the relay
     loses (almost) nothing, no new authentication succeeds, and once the
-    lookup timeout has passed each gets an error answer, not silence
+    lookup timeout has passed each gets the documented error answer, not
+    silence: 500 with the reason phrase "Credential store unavailable"
   - with the load stopped and Redis still down, ternd uses less than 0.5 s
     of CPU in 5 s (reconnects back off; no busy loop), the relay still
     echoes, and "unreachable" is logged a bounded number of times;
@@ -47,6 +48,7 @@ CHANNEL = 0x4001
 CPU_LIMIT = 0.5
 QUIET_S = 5.0
 REDIS_UP = r"^ternd_redis_up$"
+STORE_DOWN_ANSWER = "error 500 Credential store unavailable"
 STORE_DOWN = r'^ternd_auth_failures_total\{reason="store_down"\}$'
 
 
@@ -143,7 +145,7 @@ class Load:
                     c.release(user=u, password="pw-" + u)
                     res = "ok"
                 else:
-                    res = "no answer" if r is None else "error %d" % (r.error() or (0,))[0]
+                    res = "no answer" if r is None else "error %d %s" % (r.error() or (0, K.fmt(r)))
             finally:
                 c.close()
             self.auths.append((t, res))
@@ -244,13 +246,18 @@ def run(srv, peer, rcli, redis, redis_start):
             "results during the outage: %s" % ", ".join("%.1fs %s" % x for x in during))
     C.check("clear-error-while-down", bool(late) and all(res.startswith("error") for res in late),
             "authentications started 2.5 s or more after the kill got %s (want error answers)" % late)
+    # the documented answer (docs/SECURITY.md), code and reason phrase both
+    C.check("error-is-500-credential-store-unavailable",
+            bool(late) and all(res == STORE_DOWN_ANSWER for res in late),
+            "authentications started 2.5 s or more after the kill got %s (want %r each)" % (
+                late, STORE_DOWN_ANSWER))
     loss = load.sent - load.echoed
     K.note("relay under load across the kill: %d sent, %d echoed" % (load.sent, load.echoed))
     C.check("relay-flows-across-kill", load.sent > 100 and loss <= max(2, load.sent // 100),
             "%d of %d ChannelData lost" % (loss, load.sent))
 
     H.counted(C, "redis-down-in-metrics", srv, REDIS_UP, 0, 0, "Redis is down")
-    n500 = sum(1 for _, r in during if r == "error 500")
+    n500 = sum(1 for _, r in during if r.startswith("error 500 "))
     down_fail = srv.metric_until(STORE_DOWN, lambda v: v >= n500)
     if down_fail is not None:
         C.check("store-down-counted", down_fail >= n500,
