@@ -34,9 +34,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-S = H.stunmsg
-C = H.Check("binding-flood")
+S = K
+C = K.Reporter("binding-flood")
 SOFTWARE_LEN = 8  # "tern" as a SOFTWARE attribute
 FIXED = {4: 4 * (4 + 8) + SOFTWARE_LEN, 6: 2 * (4 + 20) + SOFTWARE_LEN}
 LOG_INTERVAL = 2
@@ -44,8 +45,8 @@ MALFORMED = r'^ternd_message_verdicts_total\{verdict="malformed"\}$'
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("binding")
+    K.on_sigterm()
+    work = K.Work("binding")
     srv = H.Ternd(work, "srv", alternate="127.0.0.2", **{"limits.log_interval": LOG_INTERVAL})
     return H.serve(C, work, srv, flood)
 
@@ -153,7 +154,7 @@ def run(srv, socks):
     time.sleep(1.0)
     rx.stop()
     collector.close()
-    H.note("%d datagrams in %.1f s: %s" % (total, dur, ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
+    K.note("%d datagrams in %.1f s: %s" % (total, dur, ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
 
     over, dup, stray, worst = [], 0, 0, {}
     req_bytes = resp_bytes = 0
@@ -171,10 +172,10 @@ def run(srv, socks):
             if r > ln + FIXED[fam]:
                 over.append("%s request of %d bytes got %d" % (kind, ln, r))
     answered = sum(1 for t in sent if t in rx.got)
-    H.note("%d of %d well-formed requests answered; %d request bytes, %d response bytes for them "
+    K.note("%d of %d well-formed requests answered; %d request bytes, %d response bytes for them "
            "(ratio %.2f); bound: request + %d bytes (IPv4), + %d (IPv6)" % (
                answered, len(sent), req_bytes, resp_bytes, resp_bytes / max(1, req_bytes), FIXED[4], FIXED[6]))
-    H.note("largest response minus its request: %s" % ", ".join(
+    K.note("largest response minus its request: %s" % ", ".join(
         "IPv%d %+d bytes (%s)" % (f, w[0], w[1]) for f, w in sorted(worst.items())))
     C.check("response-never-larger-than-request-plus-fixed", not over,
             "%d responses over the bound, e.g. %s" % (len(over), over[:3]))
@@ -197,7 +198,7 @@ def run(srv, socks):
     per_interval = 3  # ll_input's burst, src/relay/worker.c
     workers = 2
     bound = workers * (per_interval + 1) * (int(dur / LOG_INTERVAL) + 3)
-    H.note("log: %d new lines (%d about malformed datagrams, %d held back and counted) for %d malformed "
+    K.note("log: %d new lines (%d about malformed datagrams, %d held back and counted) for %d malformed "
            "datagrams; bound %d" % (len(new), mal, supp, n_bad, bound))
     C.check("log-rate-limited", len(new) <= bound and n_bad > 10 * bound,
             "%d new log lines for %d malformed datagrams (bound %d)" % (len(new), n_bad, bound))
@@ -205,7 +206,7 @@ def run(srv, socks):
             "%d logged + %d counted as suppressed, %d malformed datagrams sent" % (mal, supp, n_bad))
     H.counted(C, "malformed-in-metrics", srv, MALFORMED, mal0, (int(n_bad * 0.99), n_bad),
               "%d malformed datagrams sent" % n_bad)
-    C.check("still-answers", H.turnsrv.stunmsg_ping("udp", srv.port), "no Binding answer after the flood")
+    C.check("still-answers", K.ping("udp", srv.port), "no Binding answer after the flood")
 
 
 if __name__ == "__main__":

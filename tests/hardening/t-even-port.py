@@ -28,8 +28,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-C = H.Check("even-port")
+C = K.Reporter("even-port")
 NPORTS = 8
 RESERVATION_S = 30  # TURN_RESERVATION_MS in src/turn/priv.h
 RESERVATIONS = r"^ternd_reservations_active$"
@@ -37,12 +38,12 @@ EXPIRED = r"^ternd_reservations_expired_total$"
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("even")
-    lo, hi = H.free_window(NPORTS)
-    lo2, hi2 = H.free_window(NPORTS)
+    K.on_sigterm()
+    work = K.Work("even")
+    lo, hi = K.free_window(NPORTS)
+    lo2, hi2 = K.free_window(NPORTS)
     while lo2 <= hi and lo <= hi2:
-        lo2, hi2 = H.free_window(NPORTS)
+        lo2, hi2 = K.free_window(NPORTS)
     srv = H.Ternd(work, "srv", port_min=lo, port_max=hi)
     q2 = H.Ternd(work, "quota2", port_min=lo2, port_max=hi2, user_quota=2)
     if not H.start(C, work, srv, q2):
@@ -64,92 +65,92 @@ def alloc_even(srv, nonce, clients, reserve=True, tries=1):
     """(client, response) of an Allocate with EVEN-PORT (R bit per reserve)."""
     r = c = None
     for _ in range(tries):
-        c = H.client(srv.addr, nonce)
+        c = K.client(srv.addr, nonce)
         clients.append(c)
-        r = H.allocate(c, extra=[(H.EVEN_PORT, b"\x80" if reserve else b"\x00")])
-        if H.is_success(r, H.ALLOCATE):
+        r = c.allocate(extra=[(K.EVEN_PORT, b"\x80" if reserve else b"\x00")])
+        if K.is_success(r, K.ALLOCATE):
             break
     return c, r
 
 
 def claim(srv, nonce, clients, token):
-    c = H.client(srv.addr, nonce)
+    c = K.client(srv.addr, nonce)
     clients.append(c)
-    return c, H.allocate(c, extra=[(H.RESERVATION_TOKEN, token)])
+    return c, c.allocate(extra=[(K.RESERVATION_TOKEN, token)])
 
 
 def run(srv, lo, hi, clients):
-    H.note("relay ports %d-%d" % (lo, hi))
-    nonce = H.challenge(srv.addr)
+    K.note("relay ports %d-%d" % (lo, hi))
+    nonce = K.challenge(srv.addr)
     held = lambda: H.udp_sockets_in(srv.pid, lo, hi)  # noqa: E731
 
     a, r = alloc_even(srv, nonce, clients)
-    if not C.check("even-port-r", H.is_success(r, H.ALLOCATE) and r.get(H.RESERVATION_TOKEN) is not None,
-                   "Allocate EVEN-PORT R: %s" % H.fmt(r)):
+    if not C.check("even-port-r", K.is_success(r, K.ALLOCATE) and r.get(K.RESERVATION_TOKEN) is not None,
+                   "Allocate EVEN-PORT R: %s" % K.fmt(r)):
         return
-    p = H.relayed(r)[1]
-    token = r.get(H.RESERVATION_TOKEN)
+    p = K.relayed(r)[1]
+    token = r.get(K.RESERVATION_TOKEN)
     C.check("even-port-is-even", p % 2 == 0 and lo <= p < hi, "relay port %d" % p)
-    C.check("port-plus-one-held", (p + 1) in H.ports_bindable("127.0.0.1", p + 1, p + 1) and held() == 2,
+    C.check("port-plus-one-held", (p + 1) in K.ports_bindable("127.0.0.1", p + 1, p + 1) and held() == 2,
             "after EVEN-PORT R on %d: ternd holds %d sockets in the window, %d %s" % (
-                p, held(), p + 1, "busy" if H.ports_bindable("127.0.0.1", p + 1, p + 1) else "free"))
+                p, held(), p + 1, "busy" if K.ports_bindable("127.0.0.1", p + 1, p + 1) else "free"))
 
     b, r = claim(srv, nonce, clients, token)
-    C.check("token-claims-port-plus-one", H.is_success(r, H.ALLOCATE) and H.relayed(r)[1] == p + 1,
-            "claim: %s relayed %s (want port %d)" % (H.fmt(r), H.relayed(r), p + 1))
+    C.check("token-claims-port-plus-one", K.is_success(r, K.ALLOCATE) and K.relayed(r)[1] == p + 1,
+            "claim: %s relayed %s (want port %d)" % (K.fmt(r), K.relayed(r), p + 1))
     _, r = claim(srv, nonce, clients, token)
-    C.check("token-claimed-twice-508", H.is_error(r, H.ALLOCATE, 508), "second claim: %s" % H.fmt(r))
+    C.check("token-claimed-twice-508", K.is_error(r, K.ALLOCATE, 508), "second claim: %s" % K.fmt(r))
     _, r = claim(srv, nonce, clients, os.urandom(8))
-    C.check("made-up-token-508", H.is_error(r, H.ALLOCATE, 508), "unknown token: %s" % H.fmt(r))
+    C.check("made-up-token-508", K.is_error(r, K.ALLOCATE, 508), "unknown token: %s" % K.fmt(r))
     C.check("failed-claims-take-no-port", held() == 2, "ternd holds %d sockets, want 2" % held())
 
     c, r = alloc_even(srv, nonce, clients, reserve=False)
-    ok = H.is_success(r, H.ALLOCATE) and H.relayed(r)[1] % 2 == 0 and r.get(H.RESERVATION_TOKEN) is None
+    ok = K.is_success(r, K.ALLOCATE) and K.relayed(r)[1] % 2 == 0 and r.get(K.RESERVATION_TOKEN) is None
     C.check("even-port-without-r", ok and held() == 3,
             "%s, relayed %s, token %r, %d sockets held (want 3)" % (
-                H.fmt(r), H.relayed(r), r.get(H.RESERVATION_TOKEN) if r else None, held()))
-    cport = H.relayed(r)[1] if ok else None
+                K.fmt(r), K.relayed(r), r.get(K.RESERVATION_TOKEN) if r else None, held()))
+    cport = K.relayed(r)[1] if ok else None
 
     # a reservation outlives its allocation, then expires
     d, r = alloc_even(srv, nonce, clients, tries=5)
-    if not C.check("second-even-port-r", H.is_success(r, H.ALLOCATE), H.fmt(r)):
+    if not C.check("second-even-port-r", K.is_success(r, K.ALLOCATE), K.fmt(r)):
         return
-    dport = H.relayed(r)[1]
-    H.release(d)
+    dport = K.relayed(r)[1]
+    d.release()
     t_resv = time.monotonic()
     H.counted(C, "reservations-gauge", srv, RESERVATIONS, 0, 1, "one unclaimed reservation")
     C.check("reservation-outlives-its-allocation",
-            held() == 4 and (dport + 1) in H.ports_bindable("127.0.0.1", dport + 1, dport + 1),
+            held() == 4 and (dport + 1) in K.ports_bindable("127.0.0.1", dport + 1, dport + 1),
             "after releasing the allocation on %d: %d sockets held (want 4: %d, %d, %s and the reserved %d)" % (
                 dport, held(), p, p + 1, cport, dport + 1))
 
     # the one fully free pair left
     e, r = alloc_even(srv, nonce, clients, tries=6)
-    if C.check("last-free-pair", H.is_success(r, H.ALLOCATE), "EVEN-PORT R (6 tries): %s" % H.fmt(r)):
+    if C.check("last-free-pair", K.is_success(r, K.ALLOCATE), "EVEN-PORT R (6 tries): %s" % K.fmt(r)):
         t_resv = time.monotonic()
     before = held()
     # no pair is free now (the even ports left have their odd port taken)
     rs = [alloc_even(srv, nonce, clients)[1] for _ in range(3)]
-    C.check("no-free-pair-508", all(H.is_error(x, H.ALLOCATE, 508) for x in rs),
-            "EVEN-PORT R with no free pair: %s" % ", ".join(H.fmt(x) for x in rs))
+    C.check("no-free-pair-508", all(K.is_error(x, K.ALLOCATE, 508) for x in rs),
+            "EVEN-PORT R with no free pair: %s" % ", ".join(K.fmt(x) for x in rs))
     C.check("failed-even-port-gives-port-back", held() == before,
             "ternd holds %d sockets after the 508s, %d before" % (held(), before))
 
     for x in (a, b, c, e):
-        H.release(x)
+        x.release()
     # every reservation ends about 30 s after it was made
-    free = H.wait_for(lambda: not H.ports_bindable("127.0.0.1", lo, hi),
+    free = K.wait_for(lambda: not K.ports_bindable("127.0.0.1", lo, hi),
                       RESERVATION_S + 8 - (time.monotonic() - t_resv), step=0.5)
     waited = time.monotonic() - t_resv
-    H.note("window free %.1f s after the last reservation was made" % waited)
+    K.note("window free %.1f s after the last reservation was made" % waited)
     C.check("reservations-expire-and-free-their-ports", free,
             "%.0f s after the last reservation, still bound: %s (%d sockets held by ternd)" % (
-                waited, H.ports_bindable("127.0.0.1", lo, hi), held()))
+                waited, K.ports_bindable("127.0.0.1", lo, hi), held()))
     n = 0
     for _ in range(3 * NPORTS):
-        x = H.client(srv.addr, nonce)
+        x = K.client(srv.addr, nonce)
         clients.append(x)
-        if H.is_success(H.allocate(x), H.ALLOCATE):
+        if K.is_success(x.allocate(), K.ALLOCATE):
             n += 1
         if n == NPORTS:
             break
@@ -161,30 +162,30 @@ def run(srv, lo, hi, clients):
 
 def quota_bypass(srv, lo, hi, clients):
     """user_quota 2: a reserved port is a unit of the quota until it ends."""
-    nonce = H.challenge(srv.addr)
+    nonce = K.challenge(srv.addr)
     held = lambda: H.udp_sockets_in(srv.pid, lo, hi)  # noqa: E731
     c, r = alloc_even(srv, nonce, clients, tries=3)
-    if not C.check("quota-even-port-r", H.is_success(r, H.ALLOCATE) and held() == 2,
-                   "EVEN-PORT R under user_quota 2: %s, %d relay ports held (want 2)" % (H.fmt(r), held())):
+    if not C.check("quota-even-port-r", K.is_success(r, K.ALLOCATE) and held() == 2,
+                   "EVEN-PORT R under user_quota 2: %s, %d relay ports held (want 2)" % (K.fmt(r), held())):
         return
-    H.release(c)
+    c.release()
     C.check("quota-reservation-outlives-release", held() == 1,
             "after the release: %d relay ports held (want 1, the reservation)" % held())
     # one unit left: EVEN-PORT R needs two (the allocation and its reservation)
     rs = [alloc_even(srv, nonce, clients)[1] for _ in range(3)]
     C.check("reservations-bounded-by-user-quota",
-            all(H.is_error(x, H.ALLOCATE, 486) for x in rs) and held() == 1,
+            all(K.is_error(x, K.ALLOCATE, 486) for x in rs) and held() == 1,
             "EVEN-PORT R with one unit left: %s; %d relay ports held (want 486 and 1)" % (
-                ", ".join(H.fmt(x) for x in rs), held()))
+                ", ".join(K.fmt(x) for x in rs), held()))
     c, r = alloc_even(srv, nonce, clients, reserve=False)
-    C.check("quota-plain-even-port-fits", H.is_success(r, H.ALLOCATE) and held() == 2,
-            "EVEN-PORT without R in the last unit: %s, %d relay ports held (want 2)" % (H.fmt(r), held()))
-    d = H.client(srv.addr, nonce)
+    C.check("quota-plain-even-port-fits", K.is_success(r, K.ALLOCATE) and held() == 2,
+            "EVEN-PORT without R in the last unit: %s, %d relay ports held (want 2)" % (K.fmt(r), held()))
+    d = K.client(srv.addr, nonce)
     clients.append(d)
-    r = H.allocate(d)
-    C.check("quota-full-486", H.is_error(r, H.ALLOCATE, 486) and held() == 2,
-            "a third port for the user: %s, %d relay ports held" % (H.fmt(r), held()))
-    H.note("user_quota 2: the user never held more than 2 relay ports")
+    r = d.allocate()
+    C.check("quota-full-486", K.is_error(r, K.ALLOCATE, 486) and held() == 2,
+            "a third port for the user: %s, %d relay ports held" % (K.fmt(r), held()))
+    K.note("user_quota 2: the user never held more than 2 relay ports")
 
 
 if __name__ == "__main__":

@@ -27,9 +27,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-S = H.stunmsg
-C = H.Check("fd-exhaustion")
+S = K
+C = K.Reporter("fd-exhaustion")
 HEADROOM = 24
 CPU_LIMIT = 0.5
 QUIET_S = 5.0
@@ -38,8 +39,8 @@ NO_PORT = r'^ternd_quota_refusals_total\{reason="ports"\}$'
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("fd")
+    K.on_sigterm()
+    work = K.Work("fd")
     probe = H.Ternd(work, "probe")
     try:
         probe.start()
@@ -104,11 +105,11 @@ def run(srv, n, held):
     time.sleep(0.5)
     start = fd_table(pid)
     fds0 = len(start)
-    H.note("ternd under prlimit: %d descriptors open at start, limit %s" % (fds0, lim))
+    K.note("ternd under prlimit: %d descriptors open at start, limit %s" % (fds0, lim))
     if not C.check("limit-applied", lim == n, "Max open files %s, want %d" % (lim, n)):
         return
     lines0 = len(srv.log_text().splitlines())
-    nonce = H.challenge(srv.addr)
+    nonce = K.challenge(srv.addr)
     acc0, ports0 = srv.metric(ACCEPT_ERR), srv.metric(NO_PORT)
 
     # ---- TCP connections until accept() fails
@@ -125,22 +126,22 @@ def run(srv, n, held):
         held.append(s)
     # a descriptor freed meanwhile (e.g. the /metrics connection closing) is
     # taken by the next accept retry (once a second) from the waiting backlog
-    fds1 = H.wait_for(lambda: H.nfds(pid) >= n and H.nfds(pid), 4.0) or H.nfds(pid)
-    H.note("60 TCP connections opened: ternd holds %d descriptors (limit %d)" % (fds1, n))
+    fds1 = K.wait_for(lambda: H.nfds(pid) >= n and H.nfds(pid), 4.0) or H.nfds(pid)
+    K.note("60 TCP connections opened: ternd holds %d descriptors (limit %d)" % (fds1, n))
     C.check("fds-exhausted", fds1 >= n, "ternd holds %d of %d descriptors: the flood did not reach "
                                           "the limit" % (fds1, n))
-    C.check("udp-binding-while-exhausted", H.turnsrv.stunmsg_ping("udp", srv.port), "no UDP Binding answer")
-    c = H.client(srv.addr, nonce)
-    r = H.allocate(c)
-    C.check("allocate-error-while-exhausted", H.is_error(r, H.ALLOCATE, 508),
-            "Allocate with no descriptor left: %s (want 508)" % H.fmt(r))
-    if H.is_success(r, H.ALLOCATE):
-        H.release(c)
+    C.check("udp-binding-while-exhausted", K.ping("udp", srv.port), "no UDP Binding answer")
+    c = K.client(srv.addr, nonce)
+    r = c.allocate()
+    C.check("allocate-error-while-exhausted", K.is_error(r, K.ALLOCATE, 508),
+            "Allocate with no descriptor left: %s (want 508)" % K.fmt(r))
+    if K.is_success(r, K.ALLOCATE):
+        c.release()
     c.close()
     cpu0 = H.cpu_seconds(pid)
     time.sleep(QUIET_S)
     cpu = H.cpu_seconds(pid) - cpu0
-    H.note("CPU while out of descriptors with connections waiting: %.2f s in %.0f s" % (cpu, QUIET_S))
+    K.note("CPU while out of descriptors with connections waiting: %.2f s in %.0f s" % (cpu, QUIET_S))
     C.check("no-busy-loop-on-emfile", cpu < CPU_LIMIT, "%.2f s of CPU in %.0f s (limit %.1f)" % (
         cpu, QUIET_S, CPU_LIMIT))
     C.check("alive", srv.alive(), "ternd died: %s" % srv.log_tail())
@@ -149,7 +150,7 @@ def run(srv, n, held):
     # ll_err: a burst of 3 per interval (2 s) per worker (2), and the
     # "suppressed" line
     bound = 2 * (3 + 1) * (int((time.monotonic() - t_flood) / 2) + 2)
-    H.note("%d log lines about failed accepts (bound %d)" % (acc, bound))
+    K.note("%d log lines about failed accepts (bound %d)" % (acc, bound))
     C.check("accept-failure-logged-rate-limited", 1 <= acc <= bound,
             "%d 'accept ...: Too many open files' lines (want 1..%d)" % (acc, bound))
 
@@ -170,31 +171,31 @@ def run(srv, n, held):
     lines1 = len(srv.log_text().splitlines())
     got, last = [], None
     for _ in range(2 * HEADROOM + 10):
-        c = H.client(srv.addr, nonce)
-        r = H.allocate(c)
-        if H.is_success(r, H.ALLOCATE):
+        c = K.client(srv.addr, nonce)
+        r = c.allocate()
+        if K.is_success(r, K.ALLOCATE):
             got.append(c)
             continue
         c.close()
         last = r
         break
-    H.note("%d allocations before %s" % (len(got), H.fmt(last)))
-    C.check("allocations-until-508", H.is_error(last, H.ALLOCATE, 508) and len(got) >= HEADROOM // 2,
-            "%d allocations, then %s (want some, then 508)" % (len(got), H.fmt(last)))
+    K.note("%d allocations before %s" % (len(got), K.fmt(last)))
+    C.check("allocations-until-508", K.is_error(last, K.ALLOCATE, 508) and len(got) >= HEADROOM // 2,
+            "%d allocations, then %s (want some, then 508)" % (len(got), K.fmt(last)))
     new = srv.log_text().splitlines()[lines1:]
     relay = sum(1 for ln in new if "cannot open a relay" in ln)
     C.check("relay-failure-logged", 1 <= relay <= 4, "%d 'cannot open a relay' lines" % relay)
     for c in got:
-        H.release(c)
+        c.release()
         c.close()
     H.counted(C, "relay-failures-counted", srv, NO_PORT, ports0, 2,
               "two Allocates answered 508 for want of a socket")
-    c = H.client(srv.addr, nonce)
-    r = H.allocate(c)
-    C.check("allocate-after-release", H.is_success(r, H.ALLOCATE), H.fmt(r))
-    H.release(c)
+    c = K.client(srv.addr, nonce)
+    r = c.allocate()
+    C.check("allocate-after-release", K.is_success(r, K.ALLOCATE), K.fmt(r))
+    c.release()
     c.close()
-    fds2 = H.wait_for(lambda: H.nfds(pid) == fds0, 3.0) and fds0 or H.nfds(pid)
+    fds2 = K.wait_for(lambda: H.nfds(pid) == fds0, 3.0) and fds0 or H.nfds(pid)
     end = fd_table(pid)
     C.check("descriptors-back-to-start", fds2 == fds0, "%d descriptors open at the end, %d at start; "
             "gone: %s; new: %s" % (fds2, fds0, sorted(set(start.items()) - set(end.items())),

@@ -29,8 +29,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-C = H.Check("peer-ranges")
+C = K.Reporter("peer-ranges")
 
 DENY = "2001:db8::/32,198.51.100.0/24"
 ALLOW = "2001:db8:0:2::/63,2001:db8:1:0:8000::/65,7f00::/8,198.51.100.128/25"
@@ -61,8 +62,8 @@ V4 = [
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("ranges")
+    K.on_sigterm()
+    work = K.Work("ranges")
     srv = H.Ternd(work, "srv", allow_peers=ALLOW, deny_peers=DENY)
     if not H.start(C, work, srv):
         return 1
@@ -77,32 +78,32 @@ def main():
 
 def judge(name, r, want, peer):
     if want == "ok":
-        C.check(name, H.is_success(r, H.CREATE_PERMISSION),
-                "CreatePermission %s: %s (want success)" % (peer, H.fmt(r)))
+        C.check(name, K.is_success(r, K.CREATE_PERMISSION),
+                "CreatePermission %s: %s (want success)" % (peer, K.fmt(r)))
     elif want == "never":
-        C.check(name, r is not None and not H.is_success(r, H.CREATE_PERMISSION),
-                "CreatePermission %s: %s (want an error)" % (peer, H.fmt(r)))
+        C.check(name, r is not None and not K.is_success(r, K.CREATE_PERMISSION),
+                "CreatePermission %s: %s (want an error)" % (peer, K.fmt(r)))
     else:
-        C.check(name, H.is_error(r, H.CREATE_PERMISSION, want),
-                "CreatePermission %s: %s (want %d)" % (peer, H.fmt(r), want))
+        C.check(name, K.is_error(r, K.CREATE_PERMISSION, want),
+                "CreatePermission %s: %s (want %d)" % (peer, K.fmt(r), want))
 
 
 def ranges(srv):
-    nonce = H.challenge(srv.addr)
-    c4 = H.client(srv.addr, nonce)
-    c6 = H.client(srv.addr, nonce)
+    nonce = K.challenge(srv.addr)
+    c4 = K.client(srv.addr, nonce)
+    c6 = K.client(srv.addr, nonce)
     try:
-        r4 = H.allocate(c4)
-        r6 = H.allocate(c6, family=2)
-        if not C.check("allocations", H.is_success(r4, H.ALLOCATE) and H.is_success(r6, H.ALLOCATE),
-                       "IPv4: %s, IPv6: %s" % (H.fmt(r4), H.fmt(r6))):
+        r4 = c4.allocate()
+        r6 = c6.allocate(family=2)
+        if not C.check("allocations", K.is_success(r4, K.ALLOCATE) and K.is_success(r6, K.ALLOCATE),
+                       "IPv4: %s, IPv6: %s" % (K.fmt(r4), K.fmt(r6))):
             return
         for name, peer, want in V6:
-            judge(name, H.permission(c6, peer), want, peer)
+            judge(name, c6.permission(peer), want, peer)
         for name, peer, want in V4:
-            judge(name, H.permission(c4, peer), want, peer)
-        H.release(c4)
-        H.release(c6)
+            judge(name, c4.permission(peer), want, peer)
+        c4.release()
+        c6.release()
     finally:
         c4.close()
         c6.close()
@@ -112,7 +113,7 @@ def mapped_rule(work):
     srv = H.Ternd(work, "mapped", deny_peers="::ffff:203.0.113.0/120")
     ok, out = srv.check_config()
     if not ok:
-        H.note("ternd refuses the mapped-form rule: %s" % out)
+        K.note("ternd refuses the mapped-form rule: %s" % out)
         C.ok("mapped-form-deny-rule-refused-or-applied")
         return
     try:
@@ -121,17 +122,17 @@ def mapped_rule(work):
         C.fail("mapped-server-start", e)
         return
     try:
-        nonce = H.challenge(srv.addr)
-        c4 = H.client(srv.addr, nonce)
+        nonce = K.challenge(srv.addr)
+        c4 = K.client(srv.addr, nonce)
         try:
-            r = H.allocate(c4)
-            if C.check("mapped-allocation", H.is_success(r, H.ALLOCATE), H.fmt(r)):
-                r = H.permission(c4, "203.0.113.7")
-                C.check("mapped-form-deny-rule-refused-or-applied", H.is_error(r, H.CREATE_PERMISSION, 403),
+            r = c4.allocate()
+            if C.check("mapped-allocation", K.is_success(r, K.ALLOCATE), K.fmt(r)):
+                r = c4.permission("203.0.113.7")
+                C.check("mapped-form-deny-rule-refused-or-applied", K.is_error(r, K.CREATE_PERMISSION, 403),
                         "deny_peers = [\"::ffff:203.0.113.0/120\"] was accepted by --check-config, yet "
                         "CreatePermission 203.0.113.7 got %s: the rule never matches because peers are "
-                        "unmapped before the check (refuse or unmap such rules when loading)" % H.fmt(r))
-                H.release(c4)
+                        "unmapped before the check (refuse or unmap such rules when loading)" % K.fmt(r))
+                c4.release()
         finally:
             c4.close()
     finally:

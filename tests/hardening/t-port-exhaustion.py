@@ -22,17 +22,18 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-C = H.Check("port-exhaustion")
+C = K.Reporter("port-exhaustion")
 NPORTS = 8
 NO_PORT = r'^ternd_quota_refusals_total\{reason="ports"\}$'
 ACTIVE = r"^ternd_allocations_active$"
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("ports")
-    lo, hi = H.free_window(NPORTS)
+    K.on_sigterm()
+    work = K.Work("ports")
+    lo, hi = K.free_window(NPORTS)
     srv = H.Ternd(work, "srv", port_min=lo, port_max=hi, **{"limits.log_interval": 10})
     return H.serve(C, work, srv, run, lo, hi)
 
@@ -44,16 +45,16 @@ def fill(srv, nonce, clients, limit=3 * NPORTS):
     """Allocate until three 508s in a row: (allocated clients, their ports, last error)."""
     got, ports, fails, last = [], [], 0, None
     for _ in range(limit):
-        c = H.client(srv.addr, nonce)
+        c = K.client(srv.addr, nonce)
         clients.append(c)
-        r = H.allocate(c)
-        if H.is_success(r, H.ALLOCATE):
+        r = c.allocate()
+        if K.is_success(r, K.ALLOCATE):
             got.append(c)
-            ports.append(H.relayed(r)[1])
+            ports.append(K.relayed(r)[1])
             fails = 0
             continue
         last = r
-        if not H.is_error(r, H.ALLOCATE, 508):
+        if not K.is_error(r, K.ALLOCATE, 508):
             break
         SEEN["508"] += 1
         fails += 1
@@ -63,8 +64,8 @@ def fill(srv, nonce, clients, limit=3 * NPORTS):
 
 
 def run(srv, lo, hi, clients):
-    H.note("relay ports %d-%d" % (lo, hi))
-    nonce = H.challenge(srv.addr)
+    K.note("relay ports %d-%d" % (lo, hi))
+    nonce = K.challenge(srv.addr)
     nport0 = srv.metric(NO_PORT)
     got, ports, last = fill(srv, nonce, clients)
     probs = []
@@ -73,12 +74,12 @@ def run(srv, lo, hi, clients):
     if sorted(set(ports)) != list(range(lo, hi + 1)):
         probs.append("relay ports %s, want each of %d-%d once" % (sorted(ports), lo, hi))
     C.check("range-fills-exactly", probs)
-    C.check("then-508", H.is_error(last, H.ALLOCATE, 508),
-            "after the range filled: %s (want 508 Insufficient Capacity)" % H.fmt(last))
+    C.check("then-508", K.is_error(last, K.ALLOCATE, 508),
+            "after the range filled: %s (want 508 Insufficient Capacity)" % K.fmt(last))
     n = H.udp_sockets_in(srv.pid, lo, hi)
     C.check("holds-one-socket-per-allocation", n == len(got),
             "ternd holds %d sockets in %d-%d for %d allocations" % (n, lo, hi, len(got)))
-    C.check("binding-still-answered", H.turnsrv.stunmsg_ping("udp", srv.port), "no Binding answer")
+    C.check("binding-still-answered", K.ping("udp", srv.port), "no Binding answer")
     H.counted(C, "refusals-counted", srv, NO_PORT, nport0, SEEN["508"],
               "%d 508s for want of a port" % SEEN["508"])
     H.counted(C, "allocations-gauge", srv, ACTIVE, 0, len(got), "%d allocations held" % len(got))
@@ -91,32 +92,32 @@ def run(srv, lo, hi, clients):
 
     # release one: the next Allocate succeeds (ports are drawn at random:
     # allow three fresh 5-tuples)
-    r = H.release(got.pop())
-    C.check("release-one", H.is_success(r, H.REFRESH), H.fmt(r))
+    r = got.pop().release()
+    C.check("release-one", K.is_success(r, K.REFRESH), K.fmt(r))
     tries, r = 0, None
     for tries in range(1, 4):
-        c = H.client(srv.addr, nonce)
+        c = K.client(srv.addr, nonce)
         clients.append(c)
-        r = H.allocate(c)
-        if H.is_success(r, H.ALLOCATE):
+        r = c.allocate()
+        if K.is_success(r, K.ALLOCATE):
             got.append(c)
             break
     if tries > 1:
-        H.note("the freed port was found on attempt %d (random port draws)" % tries)
-    C.check("allocate-after-release", H.is_success(r, H.ALLOCATE),
-            "3 Allocates after one release: last %s" % H.fmt(r))
+        K.note("the freed port was found on attempt %d (random port draws)" % tries)
+    C.check("allocate-after-release", K.is_success(r, K.ALLOCATE),
+            "3 Allocates after one release: last %s" % K.fmt(r))
 
     # release everything: every port free for anyone, and the range fills again
-    bad = [H.fmt(r) for r in (H.release(c) for c in got) if not H.is_success(r, H.REFRESH)]
+    bad = [K.fmt(r) for r in (c.release() for c in got) if not K.is_success(r, K.REFRESH)]
     C.check("release-all", bad)
-    busy = H.wait_for(lambda: not H.ports_bindable("127.0.0.1", lo, hi), 2.0)
+    busy = K.wait_for(lambda: not K.ports_bindable("127.0.0.1", lo, hi), 2.0)
     C.check("every-port-free-after-release", busy,
-            "still bound 2 s after releasing everything: %s" % H.ports_bindable("127.0.0.1", lo, hi))
+            "still bound 2 s after releasing everything: %s" % K.ports_bindable("127.0.0.1", lo, hi))
     got2, ports2, last2 = fill(srv, nonce, clients)
-    C.check("range-fills-again", len(got2) == NPORTS and H.is_error(last2, H.ALLOCATE, 508),
-            "%d allocations then %s (want %d then 508)" % (len(got2), H.fmt(last2), NPORTS))
+    C.check("range-fills-again", len(got2) == NPORTS and K.is_error(last2, K.ALLOCATE, 508),
+            "%d allocations then %s (want %d then 508)" % (len(got2), K.fmt(last2), NPORTS))
     for c in got2:
-        H.release(c)
+        c.release()
     time.sleep(0.2)
     n = H.udp_sockets_in(srv.pid, lo, hi)
     C.check("no-socket-left", n == 0, "ternd still holds %d sockets in %d-%d" % (n, lo, hi))

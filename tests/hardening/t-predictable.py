@@ -33,15 +33,16 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-C = H.Check("predictable")
+C = K.Reporter("predictable")
 COOKIE = b"obMatJos2"
 LIFETIME = 600
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("predict")
+    K.on_sigterm()
+    work = K.Work("predict")
     srv = H.Ternd(work, "srv", nonce_lifetime=LIFETIME)
     other = H.Ternd(work, "other", nonce_lifetime=LIFETIME)
     if not H.start(C, work, srv, other):
@@ -68,7 +69,7 @@ def collect(server, ips, per_ip=5):
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             s.bind((ip, 0))
             socks.append(s)
-            tid, data = H.build(H.ALLOCATE, H.REQUEST, [H.UDP_TRANSPORT])
+            tid, data = K.message(K.ALLOCATE, K.REQUEST, [K.UDP_TRANSPORT])
             pending[tid] = (s, ip, data)
     out = []
     try:
@@ -84,9 +85,9 @@ def collect(server, ips, per_ip=5):
                         raw = s.recv(2048)
                     except BlockingIOError:
                         continue
-                    r = H.Resp(raw)
-                    if r.tid in pending and r.get(H.NONCE) is not None:
-                        out.append((ip, r.get(H.NONCE)))
+                    r = K.Resp(raw)
+                    if r.tid in pending and r.get(K.NONCE) is not None:
+                        out.append((ip, r.get(K.NONCE)))
                         del pending[r.tid]
                 time.sleep(0.01)
             if not pending:
@@ -117,7 +118,7 @@ def nonces(srv, other):
     t0 = int(time.time())
     got = collect(srv.addr, ips)
     t1 = int(time.time())
-    H.note("%d nonces from %d addresses" % (len(got), len(ips)))
+    K.note("%d nonces from %d addresses" % (len(got), len(ips)))
     C.check("got-nonces", len(got) >= 950, "only %d of 1000 challenges answered with a NONCE" % len(got))
     bad = [n for _, n in got if split(n) is None]
     C.check("format", not bad, "%d nonces not 'obMatJos2' + 4 + 8 hex + 24 hex, e.g. %r" % (
@@ -146,7 +147,7 @@ def nonces(srv, other):
     ones = [sum(col) for col in zip(*(bits(m) for m in macs))]
     sigma = (n * 0.25) ** 0.5
     skew = [(i, c) for i, c in enumerate(ones) if abs(c - n / 2) > 5 * sigma]
-    H.note("MAC bits set: %d..%d of %d samples per bit (expected %d +- %.0f)" % (
+    K.note("MAC bits set: %d..%d of %d samples per bit (expected %d +- %.0f)" % (
         min(ones), max(ones), n, n // 2, sigma))
     C.check("mac-bits-balanced", not skew, "bits set far from half of %d samples: %s" % (n, skew[:5]))
     by_ip = {}
@@ -158,7 +159,7 @@ def nonces(srv, other):
             if ips[i] in m and ips[i + 1] in m:
                 dists.append(sum(a != b for a, b in zip(bits(m[ips[i]]), bits(m[ips[i + 1]]))))
     mean = sum(dists) / len(dists) if dists else 0
-    H.note("neighbouring addresses, same expiry: MACs differ in %.1f of 96 bits on average (%d pairs)" % (
+    K.note("neighbouring addresses, same expiry: MACs differ in %.1f of 96 bits on average (%d pairs)" % (
         mean, len(dists)))
     C.check("neighbour-addresses-unrelated", len(dists) >= 50 and 42 <= mean <= 54,
             "mean Hamming distance %.1f over %d pairs (want about 48)" % (mean, len(dists)))
@@ -168,48 +169,48 @@ def nonces(srv, other):
 
 
 def auth_with(srv, ip, realm, nonce):
-    c = H.client(srv.addr, (realm, nonce), bind_ip=ip)
+    c = K.client(srv.addr, (realm, nonce), bind_ip=ip)
     try:
-        attrs = [H.UDP_TRANSPORT]
-        key = H.long_term_key(H.USER, realm.decode(), H.PASSWORD)
-        tid, data = H.build(H.ALLOCATE, H.REQUEST, attrs + [
-            (H.USERNAME, H.USER.encode()), (H.REALM, realm), (H.NONCE, nonce)], key=key)
+        attrs = [K.UDP_TRANSPORT]
+        key = K.long_term_key(K.USER, realm.decode(), K.PASSWORD)
+        tid, data = K.message(K.ALLOCATE, K.REQUEST, attrs + [
+            (K.USERNAME, K.USER.encode()), (K.REALM, realm), (K.NONCE, nonce)], key=key)
         r = c.transact(tid, data)
-        if H.is_success(r, H.ALLOCATE):
-            H.release(c)
+        if K.is_success(r, K.ALLOCATE):
+            c.release()
         return r
     finally:
         c.close()
 
 
 def bound_to_address(srv):
-    realm, nonce = H.challenge(srv.addr, "127.1.9.1")
+    realm, nonce = K.challenge(srv.addr, "127.1.9.1")
     r = auth_with(srv, "127.1.9.1", realm, nonce)
-    C.check("nonce-works-from-its-address", H.is_success(r, H.ALLOCATE),
-            "Allocate from the nonce's own address (another port): %s" % H.fmt(r))
+    C.check("nonce-works-from-its-address", K.is_success(r, K.ALLOCATE),
+            "Allocate from the nonce's own address (another port): %s" % K.fmt(r))
     r = auth_with(srv, "127.1.9.2", realm, nonce)
-    C.check("nonce-refused-from-another-address", H.is_error(r, H.ALLOCATE, 401),
-            "127.1.9.1's nonce used from 127.1.9.2: %s (want 401)" % H.fmt(r))
+    C.check("nonce-refused-from-another-address", K.is_error(r, K.ALLOCATE, 401),
+            "127.1.9.1's nonce used from 127.1.9.2: %s (want 401)" % K.fmt(r))
     exp = int(nonce[13:21], 16)
     later = nonce[:13] + b"%08x" % (exp + 3600) + nonce[21:]
     r = auth_with(srv, "127.1.9.1", realm, later)
-    C.check("edited-expiry-refused", H.is_error(r, H.ALLOCATE, 401),
-            "nonce with its expiry moved an hour on: %s (want 401)" % H.fmt(r))
+    C.check("edited-expiry-refused", K.is_error(r, K.ALLOCATE, 401),
+            "nonce with its expiry moved an hour on: %s (want 401)" % K.fmt(r))
     d = nonce[30:31]
     flipped = nonce[:30] + (b"0" if d != b"0" else b"1") + nonce[31:]
     r = auth_with(srv, "127.1.9.1", realm, flipped)
-    C.check("edited-mac-refused", H.is_error(r, H.ALLOCATE, 401),
-            "nonce with one MAC digit changed: %s (want 401)" % H.fmt(r))
+    C.check("edited-mac-refused", K.is_error(r, K.ALLOCATE, 401),
+            "nonce with one MAC digit changed: %s (want 401)" % K.fmt(r))
 
 
 def per_start(srv, other):
     """Each start draws its own secret: a nonce from one ternd is no good at
     another started the same way (a built-in or reused secret would be)."""
-    realm, nonce = H.challenge(srv.addr, "127.1.9.3")
+    realm, nonce = K.challenge(srv.addr, "127.1.9.3")
     r = auth_with(other, "127.1.9.3", realm, nonce)
-    C.check("secret-random-per-start", H.is_error(r, H.ALLOCATE, 401),
+    C.check("secret-random-per-start", K.is_error(r, K.ALLOCATE, 401),
             "a nonce from one ternd (no auth.nonce_secret) used at a second one from the same "
-            "address: %s (want 401: each start must draw its own secret)" % H.fmt(r))
+            "address: %s (want 401: each start must draw its own secret)" % K.fmt(r))
 
 
 # ----------------------------------------------------------------- relay ports
@@ -217,17 +218,17 @@ def per_start(srv, other):
 def relay_ports(srv):
     lo, hi = srv.relay_min, srv.relay_max
     for fam, ip, n in ((None, "127.0.0.1", 200), (2, "::1", 50)):
-        nonce = H.challenge(srv.addr)
+        nonce = K.challenge(srv.addr)
         cs, ports = [], []
         try:
             for _ in range(n):
-                c = H.client(srv.addr, nonce)
+                c = K.client(srv.addr, nonce)
                 cs.append(c)
-                r = H.allocate(c, family=fam)
-                if H.is_success(r, H.ALLOCATE):
-                    ports.append(H.relayed(r)[1])
+                r = c.allocate(family=fam)
+                if K.is_success(r, K.ALLOCATE):
+                    ports.append(K.relayed(r)[1])
             for c in cs:
-                H.release(c)
+                c.release()
         finally:
             for c in cs:
                 c.close()
@@ -237,7 +238,7 @@ def relay_ports(srv):
             continue
         diffs = [b - a for a, b in zip(ports, ports[1:])]
         near = sum(1 for d in diffs if abs(d) <= 2)
-        H.note("%s relay ports: %d allocations, range %d-%d, lowest %d highest %d, %d neighbours "
+        K.note("%s relay ports: %d allocations, range %d-%d, lowest %d highest %d, %d neighbours "
                "in a row, %d distinct steps" % (tag, n, lo, hi, min(ports), max(ports), near,
                                                 len(set(diffs))))
         C.check("%s-ports-not-sequential" % tag, near <= max(3, n // 20),

@@ -32,8 +32,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-C = H.Check("soak")
+C = K.Reporter("soak")
 SECONDS = int(os.environ.get("SOAK_SECONDS", "120"))
 CLIENTS = 4
 SAMPLE_S = 5
@@ -44,10 +45,10 @@ CREATED = r"^ternd_allocations_created_total$"
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("soak")
+    K.on_sigterm()
+    work = K.Work("soak")
     srv = H.Ternd(work, "srv")
-    peer = H.EchoPeer()
+    peer = K.EchoPeer()
     if not H.start(C, work, srv):
         peer.close()
         return 1
@@ -67,7 +68,7 @@ class Churn(threading.Thread):
         self.srv, self.peer, self.deadline = srv, peer, deadline
         self.cycles = self.failed = self.sent = self.echoed = 0
         self.errors = []
-        self.nonce = H.challenge(srv.addr, self.ip)
+        self.nonce = K.challenge(srv.addr, self.ip)
 
     def run(self):
         while time.monotonic() < self.deadline:
@@ -87,37 +88,37 @@ class Churn(threading.Thread):
 
     def cycle(self, tcp):
         if tcp:
-            c = H.TcpClient(self.srv.addr, bind_host=self.ip)
+            c = K.TcpClient(self.srv.addr, bind_host=self.ip)
             c.realm, c.nonce = self.nonce
         else:
-            c = H.client(self.srv.addr, self.nonce, bind_ip=self.ip)
+            c = K.client(self.srv.addr, self.nonce, bind_ip=self.ip)
         try:
-            r = H.allocate(c)
-            if not H.is_success(r, H.ALLOCATE):
-                return "Allocate: %s" % H.fmt(r)
+            r = c.allocate()
+            if not K.is_success(r, K.ALLOCATE):
+                return "Allocate: %s" % K.fmt(r)
             self.nonce = (c.realm, c.nonce)
-            r = H.permission(c, self.peer.addr[0])
-            if not H.is_success(r, H.CREATE_PERMISSION):
-                return "CreatePermission: %s" % H.fmt(r)
+            r = c.permission(self.peer.addr[0])
+            if not K.is_success(r, K.CREATE_PERMISSION):
+                return "CreatePermission: %s" % K.fmt(r)
             ch = 0x4000 + self.cycles % 0x1000
-            r = H.channel_bind(c, ch, self.peer.addr)
-            if not H.is_success(r, H.CHANNEL_BIND):
-                return "ChannelBind: %s" % H.fmt(r)
+            r = c.channel_bind(ch, self.peer.addr)
+            if not K.is_success(r, K.CHANNEL_BIND):
+                return "ChannelBind: %s" % K.fmt(r)
             self.traffic(c, ch, tcp)
-            r = c.request(H.REFRESH, [(H.LIFETIME, struct.pack("!I", 600))])
-            if not H.is_success(r, H.REFRESH):
-                return "Refresh: %s" % H.fmt(r)
+            r = c.request(K.REFRESH, [(K.LIFETIME, struct.pack("!I", 600))])
+            if not K.is_success(r, K.REFRESH):
+                return "Refresh: %s" % K.fmt(r)
             if not tcp:
-                r = H.release(c)
-                if not H.is_success(r, H.REFRESH):
-                    return "Refresh LIFETIME 0: %s" % H.fmt(r)
+                r = c.release()
+                if not K.is_success(r, K.REFRESH):
+                    return "Refresh LIFETIME 0: %s" % K.fmt(r)
             return None
         finally:
             c.close()
 
     def traffic(self, c, ch, tcp):
-        out = [H.channel_data(ch, b"soak %d cd %d" % (self.cycles, i)) for i in range(PKTS)]
-        out += [H.send_indication(self.peer.addr, b"soak %d si %d" % (self.cycles, i)) for i in range(PKTS)]
+        out = [K.channel_data(ch, b"soak %d cd %d" % (self.cycles, i)) for i in range(PKTS)]
+        out += [K.send_indication(self.peer.addr, b"soak %d si %d" % (self.cycles, i)) for i in range(PKTS)]
         for m in out:
             if tcp:
                 c.sock.sendall(m + b"\0" * (-len(m) % 4))
@@ -138,7 +139,7 @@ class Churn(threading.Thread):
                     raw = None
             if raw is None:
                 break
-            if raw[:2] == struct.pack("!H", ch) or H.parse_data_indication(raw) is not None:
+            if raw[:2] == struct.pack("!H", ch) or K.parse_data_indication(raw) is not None:
                 got += 1
         self.echoed += got
 
@@ -161,7 +162,7 @@ def run(srv, peer):
         samples.append((time.monotonic() - start, H.rss_kb(pid), H.nfds(pid),
                         H.udp_sockets_in(pid, srv.relay_min, srv.relay_max), sum(t.cycles for t in churn)))
         s = samples[-1]
-        H.note("t=%4.0fs  VmRSS %6d kB  fds %3d  relays %2d  cycles %6d" % s)
+        K.note("t=%4.0fs  VmRSS %6d kB  fds %3d  relays %2d  cycles %6d" % s)
     for t in churn:
         t.join(10)
     time.sleep(1.0)
@@ -172,9 +173,9 @@ def run(srv, peer):
     sent = sum(t.sent for t in churn)
     echoed = sum(t.echoed for t in churn)
     after = [s for s in samples if s[0] >= warm]
-    H.note("soak %d s, %d clients: %d cycles (%d allocations), %d failed; %d packets relayed and echoed "
+    K.note("soak %d s, %d clients: %d cycles (%d allocations), %d failed; %d packets relayed and echoed "
            "of %d" % (SECONDS, CLIENTS, cycles, cycles, failed, echoed, sent))
-    H.note("VmRSS %d kB at start, %s kB after the %d s warm-up, %s kB at most after it, %d kB at the end; "
+    K.note("VmRSS %d kB at start, %s kB after the %d s warm-up, %s kB at most after it, %d kB at the end; "
            "fds %d at start, at most %d during, %d at the end" % (
                rss0, after[0][1] if after else "?", warm, max(s[1] for s in after) if after else "?", rss_end,
                fds0, max(s[2] for s in samples) if samples else fds0, fds_end))
@@ -188,7 +189,7 @@ def run(srv, peer):
         return
     grew = max(s[1] for s in after) - after[0][1]
     if asan:
-        H.note("resident memory not checked under AddressSanitizer (its quarantine keeps freed memory "
+        K.note("resident memory not checked under AddressSanitizer (its quarantine keeps freed memory "
                "resident)")
     else:
         C.check("rss-flat-after-warm-up", grew <= RSS_TOL_KB,

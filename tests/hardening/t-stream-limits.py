@@ -29,15 +29,16 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-S = H.stunmsg
-C = H.Check("stream-limits")
+S = K
+C = K.Reporter("stream-limits")
 FRAME_TIMEOUT = 2
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("streams")
+    K.on_sigterm()
+    work = K.Work("streams")
     srv = H.Ternd(work, "srv", **{"limits.frame_timeout": FRAME_TIMEOUT, "limits.max_connections": 1000})
     return H.serve(C, work, srv, run)
 
@@ -126,7 +127,7 @@ def run(srv, held):
         closed, waited, rss_held = stall_wave(srv, held)
         time.sleep(0.5)
         rss.append(H.rss_kb(pid))
-        H.note("wave %d: 100 stalled half messages; VmRSS %d kB while held, %d kB after; %d closed by "
+        K.note("wave %d: 100 stalled half messages; VmRSS %d kB while held, %d kB after; %d closed by "
                "ternd within %.1f s" % (wave, rss_held, rss[-1], closed, waited))
         C.check("stalled-messages-closed-after-frame-timeout-%d" % wave, closed == 100,
                 "%d of 100 connections holding half a 64 KB message closed within frame_timeout (%d s) + 2 s"
@@ -134,7 +135,7 @@ def run(srv, held):
         fds1 = H.nfds(pid)
         C.check("descriptors-back-%d" % wave, fds1 == fds0, "%d descriptors after, %d before" % (fds1, fds0))
     if asan:
-        H.note("memory after the stalled connections not checked under AddressSanitizer (quarantine)")
+        K.note("memory after the stalled connections not checked under AddressSanitizer (quarantine)")
     else:
         C.check("second-wave-reuses-memory", rss[2] - rss[1] <= 1024,
                 "VmRSS %d kB at start, %d kB after the first wave, %d kB after the second (+%d kB: the "
@@ -151,7 +152,7 @@ def run(srv, held):
         why = "got %r" % m
     except ConnectionError:
         ok, why = True, ""
-        H.note("the connection was closed after ChannelData for an unbound channel")
+        K.note("the connection was closed after ChannelData for an unbound channel")
     except (OSError, S.StunError) as e:
         ok, why = False, "%s: %s" % (type(e).__name__, e)
     C.check("channel-data-length-honoured", ok, why)

@@ -25,17 +25,18 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-S = H.stunmsg
-C = H.Check("tcp-flood")
+S = K
+C = K.Reporter("tcp-flood")
 CAP = 20
 LOG_INTERVAL = 2
 REFUSED = r"^ternd_tcp_refused_total$"
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("tcpflood")
+    K.on_sigterm()
+    work = K.Work("tcpflood")
     srv = H.Ternd(work, "srv", **{"limits.max_connections": CAP, "limits.log_interval": LOG_INTERVAL})
     return H.serve(C, work, srv, run)
 
@@ -97,9 +98,9 @@ def binding_answered(s, timeout=2.0):
 
 
 def run(srv, held):
-    est = H.TcpClient(srv.addr, bind_host="127.0.0.1")
-    r = H.allocate(est)
-    if not C.check("established-tcp-allocation", H.is_success(r, H.ALLOCATE), H.fmt(r)):
+    est = K.TcpClient(srv.addr, bind_host="127.0.0.1")
+    r = est.allocate()
+    if not C.check("established-tcp-allocation", K.is_success(r, K.ALLOCATE), K.fmt(r)):
         return
     lines0 = len(srv.log_text().splitlines())
     refused0 = srv.metric(REFUSED)
@@ -112,17 +113,17 @@ def run(srv, held):
     closed = set()
     while time.monotonic() < end:
         n += 1
-        tid, data = H.build(1, H.REQUEST, [])  # Binding
+        tid, data = K.message(1, K.REQUEST, [])  # Binding
         b = est.transact(tid, data, timeout=1.0)
-        if b is None or b.cls != H.SUCCESS:
-            misses.append("Binding %d: %s" % (n, H.fmt(b)))
-        rr = est.request(H.REFRESH, [(H.LIFETIME, struct.pack("!I", 600))])
-        if not H.is_success(rr, H.REFRESH):
-            misses.append("Refresh %d: %s" % (n, H.fmt(rr)))
+        if b is None or b.cls != K.SUCCESS:
+            misses.append("Binding %d: %s" % (n, K.fmt(b)))
+        rr = est.request(K.REFRESH, [(K.LIFETIME, struct.pack("!I", 600))])
+        if not K.is_success(rr, K.REFRESH):
+            misses.append("Refresh %d: %s" % (n, K.fmt(rr)))
         closed |= closed_by_server([s for s in flood if s not in closed], 0.1)
     closed |= closed_by_server([s for s in flood if s not in closed], 1.0)
     open_ = [s for s in flood if s not in closed]
-    H.note("flood: 300 connections, %d closed by ternd, %d let in; established client: %d Binding + "
+    K.note("flood: 300 connections, %d closed by ternd, %d let in; established client: %d Binding + "
            "Refresh rounds, %d unanswered" % (len(closed), len(open_), n, len(misses)))
     C.check("flood-capped", len(open_) <= CAP - 1,
             "%d flood connections still open with max_connections = %d (one is the established client)" % (
@@ -136,7 +137,7 @@ def run(srv, held):
               "%d flood connections closed by ternd" % len(closed))
     new = srv.log_text().splitlines()[lines0:]
     capl = sum(1 for ln in new if "connection limit" in ln)
-    H.note("log: %d lines about the connection limit for %d refused connections" % (capl, len(closed)))
+    K.note("log: %d lines about the connection limit for %d refused connections" % (capl, len(closed)))
     C.check("cap-logged-rate-limited", 1 <= capl <= 2 * 2 * 2,
             "%d 'connection limit' log lines (want at least one, at most a burst per interval per worker)" % capl)
 
@@ -169,8 +170,8 @@ def run(srv, held):
     C.check("cap-exact-after-churn", ok == CAP - 1 and len(refused) == 1,
             "after 500 connect-and-reset: %d of %d connections served, the next one %s" % (
                 ok, CAP - 1, "closed" if refused else "let in (the cap leaked)"))
-    r = H.release(est)
-    C.check("established-client-release", H.is_success(r, H.REFRESH), H.fmt(r))
+    r = est.release()
+    C.check("established-client-release", K.is_success(r, K.REFRESH), K.fmt(r))
     est.close()
 
 

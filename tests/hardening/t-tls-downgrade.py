@@ -26,17 +26,18 @@ import warnings
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-S = H.stunmsg
-C = H.Check("tls-downgrade")
+S = K
+C = K.Reporter("tls-downgrade")
 warnings.simplefilter("ignore", DeprecationWarning)  # TLSv1 / TLSv1_1 on purpose
 V = ssl.TLSVersion
 OLD = "DEFAULT:@SECLEVEL=0"  # lets OpenSSL 3 offer TLS 1.0/1.1 at all
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("tls")
+    K.on_sigterm()
+    work = K.Work("tls")
     srv = H.Ternd(work, "srv", metrics=False)
     srv13 = H.Ternd(work, "tls13", metrics=False, tls_min_version="1.3")
     if not H.start(C, work, srv, srv13):
@@ -151,19 +152,19 @@ def dtls_checks(srv, work):
     if not shutil.which("openssl"):
         C.fail("dtls-openssl", "openssl not found")
         return
-    port = H.turnsrv.free_ports(1)[0]
+    port = K.free_ports(1)[0]
     cert = os.environ["TURN_CERT_DIR"]
     feed = subprocess.Popen(["sleep", "8"], stdout=subprocess.PIPE)
     server = subprocess.Popen(["openssl", "s_server", "-dtls1", "-cipher", OLD, "-cert",
                                os.path.join(cert, "cert.pem"), "-key", os.path.join(cert, "key.pem"),
                                "-accept", "127.0.0.1:%d" % port, "-naccept", "1"],
                               stdin=feed.stdout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              preexec_fn=H._pdeathsig)
+                              preexec_fn=K.pdeathsig)
     try:
         time.sleep(1.0)
         ok, out = s_client(port, "-dtls1", OLD)
     finally:
-        H.stop_proc(server)
+        K.stop_proc(server)
         feed.kill()
         feed.wait()
     if C.check("dtls-1.0-control", ok, "s_client -dtls1 cannot reach a permissive s_server: %s" % out):

@@ -29,8 +29,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree (make dist)
 import hlib as H  # noqa: E402
+from hlib import K  # noqa: E402  tests/lib/ternkit
 
-C = H.Check("unauth-flood")
+C = K.Reporter("unauth-flood")
 RATE, BURST = 50, 100
 ADDRS = ["127.0.0.%d" % i for i in range(2, 6)]
 PORTS_PER_ADDR = 125
@@ -41,8 +42,8 @@ SESSIONS = r"^ternd_dtls_sessions_total$"
 
 
 def main():
-    H.on_sigterm()
-    work = H.Work("unauth")
+    K.on_sigterm()
+    work = K.Work("unauth")
     srv = H.Ternd(work, "srv", **{"limits.challenge_rate": RATE, "limits.challenge_burst": BURST})
     return H.serve(C, work, srv, flood)
 
@@ -68,10 +69,10 @@ class Receiver(H.SocketReader):
 
 def is_401(data):
     try:
-        r = H.Resp(data)
+        r = K.Resp(data)
     except (ValueError, struct.error):
         return False
-    return H.is_error(r, H.ALLOCATE, 401)
+    return K.is_error(r, K.ALLOCATE, 401)
 
 
 def blast(socks, dest, n, seconds, make):
@@ -91,14 +92,14 @@ def blast(socks, dest, n, seconds, make):
 
 
 def allocate_req():
-    return H.build(H.ALLOCATE, H.REQUEST, [H.UDP_TRANSPORT], fingerprint=False)[1]
+    return K.message(K.ALLOCATE, K.REQUEST, [K.UDP_TRANSPORT], fingerprint=False)[1]
 
 
 def rss_check(name, before, after, asan):
     grew = after - before
-    H.note("%s: VmRSS %d kB before, %d kB after (%+d kB)" % (name, before, after, grew))
+    K.note("%s: VmRSS %d kB before, %d kB after (%+d kB)" % (name, before, after, grew))
     if asan:
-        H.note("%s: not checked under AddressSanitizer (its quarantine keeps freed memory "
+        K.note("%s: not checked under AddressSanitizer (its quarantine keeps freed memory "
                "resident, so RSS says nothing about ternd's own state)" % name)
         return
     C.check(name, grew <= RSS_LIMIT_KB, "resident memory grew by %d kB (limit %d kB)" % (grew, RSS_LIMIT_KB))
@@ -124,11 +125,11 @@ def run(srv, socks):
 
     def legit_client():
         time.sleep(1.0)
-        c = H.client(dest, bind_ip="127.0.0.1")
+        c = K.client(dest, bind_ip="127.0.0.1")
         try:
-            legit["r"] = H.allocate(c)
-            if H.is_success(legit["r"], H.ALLOCATE):
-                H.release(c)
+            legit["r"] = c.allocate()
+            if K.is_success(legit["r"], K.ALLOCATE):
+                c.release()
         finally:
             c.close()
 
@@ -143,7 +144,7 @@ def run(srv, socks):
     time.sleep(0.5)
     rss1, fds1 = H.rss_kb(pid), H.nfds(pid)
     answered = sum(rx.per_ip.values())
-    H.note("flood: %d unauthenticated Allocates from %d sockets on %d addresses in %.1f s; %d answered "
+    K.note("flood: %d unauthenticated Allocates from %d sockets on %d addresses in %.1f s; %d answered "
            "with 401 (%s)" % (sent, len(socks), len(ADDRS), dur, answered,
                               ", ".join("%s: %d" % kv for kv in sorted(rx.per_ip.items()))))
     limit = BURST + RATE * (dur + 0.5) + 2
@@ -155,8 +156,8 @@ def run(srv, socks):
             "addresses that got fewer than %d 401s (the burst is per address): %s" % (
                 BURST // 2, {ip: rx.per_ip.get(ip, 0) for ip in short}))
     r = legit.get("r")
-    C.check("legitimate-client-allocates-during-flood", H.is_success(r, H.ALLOCATE),
-            "Allocate from 127.0.0.1 (401, then credentials) during the flood: %s" % H.fmt(r))
+    C.check("legitimate-client-allocates-during-flood", K.is_success(r, K.ALLOCATE),
+            "Allocate from 127.0.0.1 (401, then credentials) during the flood: %s" % K.fmt(r))
     rss_check("rss-flat-over-allocate-flood", rss0, rss1, asan)
     C.check("no-descriptor-per-client", fds1 == fds0, "open descriptors %d before, %d after" % (fds0, fds1))
     H.counted(C, "drops-counted", srv, RATE_LIMITED, rl0, (int((sent - answered) * 0.98), sent - answered),
@@ -171,7 +172,7 @@ def run(srv, socks):
     time.sleep(0.5)
     rss2, fds2 = H.rss_kb(pid), H.nfds(pid)
     hvr = sum(rx.per_ip.values())
-    H.note("DTLS: 5000 ClientHellos (%d bytes each), %d HelloVerifyRequests back (largest %d bytes)" % (
+    K.note("DTLS: 5000 ClientHellos (%d bytes each), %d HelloVerifyRequests back (largest %d bytes)" % (
         len(client_hello()), hvr, max(rx.sizes or [0])))
     C.check("dtls-cookie-answered", hvr >= 4000, "%d HelloVerifyRequests for 5000 ClientHellos" % hvr)
     C.check("dtls-cookie-no-amplification", max(rx.sizes or [0]) <= len(client_hello()),

@@ -3,53 +3,23 @@
 #
 # Everything here talks to loopback only (127.0.0.1, 127.0.0.2, ::1).
 #
-# Results: every check appends one line, "PASS name" or "FAIL name: why", to
-# $TERN_RESULTS (run-all counts that file) and echoes it.
+# Results: every check appends one line, "PASS name", "FAIL name: why" or
+# "SKIP name: why", to $TERN_RESULTS (run-all counts that file) and echoes it.
 #
-# Also sourced by tests/interop/turn/lib-turn.sh: keep pass, fail, check,
+# Also sourced by tests/interop/turn/lib-turn.sh: keep pass, fail, skip, check,
 # tern_cert, tern_die, tern_sanitizer_report, _tern_running, TERN_PASSED,
 # TERN_FAILED and the TERN_TEST naming stable.
 
 TERN_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TERN_PY=${TERN_PY:-python3}
-: "${TERN_PASSED:=0}" "${TERN_FAILED:=0}"
+TERN_KIT=$TERN_LIB_DIR/../lib/ternkit # the test kit; its command line: __main__.py
 
 # ------------------------------------------------------------------ results
 
-_tern_record() {
-	echo "$1"
-	if [ -n "${TERN_RESULTS:-}" ]; then echo "$1" >>"$TERN_RESULTS"; fi
-}
-
-# Check names are prefixed with the test's short name (t-streams.py -> streams/).
-_tern_name() {
-	local t=${TERN_TEST:-}
-	t=${t#t-}
-	t=${t%.*}
-	if [ -n "$t" ]; then echo "$t/$1"; else echo "$1"; fi
-}
-
-pass() {
-	TERN_PASSED=$((TERN_PASSED + 1))
-	_tern_record "PASS $(_tern_name "$1")"
-}
-
-# fail NAME WHY...   (WHY is squeezed onto one line)
-fail() {
-	local n=$1
-	shift
-	local why
-	why=$(printf '%s' "$*" | tr '\n\t' '  ' | tr -s ' ')
-	TERN_FAILED=$((TERN_FAILED + 1))
-	_tern_record "FAIL $(_tern_name "$n"): ${why:-no reason given}"
-}
-
-# check NAME WHY CMD...: PASS if CMD succeeds, FAIL NAME: WHY otherwise.
-check() {
-	local n=$1 why=$2
-	shift 2
-	if "$@"; then pass "$n"; else fail "$n" "$why"; fi
-}
+# pass, fail, skip, check, tern_tally, tern_summary: the one reporter's shell
+# side (tests/lib/report.sh, same lines as tests/lib/ternkit/report.py)
+# shellcheck source=../lib/report.sh
+. "$TERN_LIB_DIR/../lib/report.sh"
 
 tern_die() {
 	echo "interop: $*" >&2
@@ -63,39 +33,8 @@ tern_die() {
 # 10000..16383: below the kernel's ephemeral range and below the range the stun
 # client picks its own source ports from), skipping $TERN_USED_PORTS.
 tern_free_ports() {
-	"$TERN_PY" - "$1" "${2:-10000}" "${3:-16383}" "${TERN_USED_PORTS:-}" <<'EOF'
-import random, socket, sys
-n, lo, hi = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-used = set(int(p) for p in sys.argv[4].split() if p)
-def free(p):
-    socks = []
-    try:
-        for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET, "127.0.0.2"),
-                          (socket.AF_INET6, "::1")):
-            for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                s = socket.socket(fam, typ)
-                socks.append(s)
-                s.bind((host, p))
-        return True
-    except OSError:
-        return False
-    finally:
-        for s in socks:
-            s.close()
-out = []
-rng = random.SystemRandom()
-for _ in range(20000):
-    if len(out) == n:
-        break
-    p = rng.randint(lo, hi)
-    if p in used or p in out:
-        continue
-    if free(p):
-        out.append(p)
-if len(out) < n:
-    sys.exit("no free ports")
-print(" ".join(map(str, out)))
-EOF
+	"$TERN_PY" "$TERN_KIT" ports "$1" "${2:-10000}" "${3:-16383}" --hosts 127.0.0.1,127.0.0.2,::1 \
+		--exclude "${TERN_USED_PORTS:-}"
 }
 
 # ------------------------------------------------------------------ certificate
@@ -210,8 +149,8 @@ tern_start() {
 			TERN_PID=
 			return 1
 		fi
-		if { [ "$cu" = 0 ] || "$TERN_PY" "$TERN_LIB_DIR/stunmsg.py" ping udp 127.0.0.1 "$cu" 0.1; } &&
-			{ [ "$ct" = 0 ] || "$TERN_PY" "$TERN_LIB_DIR/stunmsg.py" ping tcp 127.0.0.1 "$ct" 0.2; } &&
+		if { [ "$cu" = 0 ] || "$TERN_PY" "$TERN_KIT" ping udp 127.0.0.1 "$cu" 0.1; } &&
+			{ [ "$ct" = 0 ] || "$TERN_PY" "$TERN_KIT" ping tcp 127.0.0.1 "$ct" 0.2; } &&
 			{ [ "$cs" = 0 ] || _tern_tcp_open 127.0.0.1 "$cs"; }; then
 			return 0
 		fi

@@ -18,11 +18,11 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import stunmsg as S  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import ternkit as S  # noqa: E402
 
 env = S.Env()
-R = S.Reporter(env)
+R = S.Reporter(results=env.results)
 PRE = "dtls/"
 RUN = 0
 

@@ -11,6 +11,8 @@
 # Over ::1 (no alternate configured there) only the plain Binding is expected.
 # Negative control: the same clients at a port where nothing listens get no
 # reflexive address (turnutils_stunclient would wait forever: bounded by timeout).
+# Checks that would pass on empty output (no error lines, no reflexive address
+# from the dead port) also need the live answer parsed with the same pattern.
 
 . "$(dirname "$0")/lib.sh"
 : "${TERN_PORT:?run this through run-all}" "${TERN_DIR:?}" "${TERN_ALT_PORT:?}" "${TERN_DEAD_PORT:?}"
@@ -56,7 +58,9 @@ if has sc4 "RFC 5780 response 3" && [ "$n_alt" -ge 2 ]; then
 else
 	fail change-request-with-padding "no third answer from 127.0.0.2:$TERN_ALT_PORT (CHANGE-REQUEST + PADDING): $(grep -m1 -i error "$TERN_DIR/sc4.out")"
 fi
-if has sc4 "error" || has sc4 "not a"; then
+if ! has sc4 "UDP reflexive addr: "; then
+	fail no-error-answers "no answer was parsed (no reflexive address), so the absence of error lines proves nothing"
+elif has sc4 "error" || has sc4 "not a"; then
 	fail no-error-answers "$(grep -m1 -iE 'error|not a' "$TERN_DIR/sc4.out")"
 else
 	pass no-error-answers
@@ -91,7 +95,10 @@ else
 fi
 # ---- negative control
 run dead 3 turnutils_stunclient -p "$TERN_DEAD_PORT" 127.0.0.1
-if has dead "reflexive addr"; then
+if ! has sc4 "reflexive addr"; then
+	# positive control: the pattern must match this client's answer from the live port
+	fail dead-port-no-answer "the live port's answer has no 'reflexive addr' either: the pattern cannot tell"
+elif has dead "reflexive addr"; then
 	fail dead-port-no-answer "a reflexive address from a port where nothing listens?"
 else
 	pass dead-port-no-answer

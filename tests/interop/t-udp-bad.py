@@ -16,11 +16,11 @@ import socket
 import struct
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import stunmsg as S  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import ternkit as S  # noqa: E402
 
 env = S.Env()
-R = S.Reporter(env)
+R = S.Reporter(results=env.results)
 PRE = "udp-bad/"
 SRV = (env.host4, env.port)
 ALT = (env.alt_host, env.alt_port)
@@ -213,9 +213,9 @@ def fuzz_answers_well_formed():
             continue
         if m.tid not in tids:
             probs.append("answer with a transaction id we never sent")
-        if m.cls not in (2, 3):
-            probs.append("answer of class %d" % m.cls)
-        if m.cls == 3:
+        if m.class_number not in (2, 3):
+            probs.append("answer of class %d" % m.class_number)
+        if m.class_number == 3:
             try:
                 if m.error_code() is None:
                     probs.append("error response without ERROR-CODE")

@@ -2,7 +2,7 @@
 # Helpers for the TURN interop tests (sourced by tests/interop/turn/t-*.sh).
 #
 # Everything listens on and talks to loopback only (127.0.0.1, ::1).
-# The server under test comes from the environment (see turnsrv.py):
+# The server under test comes from the environment (see tests/lib/ternkit/server.py):
 #   TERND=/path/to/ternd   or   COTURN=1   (coturn's turnserver, the reference)
 # Each test starts its own servers and helpers on ports picked at run time and
 # kills everything it started on exit, failure included.
@@ -35,7 +35,7 @@ turn_init() {
 		TURN_CERT_DIR=$TURN_W
 	fi
 	export TURN_CERT_DIR
-	TURN_IMPL=$(PYTHONPATH=$TURN_HERE "$TURN_PY" -c 'import turnsrv; print(turnsrv.impl())') || exit 2
+	TURN_IMPL=$(PYTHONPATH=$TERN_KIT/.. "$TURN_PY" -c 'import ternkit; print(ternkit.impl())') || exit 2
 	export TURN_IMPL
 	trap turn_cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -99,11 +99,11 @@ turn_finish() {
 
 # turn_ports N: N free loopback ports -> stdout
 turn_ports() {
-	PYTHONPATH=$TURN_HERE "$TURN_PY" "$TURN_HERE/turnsrv.py" ports "$1"
+	"$TURN_PY" "$TERN_KIT" ports "$1"
 }
 
 # turn_server_start TAG [key=value ...]: start the server under test with its
-# config in $TURN_W/TAG (options: see turnsrv.py) and wait until it answers.
+# config in $TURN_W/TAG (options: see tests/lib/ternkit/server.py) and wait until it answers.
 # Sets SRV_PID SRV_PORT SRV_TLS_PORT SRV_RELAY_MIN SRV_RELAY_MAX SRV_LOG SRV_DIR
 # SRV_REALM SRV_IMPL. Records FAIL TAG-start and returns 1 if it never got ready.
 turn_server_start() {
@@ -111,7 +111,7 @@ turn_server_start() {
 	shift
 	local d=$TURN_W/$tag
 	mkdir -p "$d"
-	if ! PYTHONPATH=$TURN_HERE "$TURN_PY" "$TURN_HERE/turnsrv.py" prepare "$d" "$@" 2>"$d/prepare.err"; then
+	if ! "$TURN_PY" "$TERN_KIT" prepare "$d" "$@" 2>"$d/prepare.err"; then
 		fail "$tag-start" "could not prepare the server config: $(cat "$d/prepare.err")"
 		return 1
 	fi
@@ -130,7 +130,7 @@ turn_server_start() {
 			SRV_PID=
 			return 1
 		fi
-		if PYTHONPATH=$TURN_HERE "$TURN_PY" "$TURN_HERE/turnsrv.py" ready "$d" 0.3 2>>"$d/ready.err"; then
+		if "$TURN_PY" "$TERN_KIT" ready "$d" 0.3 2>>"$d/ready.err"; then
 			echo "# $SRV_IMPL ($tag) up: udp/tcp 127.0.0.1:$SRV_PORT tls/dtls :$SRV_TLS_PORT relay $SRV_RELAY_MIN-$SRV_RELAY_MAX" >&2
 			return 0
 		fi

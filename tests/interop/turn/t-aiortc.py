@@ -20,25 +20,20 @@ or COTURN=1 (turnsrv.py). Every wait is bounded.
 
 import asyncio
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import turnsrv  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
+import ternkit as K  # noqa: E402
 
-PASSED, FAILED = [], []
+R = K.Reporter("aiortc")
 CALL_TIMEOUT = float(os.environ.get("AIORTC_TIMEOUT", "30"))
 
 
 def report(ok, name, why=""):
-    (PASSED if ok else FAILED).append(name)
-    if ok:
-        print("PASS aiortc/%s" % name, flush=True)
-    else:
-        print("FAIL aiortc/%s: %s" % (name, " ".join(str(why).split()) or "no reason given"), flush=True)
+    """One check (ok: a truth value) through the kit's reporter."""
+    return R.check(name, ok, why or "check failed")
 
 
 try:
@@ -168,19 +163,10 @@ def main():
     if aiortc is None:
         report(False, "import", "cannot import aiortc under %s: %s (Debian: python3-aiortc)" % (sys.executable, IMPORT_ERROR))
         return 1
-    work = os.environ.get("TURN_WORK")
-    work = os.path.join(work, "aiortc") if work else tempfile.mkdtemp(prefix="tern-turn-aiortc.")
-    os.makedirs(work, exist_ok=True)
-    cert = os.environ.get("TURN_CERT_DIR")
-    if not cert or not os.path.exists(os.path.join(cert, "cert.pem")):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                        "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-                        "-keyout", os.path.join(work, "key.pem"), "-out", os.path.join(work, "cert.pem")],
-                       check=True, capture_output=True)
-        cert = os.environ["TURN_CERT_DIR"] = work
+    work = K.Work("aiortc")
+    cert = K.ensure_cert(work.dir)
     os.environ["SSL_CERT_FILE"] = os.path.join(cert, "cert.pem")  # turns: verifies against the test CA
-    srv = turnsrv.Server(os.path.join(work, "srv"), users="alice:wonderland")
+    srv = K.Server(os.path.join(work.dir, "srv"), users="alice:wonderland")
     try:
         srv.start()
     except RuntimeError as e:
@@ -190,11 +176,12 @@ def main():
         asyncio.run(asyncio.wait_for(run_all(srv), 4 * CALL_TIMEOUT + 60))
     except asyncio.TimeoutError:
         report(False, "timeout", "the calls took longer than %.0f s" % (4 * CALL_TIMEOUT + 60))
+    except Exception as e:  # noqa: BLE001 - reported, not a silent end
+        report(False, "run", "%s: %s" % (type(e).__name__, e))
     finally:
-        rc = srv.stop()
-        ok = rc == 0 or (srv.impl == "coturn" and rc in (-15, 143))
-        report(ok, "server-exit", "exit status %s after SIGTERM (log %s)" % (rc, srv.log))
-    return 1 if FAILED or not PASSED else 0
+        R.check("server-exit", srv.stop())
+    work.done(R.failed)
+    return R.exit_status()
 
 
 if __name__ == "__main__":

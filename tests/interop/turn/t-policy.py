@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """TURN authentication, allocation and peer policy, with our own minimal client.
 
-An independent TURN client over UDP (standard library only; written from RFC 8489
-and RFC 8656, sharing no code with ternd): message encoder and parser, XOR
-addresses, MESSAGE-INTEGRITY (HMAC-SHA1 keyed with the MD5 long-term key),
-FINGERPRINT. The server under test (TERND=... or COTURN=1, see turnsrv.py) runs
-with allow_peers EMPTY, so its default peer deny list is what is checked.
+The kit's independent TURN client over UDP (tests/lib/ternkit: written from
+RFC 8489 and RFC 8656, sharing no code with ternd): message encoder and
+parser, XOR addresses, MESSAGE-INTEGRITY (HMAC-SHA1 keyed with the MD5
+long-term key), FINGERPRINT. The server under test (TERND=... or COTURN=1, see
+tests/lib/ternkit/server.py) runs with allow_peers EMPTY, so its default peer
+deny list is what is checked.
 
 Checks:
   - Allocate without credentials (as Chromium sends it) -> 401 with REALM + NONCE
@@ -21,7 +22,13 @@ Checks:
     169.254.169.254, 224.0.0.1 (IPv4); ::, ::1, fe80::1, ::ffff:127.0.0.1 (IPv6;
     the mapped address also on the IPv4 allocation: 403 or 443, never success)
   - ChannelBind to a denied peer -> 403; a Send indication to a denied loopback
-    peer is not delivered
+    peer (without a permission) is not delivered
+  - a Send indication to a peer that HAS a permission is stopped by the deny
+    rule alone (ternd; a second server): with allow_peers 127.0.0.1/32 a
+    permission for 127.0.0.1 is installed and a Send to a sink there arrives
+    (positive control); after a reload to allow_peers EMPTY (permissions
+    survive a reload; CreatePermission 127.0.0.1 now gets 403, so the worker
+    runs the new policy) the same Send to the same sink does not arrive
   - CreatePermission to 192.0.2.1 and 2001:db8::1 -> success; a comprehension-
     optional attribute (0xFF05, as Chromium sends) is ignored
   - Refresh LIFETIME 0 -> success; a new Allocate from that 5-tuple then
@@ -29,239 +36,37 @@ Checks:
   - a port where nothing listens gets no answer (negative control)
 """
 
-import hashlib
-import hmac
 import ipaddress
 import os
+import re
+import signal
 import socket
 import struct
 import sys
-import tempfile
 import time
-import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import turnsrv  # noqa: E402
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
+import ternkit as K  # noqa: E402
+from ternkit import (ALLOCATE, CHANNEL_BIND, CHANNEL_NUMBER, CHROME_LOGGING_ID,  # noqa: E402
+                     CREATE_PERMISSION, DATA_ATTR, ERROR, INDICATION, LIFETIME, NONCE, REALM, REFRESH,
+                     REQUEST, REQUESTED_TRANSPORT, SEND, XOR_MAPPED_ADDRESS, XOR_PEER_ADDRESS,
+                     XOR_RELAYED_ADDRESS, Client, fmt, is_error, is_success, unxor_addr, xor_addr)
 
-MAGIC = 0x2112A442
-# methods
-ALLOCATE, REFRESH, SEND, DATA, CREATE_PERMISSION, CHANNEL_BIND = 0x003, 0x004, 0x006, 0x007, 0x008, 0x009
-REQUEST, INDICATION, SUCCESS, ERROR = 0x0000, 0x0010, 0x0100, 0x0110
-# attributes
-USERNAME, MESSAGE_INTEGRITY, ERROR_CODE = 0x0006, 0x0008, 0x0009
-CHANNEL_NUMBER, LIFETIME, XOR_PEER_ADDRESS, DATA_ATTR = 0x000C, 0x000D, 0x0012, 0x0013
-REALM, NONCE, XOR_RELAYED_ADDRESS, REQUESTED_ADDRESS_FAMILY = 0x0014, 0x0015, 0x0016, 0x0017
-REQUESTED_TRANSPORT, XOR_MAPPED_ADDRESS, SOFTWARE, FINGERPRINT = 0x0019, 0x0020, 0x8022, 0x8028
-CHROME_LOGGING_ID = 0xFF05  # comprehension-optional, sent by Chromium
+USER, PASSWORD = K.USER, K.PASSWORD
+R = K.Reporter("policy")
 
-USER, PASSWORD = "alice", "wonderland"
-FAILED = []
-PASSED = []
+# tests/ops (t-admin-metrics.py, t-realm-limits.py) still load this file with
+# runpy for its client until they move to ternkit: the names they take, all
+# the kit's (build is the kit's message(): method, class -> (tid, bytes)).
+Resp, build, attr = K.Resp, K.message, K.attr
+DATA, SUCCESS = K.DATA, K.SUCCESS
 
 
 def report(ok, name, why=""):
-    if ok:
-        PASSED.append(name)
-        print("PASS policy/%s" % name, flush=True)
-    else:
-        FAILED.append(name)
-        print("FAIL policy/%s: %s" % (name, " ".join(str(why).split()) or "no reason given"), flush=True)
-    return ok
-
-
-# ----------------------------------------------------------------- codec
-
-def msg_type(method, cls):
-    return ((method & 0xF80) << 2) | ((method & 0x070) << 1) | (method & 0x00F) | cls
-
-
-def split_type(t):
-    cls = t & 0x0110
-    method = (t & 0x000F) | ((t & 0x00E0) >> 1) | ((t & 0x3E00) >> 2)
-    return method, cls
-
-
-def attr(t, v):
-    return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
-
-
-def xor_addr(ip, port, tid):
-    a = ipaddress.ip_address(ip)
-    xport = port ^ (MAGIC >> 16)
-    if a.version == 4:
-        x = int(a) ^ MAGIC
-        return struct.pack("!BBH", 0, 1, xport) + x.to_bytes(4, "big")
-    key = struct.pack("!I", MAGIC) + tid
-    raw = bytes(b ^ k for b, k in zip(a.packed, key))
-    return struct.pack("!BBH", 0, 2, xport) + raw
-
-
-def unxor_addr(v, tid):
-    fam, xport = v[1], struct.unpack("!H", v[2:4])[0]
-    port = xport ^ (MAGIC >> 16)
-    if fam == 1:
-        return str(ipaddress.IPv4Address(int.from_bytes(v[4:8], "big") ^ MAGIC)), port
-    key = struct.pack("!I", MAGIC) + tid
-    return str(ipaddress.IPv6Address(bytes(b ^ k for b, k in zip(v[4:20], key)))), port
-
-
-def long_term_key(user, realm, password):
-    return hashlib.md5(("%s:%s:%s" % (user, realm, password)).encode()).digest()
-
-
-def build(method, cls, attrs, tid=None, key=None, fingerprint=True):
-    tid = tid or os.urandom(12)
-    body = b"".join(attr(t, v) for t, v in attrs)
-    t = msg_type(method, cls)
-    if key is not None:
-        hdr = struct.pack("!HHI", t, len(body) + 24, MAGIC) + tid
-        mac = hmac.new(key, hdr + body, hashlib.sha1).digest()
-        body += attr(MESSAGE_INTEGRITY, mac)
-    if fingerprint:
-        hdr = struct.pack("!HHI", t, len(body) + 8, MAGIC) + tid
-        crc = (zlib.crc32(hdr + body) & 0xFFFFFFFF) ^ 0x5354554E
-        body += attr(FINGERPRINT, struct.pack("!I", crc))
-    return tid, struct.pack("!HHI", t, len(body), MAGIC) + tid + body
-
-
-class Resp:
-    def __init__(self, raw):
-        if len(raw) < 20:
-            raise ValueError("short message")
-        t, ln, cookie = struct.unpack("!HHI", raw[:8])
-        if cookie != MAGIC or ln + 20 != len(raw) or ln % 4:
-            raise ValueError("bad header (cookie %08x, length %d of %d)" % (cookie, ln, len(raw)))
-        self.raw, self.type, self.tid = raw, t, raw[8:20]
-        self.method, self.cls = split_type(t)
-        self.attrs = []  # (type, value, offset of the attribute)
-        off = 20
-        while off < len(raw):
-            at, al = struct.unpack("!HH", raw[off:off + 4])
-            if off + 4 + al > len(raw):
-                raise ValueError("attribute 0x%04x overruns the message" % at)
-            self.attrs.append((at, raw[off + 4:off + 4 + al], off))
-            off += 4 + al + (-al % 4)
-
-    def get(self, t):
-        for at, v, _ in self.attrs:
-            if at == t:
-                return v
-        return None
-
-    def error(self):
-        v = self.get(ERROR_CODE)
-        if v is None or len(v) < 4:
-            return None
-        return (v[2] & 7) * 100 + v[3], v[4:].decode("utf-8", "replace")
-
-    def check_fingerprint(self):
-        """None if absent, else True/False."""
-        for at, v, off in self.attrs:
-            if at == FINGERPRINT:
-                hdr = struct.pack("!HH", self.type, off + 8 - 20) + self.raw[4:20]
-                crc = (zlib.crc32(hdr + self.raw[20:off]) & 0xFFFFFFFF) ^ 0x5354554E
-                return struct.pack("!I", crc) == v
-        return None
-
-    def check_integrity(self, key):
-        """None if absent, else True/False."""
-        for at, v, off in self.attrs:
-            if at == MESSAGE_INTEGRITY:
-                hdr = struct.pack("!HH", self.type, off + 24 - 20) + self.raw[4:20]
-                return hmac.compare_digest(hmac.new(key, hdr + self.raw[20:off], hashlib.sha1).digest(), v)
-        return None
-
-    def describe(self):
-        e = self.error()
-        cls = {SUCCESS: "success", ERROR: "error", REQUEST: "request", INDICATION: "indication"}[self.cls]
-        return "method 0x%03x %s%s" % (self.method, cls, " %d %s" % e if e else "")
-
-
-# ----------------------------------------------------------------- client
-
-class Client:
-    """One UDP 5-tuple talking to the TURN server."""
-
-    def __init__(self, server, family=socket.AF_INET, bind_host=None):
-        self.server = server
-        self.sock = socket.socket(family, socket.SOCK_DGRAM)
-        self.sock.bind((bind_host or ("127.0.0.1" if family == socket.AF_INET else "::1"), 0))
-        self.realm = self.nonce = None
-        self.key = None
-
-    def local(self):
-        return self.sock.getsockname()[:2]
-
-    def close(self):
-        self.sock.close()
-
-    def transact(self, tid, data, timeout=0.5, tries=4):
-        """Send (with retransmissions) until a response with this tid comes back."""
-        for _ in range(tries):
-            self.sock.sendto(data, self.server)
-            end = time.monotonic() + timeout
-            while True:
-                left = end - time.monotonic()
-                if left <= 0:
-                    break
-                self.sock.settimeout(left)
-                try:
-                    raw, _ = self.sock.recvfrom(65535)
-                except socket.timeout:
-                    break
-                try:
-                    r = Resp(raw)
-                except ValueError:
-                    continue
-                if r.tid == tid:
-                    return r
-        return None
-
-    def request(self, method, attrs, auth=True, password=PASSWORD, user=USER, tid=None):
-        """One request; with auth, carries USERNAME/REALM/NONCE/MESSAGE-INTEGRITY
-        (learning REALM and NONCE first from a 401) and retries once on 438."""
-        if not auth:
-            tid, data = build(method, REQUEST, attrs, tid=tid)
-            return self.transact(tid, data)
-        for _ in range(3):
-            if self.nonce is None:
-                tid0, data = build(method, REQUEST, attrs)
-                r = self.transact(tid0, data)
-                if r is None or r.error() is None or r.error()[0] != 401:
-                    return r
-                self.realm, self.nonce = r.get(REALM), r.get(NONCE)
-                if self.realm is None or self.nonce is None:
-                    return r
-            key = long_term_key(user, self.realm.decode(), password)
-            tid1, data = build(method, REQUEST, list(attrs) + [
-                (USERNAME, user.encode()), (REALM, self.realm), (NONCE, self.nonce)], tid=tid, key=key)
-            r = self.transact(tid1, data)
-            if r is not None and r.error() and r.error()[0] == 438 and r.get(NONCE):
-                self.nonce = r.get(NONCE)
-                tid = None
-                continue
-            self.key = key
-            return r
-        return r
-
-    def allocate(self, family=None, password=PASSWORD, extra=()):
-        attrs = [(REQUESTED_TRANSPORT, bytes([17, 0, 0, 0]))]
-        if family is not None:
-            attrs.append((REQUESTED_ADDRESS_FAMILY, bytes([family, 0, 0, 0])))
-        return self.request(ALLOCATE, attrs + list(extra), password=password)
-
-
-def fmt(r):
-    return "no answer" if r is None else r.describe()
-
-
-def is_success(r, method):
-    return r is not None and r.method == method and r.cls == SUCCESS
-
-
-def is_error(r, method, code):
-    return r is not None and r.method == method and r.cls == ERROR and r.error() and r.error()[0] == code
+    """One check (ok: a truth value) through the kit's reporter."""
+    return R.check(name, ok, why or "check failed")
 
 
 # ----------------------------------------------------------------- checks
@@ -301,35 +106,93 @@ def check_alloc_success(name, c, r, want_family, srv):
 
 
 def main():
-    work = os.environ.get("TURN_WORK")
-    work = os.path.join(work, "policy") if work else tempfile.mkdtemp(prefix="tern-turn-policy.")
-    os.makedirs(work, exist_ok=True)
-    cert = os.environ.get("TURN_CERT_DIR")
-    if not cert or not os.path.exists(os.path.join(cert, "cert.pem")):
-        subprocess_cert(work)
-        os.environ["TURN_CERT_DIR"] = work
-    srv = turnsrv.Server(os.path.join(work, "srv"), allow_peers="", users="%s:%s" % (USER, PASSWORD))
+    work = K.Work("policy")
+    srv = K.Server(os.path.join(work.dir, "srv"), allow_peers="", users="%s:%s" % (USER, PASSWORD))
     try:
         srv.start()
     except RuntimeError as e:
         report(False, "server-start", e)
+        work.done(True)
         return 1
     try:
-        run(srv)
+        R.guard("run", run, srv)
     finally:
-        rc = srv.stop()
-        ok = rc == 0 or (srv.impl == "coturn" and rc in (-15, 143))
-        report(ok, "server-exit", "exit status %s after SIGTERM (log %s)" % (rc, srv.log))
-    return 1 if FAILED or not PASSED else 0
+        R.check("server-exit", srv.stop())
+    if srv.impl == "ternd":
+        R.guard("send-with-permission", send_with_permission, work)
+    else:
+        R.skip("deny-send-indication-with-permission",
+               "needs a reload of the peer policy under a live permission (ternd's SIGHUP)")
+    work.done(R.failed)
+    return R.exit_status()
 
 
-def subprocess_cert(d):
-    import subprocess
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
-                    "-keyout", os.path.join(d, "key.pem"), "-out", os.path.join(d, "cert.pem")],
-                   check=True, capture_output=True)
+def send_with_permission(work):
+    """A Send indication to a peer that HAS a permission: only the deny rule
+    can stop it. Server 2 allows 127.0.0.1/32, the permission is installed,
+    a Send reaches the sink (positive control); then a reload empties
+    allow_peers (permissions survive it) and the same Send must not arrive."""
+    srv = K.Server(os.path.join(work.dir, "srv-send"), allow_peers="127.0.0.1/32",
+                   users="%s:%s" % (USER, PASSWORD))
+    try:
+        srv.start()
+    except RuntimeError as e:
+        report(False, "send-server-start", e)
+        return
+    c = Client(srv.addr)
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sink.bind(("127.0.0.1", 0))
+        dest = sink.getsockname()[:2]
+        r = c.allocate()
+        if not report(is_success(r, ALLOCATE), "send-allocate", "Allocate: %s" % fmt(r)):
+            return
+        r = c.permission("127.0.0.1")
+        if not report(is_success(r, CREATE_PERMISSION), "send-permission-127.0.0.1-installed",
+                      "CreatePermission 127.0.0.1 with allow_peers 127.0.0.1/32: %s" % fmt(r)):
+            return
+
+        def delivered(payload, seconds):
+            for _ in range(3):
+                c.send(dest, payload)
+            sink.settimeout(seconds)
+            try:
+                while True:
+                    got, frm = sink.recvfrom(2048)
+                    if got == payload:
+                        return frm
+            except socket.timeout:
+                return None
+
+        frm = delivered(b"permitted, must be relayed", 2.0)
+        report(frm is not None, "send-indication-with-permission-delivered",
+               "a Send indication to permitted peer %s:%d never arrived (positive control)" % dest)
+        if frm is None:
+            return
+        with open(srv.conf) as f:
+            text = f.read()
+        new, n = re.subn(r"allow_peers = \[[^]]*\];", "allow_peers = [ ];", text)
+        with open(srv.conf, "w") as f:
+            f.write(new)
+        srv.signal(signal.SIGHUP)
+        ok = K.wait_for(lambda: "reloaded configuration" in srv.log_text(), 10)
+        if not report(n == 1 and ok, "send-policy-reloaded",
+                      "reload to allow_peers EMPTY not logged (%d rules rewritten): %s" % (n, srv.log_tail())):
+            return
+        # the worker of this 5-tuple runs the new policy once it refuses 127.0.0.1
+        r = K.wait_for(lambda: (lambda x: x if is_error(x, CREATE_PERMISSION, 403) else None)(
+            c.permission("127.0.0.1")), 5, step=0.2)
+        if not report(r is not None, "send-deny-in-force",
+                      "CreatePermission 127.0.0.1 after the reload: want 403, got %s" % fmt(r)):
+            return
+        frm = delivered(b"denied peer with a permission, must not be relayed", 1.0)
+        report(frm is None, "deny-send-indication-with-permission",
+               "a Send indication to denied peer %s:%d, which holds a permission, was relayed from %s:%d"
+               % (dest + (frm or ("", 0))[:2]))
+    finally:
+        sink.close()
+        c.close()
+        R.check("send-server-exit", srv.stop())
 
 
 def run(srv):
@@ -344,7 +207,7 @@ def run(srv):
     try:
         # ---- 401 challenge, exactly as Chromium's first Allocate
         c4 = new()
-        tid, data = build(ALLOCATE, REQUEST, [(REQUESTED_TRANSPORT, bytes([17, 0, 0, 0]))], fingerprint=False)
+        tid, data = K.message(ALLOCATE, REQUEST, [(REQUESTED_TRANSPORT, bytes([17, 0, 0, 0]))], fingerprint=False)
         r = c4.transact(tid, data)
         realm = r.get(REALM) if r else None
         ok = is_error(r, ALLOCATE, 401) and realm is not None and r.get(NONCE) is not None
@@ -413,7 +276,7 @@ def run(srv):
             sport = sink.getsockname()[1]
             for _ in range(3):
                 tid = os.urandom(12)
-                _, data = build(SEND, INDICATION, [(XOR_PEER_ADDRESS, xor_addr("127.0.0.1", sport, tid)),
+                _, data = K.message(SEND, INDICATION, [(XOR_PEER_ADDRESS, xor_addr("127.0.0.1", sport, tid)),
                                                    (DATA_ATTR, b"must not be relayed")], tid=tid)
                 c4.sock.sendto(data, server)
             sink.settimeout(1.0)
@@ -452,10 +315,10 @@ def run(srv):
                    "Refresh 1 s after Refresh LIFETIME 0: want 437, got %s" % fmt(r))
 
         # ---- negative control: nothing listens there
-        dead = turnsrv.free_ports(1)[0]
+        dead = K.free_ports(1)[0]
         cd = Client(("127.0.0.1", dead))
         clients.append(cd)
-        tid, data = build(ALLOCATE, REQUEST, [(REQUESTED_TRANSPORT, bytes([17, 0, 0, 0]))])
+        tid, data = K.message(ALLOCATE, REQUEST, [(REQUESTED_TRANSPORT, bytes([17, 0, 0, 0]))])
         r = cd.transact(tid, data, timeout=0.2, tries=2)
         report(r is None, "dead-port-no-answer", "an answer came from a port where nothing listens")
         report(srv.alive(), "server-alive", "the server died during the test: %s" % srv.log_tail())

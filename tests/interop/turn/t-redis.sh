@@ -12,7 +12,8 @@
 #     a secret added with SADD turn/realm/<realm>/secret works with uclient -W
 #   - outage: a running uclient relay (about 10 s) keeps flowing with no loss while
 #     redis-server is killed under it; meanwhile a new Allocate for a user never
-#     seen before (so no cache can answer) fails with a clear error, not silence,
+#     seen before (so no cache can answer) fails with a clear error, not silence
+#     (ternd: exactly 500 "Credential store unavailable", as documented),
 #     and the server stays up; redis-server restarted on the same port (keys
 #     written again: no persistence) -> new allocations work again within 30 s,
 #     8 in a row from fresh 5-tuples (so on every worker); the time is printed
@@ -114,6 +115,14 @@ ok) fail new-allocation-fails-while-redis-down "an Allocate for carol (never loo
 error*) pass new-allocation-fails-while-redis-down ;;
 *) fail new-allocation-fails-while-redis-down "turnprobe: $PROBE (status $rc)" ;;
 esac
+# the documented answer (docs/SECURITY.md): code 500 AND its reason phrase
+if [ "$TURN_IMPL" = ternd ]; then
+	check error-is-500-credential-store-unavailable \
+		"an Allocate while Redis is down got '$PROBE', want 'error 500 Credential store unavailable'" \
+		[ "$PROBE" = "error 500 Credential store unavailable" ]
+else
+	skip error-is-500-credential-store-unavailable "ternd's documented answer; $TURN_IMPL words its own"
+fi
 timeout -k 3 30 turnutils_uclient -m 1 -n 3 -c -s -p "$SRV_PORT" -e 127.0.0.1 -r "$PEER_PORT" \
 	-u carol -w never-used-before-outage 127.0.0.1 >"$TURN_W/uclient-while-down.out" 2>&1
 rc=$?

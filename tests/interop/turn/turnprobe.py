@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""One TURN Allocate (then release) over UDP with t-policy.py's own client.
+"""One TURN Allocate (then release) over UDP with the kit's own client
+(tests/lib/ternkit).
 
   turnprobe.py PORT USER PASSWORD [--rest-secret SECRET] [--count N]
 
@@ -14,12 +15,12 @@ import base64
 import hashlib
 import hmac
 import os
-import runpy
-import struct
 import sys
 import time
 
-P = runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "t-policy.py"), run_name="turnprobe")
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+import ternkit as K  # noqa: E402
 
 
 def main(argv):
@@ -42,12 +43,11 @@ def once(argv):
         secret = argv[argv.index("--rest-secret") + 1]
         user = "%d:%s" % (int(time.time()) + 600, user)
         password = base64.b64encode(hmac.new(secret.encode(), user.encode(), hashlib.sha1).digest()).decode()
-    c = P["Client"](("127.0.0.1", port))
+    c = K.TurnClient(("127.0.0.1", port), user=user, password=password)
     try:
-        attrs = [(P["REQUESTED_TRANSPORT"], bytes([17, 0, 0, 0]))]
-        r = c.request(P["ALLOCATE"], attrs, user=user, password=password)
-        if P["is_success"](r, P["ALLOCATE"]):
-            c.request(P["REFRESH"], [(P["LIFETIME"], struct.pack("!I", 0))], user=user, password=password)
+        r = c.allocate()
+        if K.is_success(r, K.ALLOCATE):
+            c.release()
             return 0
         if r is None:
             print("no answer")
