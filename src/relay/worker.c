@@ -98,13 +98,6 @@ struct worker {
 	struct turn_out out;
 	struct turn_relay_out rout;
 	struct wsock *socks;
-	/* the UDP packet being handled, for turn_out.send */
-	const struct wsock *cur;
-	const struct turn_local *cur_local;
-	/* the data being handled sits in a receive slot that lives until
-	 * the batch is flushed: sends may reference it instead of copying */
-	bool ref_ok;	      /* a UDP listener datagram (client -> peer) */
-	bool in_relay;	      /* a relay datagram (peer -> client) */
 	struct sa last_local; /* send_client's last lookup */
 	struct wsock *last_ws;
 	struct log_limit ll_input;
@@ -195,15 +188,11 @@ static int w_input(void *arg, const struct net_pkt *pkt)
 	in.from = *pkt->from;
 	in.tp = ws->tp;
 	in.conn = pkt->conn;
-	w->cur = ws;
-	w->cur_local = in.local;
-	/* a plain UDP datagram lives in udp.c's receive slot until its batch
-	 * is flushed: relay_send may queue it by reference */
-	w->ref_ok = !pkt->conn && ws->tp == TURN_TP_UDP;
+	in.sock = ws;
+	/* a plain UDP datagram lives in udp.c's receive slot until the
+	 * worker's flush: relay_send may queue it by reference */
+	in.flags = !pkt->conn && ws->tp == TURN_TP_UDP ? TURN_BUF_KEPT : 0;
 	v = turn_server_input(w->srv, &in, pkt->now_ms);
-	w->ref_ok = false;
-	w->cur = NULL;
-	w->cur_local = NULL;
 	if (v != TURN_DROP_MALFORMED)
 		return 0;
 	log_limited(&w->ll_input, pkt->now_ms, LOG_LVL_INFO,
@@ -224,25 +213,25 @@ static void w_closed(void *arg, struct net_conn *c)
 }
 
 /* turn_out.send. Streams and DTLS sessions take the bytes directly; a UDP
- * reply leaves from the socket `via` names in the packet's turn_local. */
-static void w_send(void *arg, void *conn, unsigned via, const struct sa *to,
-		   const uint8_t *buf, size_t len)
+ * reply leaves from the sibling `via` names of the socket the packet came
+ * in on (in->sock, set by w_input), from the address the packet's
+ * turn_local gives it (a wildcard socket's patched address). */
+static void w_send(void *arg, const struct turn_in *in, unsigned via,
+		   const struct sa *to, const uint8_t *buf, size_t len)
 {
 	struct worker *w = arg;
-	const struct wsock *ws = w->cur, *out;
+	const struct wsock *ws = in->sock, *out;
 	const struct sa *src;
 
-	if (conn) {
-		net_conn_send(conn, buf, len);
+	if (in->conn) {
+		net_conn_send(in->conn, buf, len);
 		return;
 	}
-	/* UDP sends are only possible while a UDP packet is being handled:
-	 * `via` is relative to that packet's turn_local */
 	if (!ws || via > 3 || !(out = ws->sib[via]) || !to) {
 		w->ns.udp_tx_fail++;
 		return;
 	}
-	src = out->wildcard ? &w->cur_local->addr[via] : NULL;
+	src = out->wildcard ? &in->local->addr[via] : NULL;
 	net_udp_send(out->udp, to, src, buf, len);
 }
 
@@ -277,7 +266,8 @@ static struct wsock *udp_sock_for(struct worker *w, const struct sa *local)
 
 /* turn_relay_out.send_client: peer data and deferred answers. */
 static void w_send_client(void *arg, void *conn, const struct sa *local,
-			  const struct sa *to, const uint8_t *buf, size_t len)
+			  const struct sa *to, const uint8_t *buf, size_t len,
+			  unsigned flags)
 {
 	struct worker *w = arg;
 	struct wsock *ws;
@@ -293,9 +283,9 @@ static void w_send_client(void *arg, void *conn, const struct sa *local,
 		return;
 	}
 	src = ws->wildcard ? local : NULL;
-	/* framed in place in the relay's receive slot, which outlives the
-	 * batch flush: no copy */
-	if (w->in_relay)
+	/* framed in place in the relay's receive slot, which lives until
+	 * the flush: no copy */
+	if (flags & TURN_BUF_KEPT)
 		net_udp_send_ref(ws->udp, to, src, buf, len);
 	else
 		net_udp_send(ws->udp, to, src, buf, len);
@@ -347,22 +337,21 @@ static void w_relay_close(void *arg, void *handle)
 }
 
 static void w_relay_send(void *arg, void *handle, const struct sa *peer,
-			 const uint8_t *buf, size_t len)
+			 const uint8_t *buf, size_t len, unsigned flags)
 {
-	struct worker *w = arg;
-
-	net_relay_send(handle, peer, buf, len, !w->ref_ok);
+	(void)arg;
+	net_relay_send(handle, peer, buf, len, !(flags & TURN_BUF_KEPT));
 }
 
-/* A datagram from a peer on a relay: framed in place, sent to the client. */
+/* A datagram from a peer on a relay: framed in place, sent to the client.
+ * It lies in the relay set's receive slot, which lives until the flush. */
 static void w_relay_input(void *arg, void *ctx, const struct sa *peer,
 			  uint8_t *buf, size_t len, uint64_t now_ms)
 {
 	struct worker *w = arg;
 
-	w->in_relay = true;
-	turn_server_relay_input(w->srv, ctx, peer, buf, len, now_ms);
-	w->in_relay = false;
+	turn_server_relay_input(w->srv, ctx, peer, buf, len, TURN_BUF_KEPT,
+				now_ms);
 }
 
 /* ---- allocation events -------------------------------------------------- */

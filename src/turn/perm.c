@@ -378,7 +378,8 @@ static bool bw_take(struct turn_server *s, struct turn_alloc *a, size_t len)
 }
 
 /* Client to peer, after the checks common to Send and ChannelData. */
-static enum turn_verdict to_peer(struct turn_server *s, struct turn_alloc *a,
+static enum turn_verdict to_peer(struct turn_server *s,
+				 const struct turn_in *in, struct turn_alloc *a,
 				 const struct taddr *peer, const uint8_t *data,
 				 size_t len)
 {
@@ -392,7 +393,9 @@ static enum turn_verdict to_peer(struct turn_server *s, struct turn_alloc *a,
 	if (!bw_take(s, a, len))
 		return TURN_DROP_POLICY;
 	taddr_to_sa(&to, peer);
-	s->rout.relay_send(s->rout.arg, r->handle, &to, data, len);
+	/* data lies in in->buf: it is kept as long as that is */
+	s->rout.relay_send(s->rout.arg, r->handle, &to, data, len,
+			   in->flags & TURN_BUF_KEPT);
 	s->st.to_peer_pkts++;
 	s->st.to_peer_bytes += len;
 	a->to_peer_pkts++;
@@ -423,7 +426,7 @@ enum turn_verdict turn_send_indication(struct turn_server *s,
 		return TURN_DROP_POLICY;
 	}
 	taddr_from_sa(&t, &norm);
-	return to_peer(s, a, &t, d->val, d->len);
+	return to_peer(s, in, a, &t, d->val, d->len);
 }
 
 /* ChannelData from the client (§12.5). */
@@ -451,7 +454,7 @@ enum turn_verdict turn_channel_data(struct turn_server *s,
 		s->st.drop_no_chan++;
 		return TURN_DROP_UNEXPECTED;
 	}
-	return to_peer(s, a, &c->peer, data, dlen);
+	return to_peer(s, in, a, &c->peer, data, dlen);
 }
 
 /* Data indications carry a fresh transaction id each (RFC 8489 §6); it
@@ -495,7 +498,8 @@ static uint8_t *frame_data(struct turn_server *s, const struct sa *peer,
 
 enum turn_verdict turn_server_relay_input(struct turn_server *s, void *ctx,
 					  const struct sa *peer, uint8_t *buf,
-					  size_t len, uint64_t now_ms)
+					  size_t len, unsigned flags,
+					  uint64_t now_ms)
 {
 	struct turn_alloc *a = ctx;
 	struct sa p = *peer, client, local;
@@ -534,8 +538,9 @@ enum turn_verdict turn_server_relay_input(struct turn_server *s, void *ctx,
 	}
 	taddr_to_sa(&client, &a->client);
 	taddr_to_sa(&local, &a->local);
-	s->rout.send_client(s->rout.arg, a->conn, &local, &client, start,
-			    total);
+	/* framed in place: start lies in buf, kept as long as buf is */
+	s->rout.send_client(s->rout.arg, a->conn, &local, &client, start, total,
+			    flags & TURN_BUF_KEPT);
 	s->st.to_client_pkts++;
 	s->st.to_client_bytes += len;
 	a->to_client_pkts++;
