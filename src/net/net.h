@@ -91,7 +91,7 @@ struct net_timeouts {
 /*
  * Counters of one worker, listed once so that the struct, the pool's sum
  * and any metrics exporter agree: X(name, help). One writer (the worker
- * thread); relay/worker.c copies them out for readers.
+ * thread); relay/pool.c copies them out for readers.
  */
 #define NET_STATS_FIELDS(X)                                                    \
 	/* UDP (plain and DTLS sockets) */                                     \

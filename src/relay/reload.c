@@ -5,7 +5,7 @@
  * - workers, listen, ports.*, relay.addresses, relay.port_min/port_max,
  *   limits.udp_batch: sockets and threads made at start (a listener
  *   rebound on another port would be another reuseport group, and the
- *   steering program depends on the order sockets joined it, worker.c);
+ *   steering program depends on the order sockets joined it, listen.c);
  * - TLS or DTLS turned on or off: listeners that do not exist;
  * - limits.max_connections, limits.dtls_max_sessions: counters all
  *   workers read without a lock;

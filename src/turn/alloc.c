@@ -893,21 +893,3 @@ enum turn_verdict turn_refresh(struct turn_server *s, const struct turn_in *in,
 	}
 	return turn_reply_send_auth(s, &e, in, req, auth);
 }
-
-enum turn_verdict turn_dispatch(struct turn_server *s, const struct turn_in *in,
-				const struct stun_msg *req,
-				const struct turn_auth *auth)
-{
-	switch (req->method) {
-	case STUN_METHOD_ALLOCATE:
-		return turn_allocate(s, in, req, auth);
-	case STUN_METHOD_REFRESH:
-		return turn_refresh(s, in, req, auth);
-	case STUN_METHOD_CREATE_PERMISSION:
-		return turn_create_permission(s, in, req, auth);
-	case STUN_METHOD_CHANNEL_BIND:
-		return turn_channel_bind(s, in, req, auth);
-	default:
-		return turn_reply_error_auth(s, in, req, auth, 400, NULL);
-	}
-}

@@ -1,15 +1,13 @@
 /*
- * perm.c — permissions (RFC 8656 §9, §10), channels (§12), Send and Data
- * indications (§11), ChannelData (§12.4-12.6), and the bandwidth limit.
- * This is the per-packet path: O(1) table lookups, no allocation, no copy.
+ * perm.c — permissions (RFC 8656 §9, §10) and channels (§12): their
+ * tables, CreatePermission and ChannelBind, and the lookups the data path
+ * (relay.c) makes per packet: O(1), no allocation.
  */
 #include "turn/priv.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "base/cursor.h"
 
 #define DEFAULT_MAX_PERMS 128u
 
@@ -44,9 +42,9 @@ static uint32_t chan_peer_hash(const struct turn_server *s,
 	return hmap_hash_bytes(h, p, sizeof(*p));
 }
 
-static struct turn_perm *perm_find(const struct turn_server *s,
-				   const struct turn_alloc *a,
-				   const struct taddr *ip)
+struct turn_perm *turn_perm_find(const struct turn_server *s,
+				 const struct turn_alloc *a,
+				 const struct taddr *ip)
 {
 	struct hmap_node *n;
 	struct turn_perm *q;
@@ -68,8 +66,8 @@ static struct turn_perm *perm_find(const struct turn_server *s,
 	return NULL;
 }
 
-static struct turn_chan *chan_by_num(const struct turn_server *s,
-				     const struct turn_alloc *a, uint16_t num)
+struct turn_chan *turn_chan_by_num(const struct turn_server *s,
+				   const struct turn_alloc *a, uint16_t num)
 {
 	struct hmap_node *n;
 	struct turn_chan *q;
@@ -91,9 +89,9 @@ static struct turn_chan *chan_by_num(const struct turn_server *s,
 	return NULL;
 }
 
-static struct turn_chan *chan_by_peer(const struct turn_server *s,
-				      const struct turn_alloc *a,
-				      const struct taddr *peer)
+struct turn_chan *turn_chan_by_peer(const struct turn_server *s,
+				    const struct turn_alloc *a,
+				    const struct taddr *peer)
 {
 	struct hmap_node *n;
 	struct turn_chan *q;
@@ -117,18 +115,6 @@ static struct turn_chan *chan_by_peer(const struct turn_server *s,
 	return NULL;
 }
 
-/* Is there a live permission for the peer's IP (§9)? */
-static bool permitted(const struct turn_server *s, const struct turn_alloc *a,
-		      const struct taddr *peer, uint64_t now)
-{
-	struct taddr ip = *peer;
-	struct turn_perm *p;
-
-	ip.port = 0;
-	p = perm_find(s, a, &ip);
-	return p && p->expires > now;
-}
-
 /* Install or refresh the permission for peer's IP (§9: 300 s). */
 static int perm_install(struct turn_server *s, struct turn_alloc *a,
 			const struct taddr *peer, uint64_t now)
@@ -139,7 +125,7 @@ static int perm_install(struct turn_server *s, struct turn_alloc *a,
 	struct turn_perm *p;
 
 	ip.port = 0;
-	p = perm_find(s, a, &ip);
+	p = turn_perm_find(s, a, &ip);
 	if (!p) {
 		if (a->nperm >= max || a->nperm == UINT16_MAX)
 			return ENOSPC;
@@ -198,17 +184,6 @@ uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
 	return next;
 }
 
-/* The relay of the peer's family, or NULL (§10.2, §11.2: 443). */
-static struct turn_relay *relay_for(struct turn_alloc *a, int family)
-{
-	unsigned i;
-
-	for (i = 0; i < a->nrelay; i++)
-		if (a->relay[i].addr.family == family)
-			return &a->relay[i];
-	return NULL;
-}
-
 /* Read and vet one XOR-PEER-ADDRESS: 0, or 400 / 443 / 403. */
 static uint16_t vet_peer(struct turn_server *s, struct turn_alloc *a,
 			 const struct stun_attr *at, const struct stun_msg *m,
@@ -222,7 +197,7 @@ static uint16_t vet_peer(struct turn_server *s, struct turn_alloc *a,
 		s->st.policy_denied++;
 		return 403;
 	}
-	if (!relay_for(a, sa_family(&norm)))
+	if (!turn_relay_for(a, sa_family(&norm)))
 		return 443;
 	taddr_from_sa(out, &norm);
 	return 0;
@@ -302,8 +277,8 @@ static uint16_t bind_check(struct turn_server *s, struct turn_alloc *a,
 	code = vet_peer(s, a, pa, req, true, peer);
 	if (code)
 		return code;
-	by_num = chan_by_num(s, a, *num);
-	by_peer = chan_by_peer(s, a, peer);
+	by_num = turn_chan_by_num(s, a, *num);
+	by_peer = turn_chan_by_peer(s, a, peer);
 	/* "the channel number is not currently bound to a different
 	 * transport address" and "the transport address is not currently
 	 * bound to a different channel number": else 400. */
@@ -351,194 +326,4 @@ enum turn_verdict turn_channel_bind(struct turn_server *s,
 	c->expires = s->now_ms + TURN_CHANNEL_LIFETIME_MS;
 	turn_alloc_due(s, a, c->expires);
 	return ok_empty(s, in, req, auth);
-}
-
-/* Token bucket: may `len` more bytes pass? */
-static bool bw_take(struct turn_server *s, struct turn_alloc *a, size_t len)
-{
-	uint64_t rate = s->cfg->bandwidth_bps, burst, add;
-
-	if (!rate)
-		return true;
-	burst = s->cfg->bandwidth_burst ? s->cfg->bandwidth_burst : rate;
-	add = (s->now_ms - a->bw_last_ms) * rate / 1000u;
-	a->bw_last_ms = s->now_ms;
-	if (add > burst || a->bw_tokens + add > burst)
-		a->bw_tokens =
-		    (uint32_t)(burst > UINT32_MAX ? UINT32_MAX : burst);
-	else
-		a->bw_tokens += (uint32_t)add;
-	if (a->bw_tokens < len) {
-		s->st.drop_bandwidth++;
-		s->st.drop_bandwidth_bytes += len;
-		return false;
-	}
-	a->bw_tokens -= (uint32_t)len;
-	return true;
-}
-
-/* Client to peer, after the checks common to Send and ChannelData. */
-static enum turn_verdict to_peer(struct turn_server *s, struct turn_alloc *a,
-				 const struct taddr *peer, const uint8_t *data,
-				 size_t len)
-{
-	struct turn_relay *r = relay_for(a, peer->family);
-	struct sa to;
-
-	if (!r || !permitted(s, a, peer, s->now_ms)) {
-		s->st.drop_no_perm++;
-		return TURN_DROP_POLICY;
-	}
-	if (!bw_take(s, a, len))
-		return TURN_DROP_POLICY;
-	taddr_to_sa(&to, peer);
-	s->rout.relay_send(s->rout.arg, r->handle, &to, data, len);
-	s->st.to_peer_pkts++;
-	s->st.to_peer_bytes += len;
-	a->to_peer_pkts++;
-	a->to_peer_bytes += len;
-	return TURN_CONSUMED;
-}
-
-/* Send indication (§11.2): no answer, ever; what fails is dropped. */
-enum turn_verdict turn_send_indication(struct turn_server *s,
-				       const struct turn_in *in,
-				       const struct stun_msg *msg)
-{
-	const struct stun_attr *pa =
-	    stun_msg_attr(msg, STUN_ATTR_XOR_PEER_ADDRESS);
-	const struct stun_attr *d = stun_msg_attr(msg, STUN_ATTR_DATA);
-	struct turn_alloc *a = turn_alloc_find(s, in);
-	struct sa peer, norm;
-	struct taddr t;
-
-	if (!a) {
-		s->st.drop_no_alloc++;
-		return TURN_DROP_UNEXPECTED;
-	}
-	if (!pa || !d || stun_attr_xaddr(pa, msg, &peer))
-		return TURN_DROP_MALFORMED;
-	if (!turn_policy_allows(s->cfg, &peer, true, &norm)) {
-		s->st.policy_dropped++;
-		return TURN_DROP_POLICY;
-	}
-	taddr_from_sa(&t, &norm);
-	return to_peer(s, a, &t, d->val, d->len);
-}
-
-/* ChannelData from the client (§12.5). */
-enum turn_verdict turn_channel_data(struct turn_server *s,
-				    const struct turn_in *in)
-{
-	const uint8_t *data;
-	struct turn_alloc *a;
-	struct turn_chan *c;
-	size_t dlen;
-	uint16_t ch;
-
-	/* A number outside the configured range cannot be bound: the
-	 * message is not TURN's (a stream client sending it is cut off). */
-	if (stun_chdata_decode(in->buf, in->len, &ch, &data, &dlen) ||
-	    !turn_channel_valid(s->cfg, ch))
-		return TURN_DROP_MALFORMED;
-	a = in->local ? turn_alloc_find(s, in) : NULL;
-	if (!a) {
-		s->st.drop_no_alloc++;
-		return TURN_DROP_UNEXPECTED;
-	}
-	c = chan_by_num(s, a, ch);
-	if (!c || c->expires <= s->now_ms) {
-		s->st.drop_no_chan++;
-		return TURN_DROP_UNEXPECTED;
-	}
-	return to_peer(s, a, &c->peer, data, dlen);
-}
-
-/* Data indications carry a fresh transaction id each (RFC 8489 §6); it
- * protects nothing, so a counter started at a random value serves and
- * spares a CSPRNG call per packet. */
-static void next_tid(struct turn_server *s, uint8_t tid[STUN_TID_SIZE])
-{
-	int i;
-
-	for (i = STUN_TID_SIZE - 1; i >= 0 && ++s->ind_tid[i] == 0; i--)
-		;
-	memcpy(tid, s->ind_tid, STUN_TID_SIZE);
-}
-
-/* Frame a Data indication (§11.3) around buf in place; returns its start
- * and total length, or NULL when it would not fit a STUN message. */
-static uint8_t *frame_data(struct turn_server *s, const struct sa *peer,
-			   uint8_t *buf, size_t len, size_t *total)
-{
-	size_t xlen = sa_family(peer) == AF_INET6 ? 20 : 8;
-	size_t hdr = STUN_HEADER_SIZE + 4 + xlen + 4;
-	size_t pad = (4 - (len & 3)) & 3, elen;
-	uint8_t tid[STUN_TID_SIZE], *start = buf - hdr;
-	struct stun_enc e;
-
-	if (hdr + len + pad > STUN_MAX_MSG)
-		return NULL;
-	next_tid(s, tid);
-	stun_enc_init(&e, start, hdr - 4, STUN_METHOD_DATA,
-		      STUN_CLASS_INDICATION, tid);
-	stun_enc_xaddr(&e, STUN_ATTR_XOR_PEER_ADDRESS, peer);
-	if (stun_enc_finish(&e, &elen) || elen != hdr - 4)
-		return NULL;
-	put_be16(buf - 4, STUN_ATTR_DATA);
-	put_be16(buf - 2, (uint16_t)len);
-	memset(buf + len, 0, pad);
-	put_be16(start + 2, (uint16_t)(hdr + len + pad - STUN_HEADER_SIZE));
-	*total = hdr + len + pad;
-	return start;
-}
-
-enum turn_verdict turn_server_relay_input(struct turn_server *s, void *ctx,
-					  const struct sa *peer, uint8_t *buf,
-					  size_t len, uint64_t now_ms)
-{
-	struct turn_alloc *a = ctx;
-	struct sa p = *peer, client, local;
-	struct turn_chan *c;
-	struct taddr t;
-	uint8_t *start;
-	size_t total, pad = 0;
-
-	/* No turn_expire here: it could free a. An allocation past its
-	 * expiry is refused below and freed by the next tick or input. */
-	s->now_ms = now_ms;
-	if (!a || a->state != TURN_ALLOC_LIVE || a->expires <= now_ms ||
-	    len > 0xFFFFu)
-		return TURN_DROP_POLICY;
-	sa_unmap(&p);
-	taddr_from_sa(&t, &p);
-	if (!permitted(s, a, &t, now_ms)) {
-		s->st.drop_no_perm++; /* §9: no permission, no relaying */
-		return TURN_DROP_POLICY;
-	}
-	if (!bw_take(s, a, len))
-		return TURN_DROP_POLICY;
-	c = chan_by_peer(s, a, &t);
-	if (c && c->expires > now_ms) {
-		/* §12.5: over TCP/TLS ChannelData is padded to 4 bytes. */
-		if (a->tp == TURN_TP_TCP || a->tp == TURN_TP_TLS)
-			pad = stun_chdata_stream_pad(len);
-		start = buf - STUN_CHDATA_HDR;
-		stun_chdata_header(start, c->num, (uint16_t)len);
-		memset(buf + len, 0, pad);
-		total = STUN_CHDATA_HDR + len + pad;
-	} else {
-		start = frame_data(s, &p, buf, len, &total);
-		if (!start)
-			return TURN_DROP_POLICY;
-	}
-	taddr_to_sa(&client, &a->client);
-	taddr_to_sa(&local, &a->local);
-	s->rout.send_client(s->rout.arg, a->conn, &local, &client, start,
-			    total);
-	s->st.to_client_pkts++;
-	s->st.to_client_bytes += len;
-	a->to_client_pkts++;
-	a->to_client_bytes += len;
-	return TURN_CONSUMED;
 }

@@ -110,6 +110,19 @@ struct turn_alloc {
 	uint64_t to_client_pkts, to_client_bytes;
 };
 
+/* The relay of the peer's family, or NULL (§10.2, §11.2: 443). Inline:
+ * the data path asks it for every packet a client sends. */
+static inline struct turn_relay *turn_relay_for(struct turn_alloc *a,
+						int family)
+{
+	unsigned i;
+
+	for (i = 0; i < a->nrelay; i++)
+		if (a->relay[i].addr.family == family)
+			return &a->relay[i];
+	return NULL;
+}
+
 /* An authentication that succeeded: how to sign the answer. */
 struct turn_auth {
 	struct auth_key key;
@@ -236,10 +249,6 @@ void turn_alloc_free(struct turn_server *s, struct turn_alloc *a);
 void turn_allocs_conn_closed(struct turn_server *s, void *conn);
 /* Make the allocation due no later than `when`. */
 void turn_alloc_due(struct turn_server *s, struct turn_alloc *a, uint64_t when);
-/* Handle an authenticated request. */
-enum turn_verdict turn_dispatch(struct turn_server *s, const struct turn_in *in,
-				const struct stun_msg *req,
-				const struct turn_auth *auth);
 enum turn_verdict turn_allocate(struct turn_server *s, const struct turn_in *in,
 				const struct stun_msg *req,
 				const struct turn_auth *auth);
@@ -247,7 +256,14 @@ enum turn_verdict turn_refresh(struct turn_server *s, const struct turn_in *in,
 			       const struct stun_msg *req,
 			       const struct turn_auth *auth);
 
-/* ---- perm.c: permissions, channels, Send/Data, ChannelData ---- */
+/* ---- dispatch.c ---- */
+
+/* Handle an authenticated request: hand it to its method's handler. */
+enum turn_verdict turn_dispatch(struct turn_server *s, const struct turn_in *in,
+				const struct stun_msg *req,
+				const struct turn_auth *auth);
+
+/* ---- perm.c: permissions and channels ---- */
 
 enum turn_verdict turn_create_permission(struct turn_server *s,
 					 const struct turn_in *in,
@@ -260,15 +276,32 @@ enum turn_verdict turn_channel_bind(struct turn_server *s,
 				    const struct turn_in *in,
 				    const struct stun_msg *req,
 				    const struct turn_auth *auth);
+/* Free every permission and channel of a, and those expired at now when
+ * all is false; returns the earliest remaining expiry (UINT64_MAX). */
+uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
+			  uint64_t now, bool all);
+/* The permission of a for the IP address ip (port 0), or NULL (expired
+ * ones included: the caller checks expires). */
+struct turn_perm *turn_perm_find(const struct turn_server *s,
+				 const struct turn_alloc *a,
+				 const struct taddr *ip);
+/* The channel of a bound to num, or to peer; NULL when none (expired ones
+ * included: the caller checks expires). */
+struct turn_chan *turn_chan_by_num(const struct turn_server *s,
+				   const struct turn_alloc *a, uint16_t num);
+struct turn_chan *turn_chan_by_peer(const struct turn_server *s,
+				    const struct turn_alloc *a,
+				    const struct taddr *peer);
+
+/* ---- relay.c: the data path ---- */
+
+/* Send indication (§11.2) and ChannelData (§12.5) from the client: relayed
+ * to the peer or dropped, never answered. */
 enum turn_verdict turn_send_indication(struct turn_server *s,
 				       const struct turn_in *in,
 				       const struct stun_msg *msg);
 enum turn_verdict turn_channel_data(struct turn_server *s,
 				    const struct turn_in *in);
-/* Free every permission and channel of a, and those expired at now when
- * all is false; returns the earliest remaining expiry (UINT64_MAX). */
-uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
-			  uint64_t now, bool all);
 
 /* ---- policy.c ---- */
 

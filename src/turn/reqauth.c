@@ -294,6 +294,7 @@ static enum turn_verdict ask_store(struct turn_server *s,
 	p->local = *in->local;
 	p->in.local = &p->local;
 	p->in.buf = p->buf;
+	p->in.flags &= ~TURN_BUF_KEPT; /* the copy lives as long as p */
 	p->alg = c->alg;
 	p->len = in->len;
 	memcpy(p->buf, in->buf, in->len);

@@ -191,9 +191,9 @@ void turn_send(struct turn_server *s, const struct turn_in *in, unsigned via,
 {
 	if (s->deferred && s->rout.send_client)
 		s->rout.send_client(s->rout.arg, in->conn,
-				    &in->local->addr[via], to, s->tx, len);
+				    &in->local->addr[via], to, s->tx, len, 0);
 	else if (!s->deferred)
-		s->out.send(s->out.arg, in->conn, via, to, s->tx, len);
+		s->out.send(s->out.arg, in, via, to, s->tx, len);
 }
 
 /*

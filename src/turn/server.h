@@ -48,7 +48,26 @@ struct turn_local {
 	bool has_alt;
 };
 
-/* One packet handed to the server. */
+/*
+ * Buffers handed to the server are borrowed for the call, and what it
+ * hands to the send callbacks is borrowed for theirs: the callee copies,
+ * unless the buffer carries TURN_BUF_KEPT. That flag is the caller's
+ * promise that the bytes stay valid and unchanged until it next flushes
+ * its send queues (ternd: a datagram's receive slot lives until the
+ * worker's flush, see net_udp_io_rx_start). The server passes it on with
+ * what it relays out of such a buffer in place (the payload of a Send
+ * indication or ChannelData, a peer's datagram framed in its headroom),
+ * so a send callback given TURN_BUF_KEPT may queue a reference to buf
+ * until that flush instead of copying it. The server itself keeps no
+ * pointer into a buffer after the call.
+ */
+#define TURN_BUF_KEPT 0x1u
+
+/*
+ * One packet handed to the server. Its route back (conn, sock, local) is
+ * handed back with every reply to it (turn_out.send), so the caller needs
+ * no state of its own to know where a reply goes.
+ */
 struct turn_in {
 	const uint8_t *buf;
 	size_t len;
@@ -56,7 +75,10 @@ struct turn_in {
 	const struct turn_local *local; /* where it came in */
 	enum turn_transport tp;
 	void *conn; /* net layer's handle of the client's TCP/TLS/DTLS session,
-		       NULL for plain UDP; passed back to turn_out.send */
+		       NULL for plain UDP */
+	void *sock; /* net layer's handle of the socket it came in on;
+		       opaque to the server */
+	unsigned flags; /* TURN_BUF_KEPT: buf outlives the call (above) */
 };
 
 /*
@@ -83,24 +105,27 @@ struct turn_in {
 		IPV6_DONTFRAG): DONT-FRAGMENT, RFC 8656 §7.2 */
 
 /*
- * How the server answers the packet being handled. `via` is an index into
- * that packet's turn_local.addr (the receiving socket for an ordinary
- * reply, a sibling for an RFC 5780 CHANGE-REQUEST); `to` is the
- * destination. For a stream or DTLS session (conn != NULL) both are ignored
- * and the bytes go to that session. The callee copies buf before it
- * returns.
+ * How the server answers the packet being handled. `in` is that packet
+ * (borrowed for the call): its conn, sock and local are the route back.
+ * `via` is an index into in->local->addr (the receiving socket for an
+ * ordinary reply, a sibling for an RFC 5780 CHANGE-REQUEST), and the reply
+ * leaves from that address; `to` is the destination. For a stream or DTLS
+ * session (in->conn != NULL) both are ignored and the bytes go to that
+ * session. buf is the server's own and reused: the callee copies it
+ * before it returns.
  */
 struct turn_out {
-	void (*send)(void *arg, void *conn, unsigned via, const struct sa *to,
-		     const uint8_t *buf, size_t len);
+	void (*send)(void *arg, const struct turn_in *in, unsigned via,
+		     const struct sa *to, const uint8_t *buf, size_t len);
 	void *arg;
 };
 
 /*
  * How the server relays (set with turn_server_set_relay_out; without it
  * every Allocate is answered 508). Kept apart from turn_out so that a
- * STUN-only user fills in two fields. The callee copies any buffer before
- * it returns.
+ * STUN-only user fills in two fields. The callee copies buf before it
+ * returns, unless `flags` has TURN_BUF_KEPT: then it may keep a reference
+ * to buf until the caller's next flush (see TURN_BUF_KEPT).
  *
  * send_client: bytes for an allocation's client outside the handling of a
  *   packet from it (Data indications, ChannelData, answers after an
@@ -120,13 +145,13 @@ struct turn_out {
  */
 struct turn_relay_out {
 	void (*send_client)(void *arg, void *conn, const struct sa *local,
-			    const struct sa *to, const uint8_t *buf,
-			    size_t len);
+			    const struct sa *to, const uint8_t *buf, size_t len,
+			    unsigned flags);
 	int (*relay_open)(void *arg, int family, unsigned flags, void *ctx,
 			  void **handle, struct sa *bound);
 	void (*relay_close)(void *arg, void *handle);
 	void (*relay_send)(void *arg, void *handle, const struct sa *peer,
-			   const uint8_t *buf, size_t len);
+			   const uint8_t *buf, size_t len, unsigned flags);
 	void *arg;
 };
 
@@ -418,12 +443,15 @@ void turn_server_set_wallclock(struct turn_server *s, uint64_t now_ms,
  * channel is bound to the peer, a Data indication otherwise, RFC 8656
  * §11.6, §12.6) and hands it to send_client. Dropped without a permission
  * for the peer's address (§9), over the bandwidth limit, or when ctx is a
- * reserved port that no allocation has claimed yet.
+ * reserved port that no allocation has claimed yet. `flags` is
+ * TURN_BUF_KEPT when buf (with its head- and tailroom) outlives the call
+ * until the caller's next flush, 0 when not; send_client gets the same.
  * Returns TURN_CONSUMED or TURN_DROP_POLICY.
  */
 enum turn_verdict turn_server_relay_input(struct turn_server *s, void *ctx,
 					  const struct sa *peer, uint8_t *buf,
-					  size_t len, uint64_t now_ms);
+					  size_t len, unsigned flags,
+					  uint64_t now_ms);
 
 /*
  * Bookkeeping: expire allocations (closing their relay handles and freeing

@@ -57,6 +57,9 @@
  * Checked: every STUN message the server sends decodes; a response to a
  * fixed-up request that carries MESSAGE-INTEGRITY(-SHA256) verifies with
  * that request's key; a stream gets whole frames (ChannelData padded);
+ * a reply comes back with its packet's route (turn_in.sock); TURN_BUF_KEPT
+ * comes out only on bytes inside the buffer handed in with it (datagrams
+ * from clients and peers; never a stream frame or the server's own);
  * the server sends only from open relays and only to peers its policy
  * allows; each relay closes once and all are closed when the server is
  * freed; the tick's next deadline lies ahead; allocation events come in
@@ -152,6 +155,8 @@ static struct {
 	size_t klen;
 	uint8_t pkt[TURN_HEADROOM + 0xFFFF + TURN_TAILROOM];
 	uint8_t frame[RX_MAX];
+	/* the buffer handed in with TURN_BUF_KEPT (NULL: none) */
+	const uint8_t *kept, *kept_end;
 } g;
 
 /* ---- determinism -------------------------------------------------------- */
@@ -219,19 +224,31 @@ static void check_output(const uint8_t *buf, size_t len, bool stream)
 	}
 }
 
-static void f_send(void *arg, void *conn, unsigned via, const struct sa *to,
-		   const uint8_t *buf, size_t len)
+/* TURN_BUF_KEPT only on bytes that lie in the buffer handed in with it. */
+static void check_kept(const uint8_t *buf, size_t len, unsigned flags)
+{
+	CHECK(!(flags & ~TURN_BUF_KEPT));
+	if (flags & TURN_BUF_KEPT)
+		CHECK(g.kept && buf >= g.kept && buf <= g.kept_end &&
+		      len <= (size_t)(g.kept_end - buf));
+}
+
+/* The route comes back with the reply: in->sock is what client_record set. */
+static void f_send(void *arg, const struct turn_in *in, unsigned via,
+		   const struct sa *to, const uint8_t *buf, size_t len)
 {
 	(void)arg;
-	CHECK(via < 4 && to);
-	check_output(buf, len, conn != NULL);
+	CHECK(in && in->sock == &g && in->local && via < 4 && to);
+	check_output(buf, len, in->conn != NULL);
 }
 
 static void f_client(void *arg, void *conn, const struct sa *local,
-		     const struct sa *to, const uint8_t *buf, size_t len)
+		     const struct sa *to, const uint8_t *buf, size_t len,
+		     unsigned flags)
 {
 	(void)arg;
 	CHECK(local && to);
+	check_kept(buf, len, flags);
 	check_output(buf, len, conn != NULL);
 }
 
@@ -301,13 +318,14 @@ static bool peer_ok(const struct sa *peer)
 }
 
 static void f_relay_send(void *arg, void *handle, const struct sa *peer,
-			 const uint8_t *buf, size_t len)
+			 const uint8_t *buf, size_t len, unsigned flags)
 {
 	struct relay *r = handle;
 	struct queued *q;
 	unsigned to;
 
 	(void)arg;
+	check_kept(buf, len, flags);
 	CHECK(r >= g.relays && r < g.relays + g.nrelay && r->open);
 	CHECK(peer_ok(peer));
 	CHECK(len <= 0xFFFF && (len == 0 || buf));
@@ -475,11 +493,17 @@ static void stream_input(struct stream *st, const struct turn_in *tmpl,
 	st->have -= off;
 }
 
+static void kept(const uint8_t *buf, size_t size)
+{
+	g.kept = buf;
+	g.kept_end = buf ? buf + size : NULL;
+}
+
 static void client_record(uint8_t op, const uint8_t *data, size_t len)
 {
 	unsigned n = op & 7;
 	bool v6 = op & 0x08, tcp = op & 0x10, fix = op & 0x20;
-	struct turn_in in = { .tp = TURN_TP_UDP };
+	struct turn_in in = { .tp = TURN_TP_UDP, .sock = &g };
 
 	client_addr(&in.from, n, v6);
 	in.local = v6 && n != 7		    ? &g.local6
@@ -490,8 +514,12 @@ static void client_record(uint8_t op, const uint8_t *data, size_t len)
 			     fix);
 		return;
 	}
+	/* a datagram's buffer outlives the call, as a receive slot does */
 	memcpy(g.pkt, data, len);
+	in.flags = TURN_BUF_KEPT;
+	kept(g.pkt, sizeof(g.pkt));
 	packet(&in, g.pkt, len, fix);
+	kept(NULL, 0);
 }
 
 static void peer_record(uint8_t op, const uint8_t *data, size_t len)
@@ -519,8 +547,11 @@ static void peer_record(uint8_t op, const uint8_t *data, size_t len)
 		return;
 	len -= 2 + alen;
 	memcpy(g.pkt + TURN_HEADROOM, data + 2 + alen, len);
+	kept(g.pkt, sizeof(g.pkt));
 	turn_server_relay_input(g.srv, g.relays[idx].ctx, &peer,
-				g.pkt + TURN_HEADROOM, len, g.now);
+				g.pkt + TURN_HEADROOM, len, TURN_BUF_KEPT,
+				g.now);
+	kept(NULL, 0);
 }
 
 static void configure(struct turn_server_cfg *c, uint8_t bits);
@@ -552,10 +583,13 @@ static void deliver_queue(void)
 	for (unsigned i = 0; i < g.nqueue; i++) {
 		struct queued *q = &g.queue[i];
 
-		if (g.relays[q->to].open)
-			turn_server_relay_input(
-			    g.srv, g.relays[q->to].ctx, &q->from,
-			    q->buf + TURN_HEADROOM, q->len, g.now);
+		if (!g.relays[q->to].open)
+			continue;
+		kept(q->buf, sizeof(q->buf));
+		turn_server_relay_input(g.srv, g.relays[q->to].ctx, &q->from,
+					q->buf + TURN_HEADROOM, q->len,
+					TURN_BUF_KEPT, g.now);
+		kept(NULL, 0);
 	}
 	g.nqueue = 0;
 }

@@ -195,7 +195,7 @@ def run(srv, socks):
     log1 = srv.log_text()
     new = log1.splitlines()[lines0:]
     mal, supp = malformed_lines("\n".join(new))
-    per_interval = 3  # ll_input's burst, src/relay/worker.c
+    per_interval = 3  # ll_input's burst, src/relay/seam.c
     workers = 2
     bound = workers * (per_interval + 1) * (int(dur / LOG_INTERVAL) + 3)
     K.note("log: %d new lines (%d about malformed datagrams, %d held back and counted) for %d malformed "

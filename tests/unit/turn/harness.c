@@ -9,27 +9,38 @@
 
 struct h H;
 
-static void fake_send(void *arg, void *conn, unsigned via, const struct sa *to,
-		      const uint8_t *buf, size_t len)
+static void record(void *conn, const struct sa *to, const uint8_t *buf,
+		   size_t len, unsigned flags)
 {
-	(void)arg;
-	(void)via;
 	cr_assert_leq(len, sizeof(H.last));
 	memcpy(H.last, buf, len);
 	H.last_len = len;
 	H.last_to = *to;
 	H.last_conn = conn;
-	H.last_via_client = false;
+	H.last_flags = flags;
 	H.nsent++;
+}
+
+/* A reply carries its packet's route: the socket h_feed_tp named. */
+static void fake_send(void *arg, const struct turn_in *in, unsigned via,
+		      const struct sa *to, const uint8_t *buf, size_t len)
+{
+	(void)arg;
+	(void)via;
+	cr_assert_eq(in->sock, &H.sock);
+	cr_assert_not_null(in->local);
+	record(in->conn, to, buf, len, 0);
+	H.last_via_client = false;
 }
 
 static void fake_send_client(void *arg, void *conn, const struct sa *local,
 			     const struct sa *to, const uint8_t *buf,
-			     size_t len)
+			     size_t len, unsigned flags)
 {
 	(void)arg;
 	cr_assert(sa_is_set(local));
-	fake_send(arg, conn, 0, to, buf, len);
+	record(conn, to, buf, len, flags);
+	H.last_buf = buf;
 	H.last_via_client = true;
 	H.nclient++;
 }
@@ -85,7 +96,7 @@ static void fake_close(void *arg, void *handle)
 }
 
 static void fake_relay_send(void *arg, void *handle, const struct sa *peer,
-			    const uint8_t *buf, size_t len)
+			    const uint8_t *buf, size_t len, unsigned flags)
 {
 	struct fake_relay *r = handle;
 
@@ -95,6 +106,8 @@ static void fake_relay_send(void *arg, void *handle, const struct sa *peer,
 	H.peer_len = len;
 	H.peer_to = *peer;
 	H.peer_handle = handle;
+	H.peer_src = buf;
+	H.peer_flags = flags;
 	H.nrelay_send++;
 }
 
@@ -204,7 +217,12 @@ size_t rq_finish(struct req *r, const struct cred *c)
 enum turn_verdict h_feed_tp(const uint8_t *buf, size_t len, const char *ip,
 			    uint16_t port, enum turn_transport tp, void *conn)
 {
-	struct turn_in in = { .buf = buf, .len = len, .tp = tp, .conn = conn };
+	struct turn_in in = { .buf = buf,
+			      .len = len,
+			      .tp = tp,
+			      .conn = conn,
+			      .sock = &H.sock,
+			      .flags = H.in_flags };
 
 	cr_assert_eq(sa_set_str(&in.from, ip, port), 0);
 	in.local = sa_family(&in.from) == AF_INET6 ? &H.local6 : &H.local;
@@ -385,5 +403,5 @@ enum turn_verdict h_peer_send(struct fake_relay *r, const char *peer,
 	memcpy(buf + TURN_HEADROOM, data, len);
 	cr_assert_eq(sa_set_str(&p, peer, port), 0);
 	return turn_server_relay_input(H.srv, r->ctx, &p, buf + TURN_HEADROOM,
-				       len, H.now);
+				       len, H.in_flags, H.now);
 }

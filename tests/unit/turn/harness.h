@@ -43,6 +43,12 @@ struct h {
 	struct sa last_to;
 	void *last_conn;
 	bool last_via_client;
+	unsigned last_flags;	 /* send_client's flags (send: 0) */
+	const uint8_t *last_buf; /* send_client's buf, not a copy */
+	/* turn_in.flags of what h_feed and h_peer_send hand in (0 unless a
+	 * test sets TURN_BUF_KEPT) */
+	unsigned in_flags;
+	char sock; /* its address is turn_in.sock */
 
 	/* Relays. */
 	struct fake_relay relay[H_MAX_RELAYS];
@@ -55,6 +61,8 @@ struct h {
 	size_t peer_len;
 	struct sa peer_to;
 	void *peer_handle;
+	const uint8_t *peer_src; /* relay_send's buf, not a copy */
+	unsigned peer_flags;
 
 	char nonce[128];
 	size_t nonce_len;

@@ -15,19 +15,22 @@ struct sent {
 	unsigned n;
 	void *conn;
 	unsigned via;
+	struct sa src; /* in->local->addr[via]: where the reply leaves from */
 	struct sa to;
 	uint8_t buf[2048];
 	size_t len;
 };
 
-static void capture(void *arg, void *conn, unsigned via, const struct sa *to,
-		    const uint8_t *buf, size_t len)
+static void capture(void *arg, const struct turn_in *in, unsigned via,
+		    const struct sa *to, const uint8_t *buf, size_t len)
 {
 	struct sent *s = arg;
 
 	s->n++;
-	s->conn = conn;
+	cr_assert_lt(via, 4u);
+	s->conn = in->conn;
 	s->via = via;
+	s->src = in->local->addr[via];
 	s->to = *to;
 	cr_assert_leq(len, sizeof(s->buf));
 	memcpy(s->buf, buf, len);
@@ -320,6 +323,7 @@ Test(binding, rfc5780_change_ip_and_port)
 		     TURN_ANSWERED);
 	decode_sent(&m);
 	cr_assert_eq(sent.via, 3u, "sent from the other address and port");
+	cr_assert(sa_equal(&sent.src, &local4.addr[3]));
 	assert_addr(&m, STUN_ATTR_RESPONSE_ORIGIN, "192.0.2.2", 3479);
 	assert_addr(&m, STUN_ATTR_OTHER_ADDRESS, "192.0.2.2", 3479);
 }

@@ -191,6 +191,43 @@ Test(relay, channel_data_both_ways_udp)
 	cr_assert_eq(turn_server_stats(H.srv)->to_peer_bytes, 10);
 }
 
+/* TURN_BUF_KEPT goes out with the payload relayed in place out of a
+ * buffer that came in with it, and only then (server.h). */
+Test(relay, kept_flag_follows_the_buffer)
+{
+	uint8_t buf[512];
+	size_t n = send_ind(buf, sizeof(buf), "192.0.2.77", 5000, "hello", 5);
+	uint8_t cd[9] = { 0x40, 0x01, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o' };
+
+	cr_assert_eq(h_allocate(CLIENT, 1, NULL, NULL), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4001, "192.0.2.77", 5000), 0);
+	cr_assert_eq(h_feed(buf, n, CLIENT, 1), TURN_CONSUMED);
+	cr_assert_eq(H.peer_flags, 0);
+	cr_assert_eq(h_peer_send(h_relay(AF_INET), "192.0.2.77", 5000,
+				 (const uint8_t *)"abc", 3),
+		     TURN_CONSUMED);
+	cr_assert_eq(H.last_flags, 0);
+
+	H.in_flags = TURN_BUF_KEPT;
+	cr_assert_eq(h_feed(buf, n, CLIENT, 1), TURN_CONSUMED);
+	cr_assert_eq(H.peer_flags, TURN_BUF_KEPT);
+	cr_assert(H.peer_src >= buf && H.peer_src + 5 <= buf + n,
+		  "the payload is referenced in the input, not copied");
+	H.peer_flags = 0;
+	cr_assert_eq(h_feed(cd, sizeof(cd), CLIENT, 1), TURN_CONSUMED);
+	cr_assert_eq(H.peer_flags, TURN_BUF_KEPT);
+	cr_assert_eq(H.peer_src, cd + 4);
+	cr_assert_eq(h_peer_send(h_relay(AF_INET), "192.0.2.77", 5000,
+				 (const uint8_t *)"abc", 3),
+		     TURN_CONSUMED);
+	cr_assert_eq(H.last_flags, TURN_BUF_KEPT);
+	cr_assert_eq(get_be16(H.last_buf), 0x4001, "framed in place");
+	/* a reply is the server's own buffer: never kept */
+	cr_assert_eq(h_permit(CLIENT, 1, "192.0.2.78"), 0);
+	cr_assert(!H.last_via_client);
+	cr_assert_eq(H.last_flags, 0);
+}
+
 Test(relay, channel_data_on_a_stream_is_padded)
 {
 	struct req r;
