@@ -190,21 +190,44 @@ def stop_at_once(work, peer, second, name):
         C.clean(t, name + "-clean-exit")
 
 
-def zero_timeout(work):
-    """drain.timeout = 0: SIGTERM stops at once, allocation or not."""
-    t = Ternd(work, "zero")
+def term_with_allocation(work, name, extra, observe):
+    """A ternd (extra settings) holding one allocation gets SIGTERM;
+    observe(t) checks what follows."""
+    t = Ternd(work, name, extra=extra)
     try:
-        if not C.check(t.start(), "zero-start", f"ternd did not answer: {t.tail()}"):
+        if not C.check(t.start(), name + "-start", f"ternd did not answer: {t.tail()}"):
             return
         c1 = TurnClient(t.port, USER, PASSWORD)
-        c1.allocate()
+        r = c1.allocate()
+        C.check(r is not None and r.cls == SUCCESS, name + "-allocate",
+                f"Allocate: {describe(r)}")
         t.signal(signal.SIGTERM)
+        observe(t)
+        if t.alive():
+            c1.refresh(0)
+        c1.close()
+    finally:
+        C.clean(t, name + "-clean-exit")
+
+
+def zero_timeout(work):
+    """drain.timeout = 0: SIGTERM stops at once, with an allocation held:
+    nothing about draining in the log. Its positive control, in the same
+    test: with drain.timeout = 5 the same SIGTERM on the same kind of
+    ternd, read the same way (t.count("draining") on its log), does show
+    the drain, so the empty result is not an unread or unwritten log."""
+    def drains(t):
+        seen = wait_for(lambda: t.count("draining"), 5)
+        C.check(seen and t.alive(), "zero-control-sees-draining",
+                f"drain.timeout = 5: {t.count('draining')} 'draining' lines after "
+                f"SIGTERM, ternd {'running' if t.alive() else 'exited'}: {t.tail()}")
+
+    def stops(t):
         rc = t.wait_exit(5)
         C.check(rc == 0 and not t.count("draining"), "zero-timeout-stops-at-once",
                 f"exit status {rc}; log: {t.tail()}")
-        c1.close()
-    finally:
-        C.clean(t, "zero-clean-exit")
+    term_with_allocation(work, "zero-control", {"drain.timeout": 5}, drains)
+    term_with_allocation(work, "zero", {}, stops)
 
 
 def main():
