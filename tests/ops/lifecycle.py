@@ -75,11 +75,22 @@ class Check:
         rc = t.stop()
         rep = t.sanitizer_report()
         why = []
-        if rc != want_rc:
+        if t.proc is None:
+            why.append("ternd was never started (see the FAIL before)")
+        elif rc != want_rc:
             why.append(f"exit status {rc}, expected {want_rc}")
         if rep:
             why.append("sanitizer report: " + " | ".join(rep))
         return self.check(not why, name, "; ".join(why) + f" ({t.log})")
+
+    def run(self, name, fn, *args):
+        """fn(*args); an exception it raises is one FAIL line naming it (the
+        part it interrupted is not silently counted as run)."""
+        try:
+            return fn(*args)
+        except Exception as e:  # noqa: BLE001 - a FAIL line, not a traceback
+            self.fail(name + "-raised", f"{type(e).__name__}: {e}")
+            return None
 
     def note(self, text):
         print(f"# {text}", file=sys.stderr, flush=True)
@@ -167,8 +178,9 @@ class Ternd:
     """A ternd on 127.0.0.1 with UDP+TCP on one port, TLS+DTLS on another."""
 
     def __init__(self, work, name="ternd", users=(("alice", "wonderland"),),
-                 tls=False, workers=2, extra=None, realm="tern.test"):
+                 tls=False, workers=2, extra=None, realm="tern.test", binary=None):
         self.work = work
+        self.binary = binary or TERND
         self.name = name
         self.port, self.tls_port = free_ports(2)
         self.relay_min, self.relay_max = free_range()
@@ -238,8 +250,9 @@ class Ternd:
             if preexec:
                 preexec()
         self.logf = open(self.log, "ab")
-        self.proc = subprocess.Popen([TERND, "-c", self.conf, "-e", *args],
-                                     stdout=self.logf, stderr=self.logf,
+        # cwd: the work directory, which a dropped user can enter too
+        self.proc = subprocess.Popen([self.binary, "-c", self.conf, "-e", *args],
+                                     stdout=self.logf, stderr=self.logf, cwd=self.work,
                                      env=self.env, preexec_fn=pre)
         if wait:
             return self.wait_ready()

@@ -14,7 +14,11 @@ system user this test creates (and removes) binds, then runs as that user:
   exist stops the start; started as that user (a unit's User=), user = that
   user runs, another user stops the start.
 
-Needs root.
+Needs root. Works from any checkout, also one only root can enter (a home
+directory of mode 0700): ternd is copied into the test's work directory under
+/tmp (mode 0755) and run from there, with every file the unprivileged user
+reads (configuration, certificates). A part of the test that raises is a
+FAIL naming the exception, never a traceback alone.
 
     TERND=/path/to/ternd python3 tests/ops/t-privdrop.py
 """
@@ -30,11 +34,23 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lifecycle import (SUCCESS, Check, EchoPeer, Ternd, TurnClient,  # noqa: E402
-                       describe, make_cert, stun_binding, tls_connect)
+from lifecycle import (SUCCESS, Check, EchoPeer, TurnClient, describe,  # noqa: E402
+                       make_cert, stun_binding, tls_connect)
+from lifecycle import Ternd as _Ternd  # noqa: E402
 
 C = Check("privdrop")
 USER = "ternd-optest"
+STAGED = (None, {})  # (ternd copy, environment): stage_ternd()
+
+
+class Ternd(_Ternd):
+    """lifecycle's, run from the copy stage_ternd() made."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, binary=STAGED[0], **kw)
+
+    def start(self, args=(), env=None, **kw):
+        return super().start(args, env=dict(STAGED[1], **(env or {})), **kw)
 
 
 def status_fields(path):
@@ -153,8 +169,8 @@ def config_check(work):
     t = Ternd(work, "lowport", extra={"user": USER, "relay.port_min": 1000,
                                       "relay.port_max": 2000})
     t.write()
-    r = subprocess.run([os.environ["TERND"], "-t", "-c", t.conf], capture_output=True,
-                       text=True, timeout=20)
+    r = subprocess.run([t.binary, "-t", "-c", t.conf], capture_output=True, text=True,
+                       timeout=20, cwd=work, env=dict(os.environ, **STAGED[1]))
     C.check(r.returncode == 1 and re.search(re.escape(t.conf) +
                                             r":\d+: relay\.port_min \(1000\) is below 1024",
                                             r.stderr), "low-relay-port-refused",
@@ -169,6 +185,31 @@ def root_without_user(work):
                 f"no 'ternd runs as root' warning: {t.tail()}")
     finally:
         C.clean(t, "root-clean-exit")
+
+
+def stage_ternd(work):
+    """A copy of $TERND the unprivileged user can run: work/bin/ternd (the
+    checkout may be a directory only root enters). Libraries outside the
+    system directories (a build linked against its own) are copied beside
+    it and found through LD_LIBRARY_PATH. Returns (path, environment)."""
+    d = os.path.join(work, "bin")
+    os.makedirs(d, mode=0o755, exist_ok=True)
+    dst = os.path.join(d, "ternd")
+    shutil.copy2(os.environ["TERND"], dst)
+    os.chmod(dst, 0o755)
+    env = {}
+    out = subprocess.run(["ldd", dst], capture_output=True, text=True).stdout
+    own = [m for m in re.findall(r"=>\s+(/\S+)", out)
+           if not re.match(r"/(usr/)?lib(32|64|x32)?/", m)]
+    if own:
+        lib = os.path.join(work, "lib")
+        os.makedirs(lib, mode=0o755, exist_ok=True)
+        for f in own:
+            shutil.copy2(f, lib)
+            os.chmod(os.path.join(lib, os.path.basename(f)), 0o755)
+        env["LD_LIBRARY_PATH"] = lib
+        C.note(f"copied {len(own)} non-system libraries beside ternd: {own}")
+    return dst, env
 
 
 def start_fails(t, name, pattern, **kw):
@@ -195,6 +236,7 @@ def unprivileged(work, u):
 
 
 def main():
+    global STAGED
     if os.geteuid() != 0:
         C.fail("root", "this test needs root (it creates a user and starts ternd as root)")
         C.exit()
@@ -207,10 +249,12 @@ def main():
     u = Users()
     peer = EchoPeer()
     try:
-        config_check(work)
-        dropped(work, u, peer)
-        root_without_user(work)
-        unprivileged(work, u)
+        STAGED = C.run("stage-ternd", stage_ternd, work)
+        if STAGED is not None:
+            C.run("config-check", config_check, work)
+            C.run("dropped", dropped, work, u, peer)
+            C.run("root-without-user", root_without_user, work)
+            C.run("unprivileged", unprivileged, work, u)
     finally:
         peer.close()
         u.remove()
