@@ -88,6 +88,7 @@ def as_user(uid, gid):
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
+        K.pdeathsig()  # the change of user cleared the one set before
     return pre
 
 
