@@ -1,154 +1,33 @@
-"""Shared by the lifecycle tests of tests/ops (t-reload-uclient.py, t-drain.py,
-t-notify.py, t-privdrop.py): reload, drain, systemd notifications, privilege
-drop. Standard library only; everything on loopback.
+"""The ternd of the lifecycle tests of tests/ops (t-reload-uclient.py,
+t-drain.py, t-notify.py, t-privdrop.py): reload, drain, systemd
+notifications, privilege drop. Everything else they use (reporter, STUN/TURN
+client, echo peer, ports, waiting, processes) is the kit's, tests/lib/ternkit.
 
-- Check: "PASS name" / "FAIL name: why" lines, as tests/ops/run reads them.
-- Ternd: a ternd with a config file this module writes, on free loopback
-  ports, logging to a file; killed with the test (PR_SET_PDEATHSIG, and
-  stop() in a finally).
-- TurnClient: a small TURN client over UDP written from RFC 8489 / 8656
-  (long-term credentials, Allocate, Refresh, CreatePermission, Send/Data).
-- EchoPeer: a UDP echo server, the far end of relays (turnsrv.py's).
-- make_cert: a self-signed certificate with openssl(1).
+- Ternd: a ternd with a config file written here, any setting at all
+  ("group.setting": value, which the kit's Server cannot express: drain,
+  user, log, deny_peers... and a TLS certificate the test rotates), on
+  free loopback ports, logging to a file; dies with the test; stopped with
+  SIGINT (never a drain), its exit status and sanitizer report checked
+  (clean()).
+- make_cert: the kit's certificate, with the SHA-256 of its DER form.
+- tls_connect, tls_binding: a TLS connection and a Binding over it.
+- echo: a datagram through a TurnClient's relay to an echo peer and back.
 """
 
-import ctypes
 import hashlib
-import hmac
 import os
-import random
 import re
 import signal
 import socket
 import ssl
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                "interop", "turn"))
-import turnsrv  # noqa: E402  EchoPeer
-
-TERND = os.environ.get("TERND", "")
-MAGIC = 0x2112A442
-
-BINDING, ALLOCATE, REFRESH, SEND, DATA, CREATE_PERMISSION = 1, 3, 4, 6, 7, 8
-REQUEST, INDICATION, SUCCESS, ERROR = 0x0000, 0x0010, 0x0100, 0x0110
-A_USERNAME, A_MI, A_ERROR_CODE, A_LIFETIME = 0x0006, 0x0008, 0x0009, 0x000D
-A_XOR_PEER, A_DATA, A_REALM, A_NONCE = 0x0012, 0x0013, 0x0014, 0x0015
-A_XOR_RELAYED, A_REQ_TRANSPORT, A_XOR_MAPPED = 0x0016, 0x0019, 0x0020
-A_ALTERNATE_SERVER, A_FINGERPRINT = 0x8023, 0x8028
-
-
-# ------------------------------------------------------------------ results
-
-class Check:
-    """One PASS/FAIL line per check; the exit status says whether any failed."""
-
-    def __init__(self, prefix):
-        self.prefix = prefix
-        self.failed = 0
-        self.passed = 0
-
-    def ok(self, name):
-        self.passed += 1
-        print(f"PASS {self.prefix}/{name}", flush=True)
-
-    def fail(self, name, why):
-        self.failed += 1
-        why = " ".join(str(why).split())
-        print(f"FAIL {self.prefix}/{name}: {why}", flush=True)
-
-    def check(self, cond, name, why=""):
-        if cond:
-            self.ok(name)
-        else:
-            self.fail(name, why or "check failed")
-        return bool(cond)
-
-    def clean(self, t, name, want_rc=0):
-        """Stop t (if still running) and check it ended with want_rc and
-        left no sanitizer report in its log (the ASan+UBSan build)."""
-        rc = t.stop()
-        rep = t.sanitizer_report()
-        why = []
-        if rc != want_rc:
-            why.append(f"exit status {rc}, expected {want_rc}")
-        if rep:
-            why.append("sanitizer report: " + " | ".join(rep))
-        return self.check(not why, name, "; ".join(why) + f" ({t.log})")
-
-    def note(self, text):
-        print(f"# {text}", file=sys.stderr, flush=True)
-
-    def exit(self):
-        sys.exit(1 if self.failed or not self.passed else 0)
-
-
-# ------------------------------------------------------------------ helpers
-
-def wait_for(pred, timeout, step=0.05):
-    """Poll pred() until it returns something true or timeout seconds pass."""
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
-
-
-def _port_free(port):
-    for typ in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        s = socket.socket(socket.AF_INET, typ)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
-
-
-def free_ports(n, lo=20000, hi=29000):
-    """n ports free for both UDP and TCP on 127.0.0.1 (random, so that tests
-    running at the same time rarely meet)."""
-    out = []
-    while len(out) < n:
-        p = random.randrange(lo, hi)
-        if p not in out and _port_free(p):
-            out.append(p)
-    return out
-
-
-def free_range(width=200, lo=30000, hi=60000):
-    """A relay port range whose first ports are free (the rest is ternd's
-    business: it retries a port in use)."""
-    while True:
-        p = random.randrange(lo, hi - width)
-        if all(_port_free(p + i) for i in range(0, width, 37)):
-            return p, p + width - 1
-
-
-def make_cert(d, name, cn="localhost"):
-    """A self-signed certificate and key in d; returns (cert, key, sha256 of
-    the DER certificate, hex)."""
-    cert, key = os.path.join(d, name + ".crt"), os.path.join(d, name + ".key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "2", "-subj", "/CN=" + cn],
-                   check=True, capture_output=True)
-    der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
-                         check=True, capture_output=True).stdout
-    return cert, key, hashlib.sha256(der).hexdigest()
-
-
-def _pdeathsig():
-    """Die with the test (the parent), whatever kills it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+import ternkit as K  # noqa: E402
 
 
 def conf_value(v):
@@ -161,17 +40,17 @@ def conf_value(v):
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-# ------------------------------------------------------------------ ternd
-
 class Ternd:
     """A ternd on 127.0.0.1 with UDP+TCP on one port, TLS+DTLS on another."""
 
     def __init__(self, work, name="ternd", users=(("alice", "wonderland"),),
-                 tls=False, workers=2, extra=None, realm="tern.test"):
+                 tls=False, workers=2, extra=None, realm="tern.test", binary=None):
         self.work = work
+        self.binary = binary or os.environ.get("TERND", "")
         self.name = name
-        self.port, self.tls_port = free_ports(2)
-        self.relay_min, self.relay_max = free_range()
+        self.port, self.tls_port = K.free_ports(2)
+        self.addr = ("127.0.0.1", self.port)
+        self.relay_min, self.relay_max = K.free_window(200)
         self.realm = realm
         self.users = list(users)
         self.tls = tls
@@ -229,18 +108,14 @@ class Ternd:
         os.replace(tmp, self.conf)
 
     def start(self, args=(), env=None, preexec=None, wait=True):
+        """Run ternd -c conf -e args (dying with the test; preexec runs in
+        the child after that; cwd: the work directory, which a dropped user
+        can enter too); with wait, True once it answers a Binding."""
         if not os.path.exists(self.conf):
             self.write()
         self.env = dict(os.environ, **(env or {}))
-
-        def pre():
-            _pdeathsig()
-            if preexec:
-                preexec()
-        self.logf = open(self.log, "ab")
-        self.proc = subprocess.Popen([TERND, "-c", self.conf, "-e", *args],
-                                     stdout=self.logf, stderr=self.logf,
-                                     env=self.env, preexec_fn=pre)
+        self.proc = K.spawn([self.binary, "-c", self.conf, "-e", *args], self.log,
+                            env=self.env, preexec=preexec, cwd=self.work)
         if wait:
             return self.wait_ready()
         return True
@@ -250,8 +125,8 @@ class Ternd:
         def up():
             if self.proc.poll() is not None:
                 return "exited"
-            return "up" if stun_binding(self.port, timeout=0.2) else None
-        return wait_for(up, timeout) == "up"
+            return "up" if K.ping("udp", self.port, timeout=0.2) else None
+        return K.wait_for(up, timeout, step=0.05) == "up"
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -270,7 +145,7 @@ class Ternd:
         return len(re.findall(pattern, self.logtext(), re.M))
 
     def wait_log(self, pattern, timeout=10, at_least=1):
-        return wait_for(lambda: self.count(pattern) >= at_least, timeout)
+        return K.wait_for(lambda: self.count(pattern) >= at_least, timeout, step=0.05)
 
     def wait_exit(self, timeout):
         try:
@@ -279,107 +154,40 @@ class Ternd:
             return None
 
     def stop(self):
-        """SIGINT (stop at once), SIGKILL after 10 s; returns the exit
-        status (negative: the signal that killed it), None if never
+        """SIGINT (stop at once, no drain), SIGKILL after 10 s; returns the
+        exit status (negative: the signal that killed it), None if never
         started."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            if self.wait_exit(10) is None:
-                self.proc.kill()
-                self.proc.wait()
-        if getattr(self, "logf", None):
-            self.logf.close()
-            self.logf = None
-        return self.proc.returncode if self.proc else None
+        return K.stop_proc(self.proc, signal.SIGINT, 10)
 
     def sanitizer_report(self):
         """The first lines of an ASan/UBSan/LSan report in the log."""
-        return re.findall(r"^.*(?:ERROR: (?:Address|Leak)Sanitizer|runtime error:|"
-                          r"SUMMARY: (?:Address|Undefined|Leak)).*$",
-                          self.logtext(), re.M)[:3]
+        return [ln for ln in self.logtext().splitlines() if K.SANITIZER_RE.search(ln)][:3]
+
+    def clean(self, want_rc=0):
+        """Stop it; the problems (none: it ended with want_rc and left no
+        sanitizer report in its log), for Reporter.check(name, problems)."""
+        if self.proc is None:
+            return ["ternd was never started (see the FAIL before)"]
+        rc = self.stop()
+        why = []
+        if rc != want_rc:
+            why.append(f"exit status {rc}, expected {want_rc}")
+        rep = self.sanitizer_report()
+        if rep:
+            why.append("sanitizer report: " + " | ".join(rep))
+        return ["; ".join(why) + f" ({self.log})"] if why else []
 
     def tail(self, n=8):
         return " | ".join(self.logtext().strip().splitlines()[-n:])
 
 
-# ------------------------------------------------------------------ STUN
-
-def attr(t, v):
-    return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
-
-
-def xor_addr(ip, port, tid=b""):
-    fam, raw = (1, socket.inet_aton(ip))
-    x = bytes(a ^ b for a, b in zip(raw, struct.pack("!I", MAGIC)))
-    return struct.pack("!BBH", 0, fam, port ^ (MAGIC >> 16)) + x
-
-
-def unxor_addr(v):
-    port = struct.unpack("!H", v[2:4])[0] ^ (MAGIC >> 16)
-    raw = bytes(a ^ b for a, b in zip(v[4:8], struct.pack("!I", MAGIC)))
-    return socket.inet_ntoa(raw), port
-
-
-def plain_addr(v):
-    return socket.inet_ntoa(v[4:8]), struct.unpack("!H", v[2:4])[0]
-
-
-def build(method, cls, attrs, tid=None, key=None):
-    tid = tid or os.urandom(12)
-    body = b"".join(attr(t, v) for t, v in attrs)
-    typ = method | cls
-    if key is not None:
-        hdr = struct.pack("!HHI", typ, len(body) + 24, MAGIC) + tid
-        mac = hmac.new(key, hdr + body, hashlib.sha1).digest()
-        body += attr(A_MI, mac)
-    hdr = struct.pack("!HHI", typ, len(body) + 8, MAGIC) + tid
-    crc = (zlib.crc32(hdr + body) ^ 0x5354554E) & 0xFFFFFFFF
-    body += attr(A_FINGERPRINT, struct.pack("!I", crc))
-    return struct.pack("!HHI", typ, len(body), MAGIC) + tid + body, tid
-
-
-class Msg:
-    def __init__(self, raw):
-        self.raw = raw
-        self.type, n, _ = struct.unpack("!HHI", raw[:8])
-        self.tid = raw[8:20]
-        self.attrs = []
-        i = 20
-        while i + 4 <= 20 + n:
-            t, ln = struct.unpack("!HH", raw[i:i + 4])
-            self.attrs.append((t, raw[i + 4:i + 4 + ln]))
-            i += 4 + ln + (-ln % 4)
-
-    def get(self, t):
-        for a, v in self.attrs:
-            if a == t:
-                return v
-        return None
-
-    @property
-    def cls(self):
-        return self.type & 0x0110
-
-    @property
-    def code(self):
-        v = self.get(A_ERROR_CODE)
-        return (v[2] & 7) * 100 + v[3] if v else 0
-
-
-def stun_binding(port, host="127.0.0.1", timeout=0.5):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.settimeout(timeout)
-        m, tid = build(BINDING, REQUEST, [])
-        s.sendto(m, (host, port))
-        while True:
-            d, _ = s.recvfrom(2048)
-            if len(d) >= 20 and d[8:20] == tid:
-                return Msg(d)
-    except OSError:
-        return None
-    finally:
-        s.close()
+def make_cert(d, name, cn="localhost"):
+    """The kit's self-signed certificate as d/name.pem, d/name-key.pem;
+    returns (cert, key, sha256 of the DER certificate, hex)."""
+    cert, key = K.make_cert(d, name, name + "-key", cn)
+    der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    return cert, key, hashlib.sha256(der).hexdigest()
 
 
 def tls_connect(port, timeout=5):
@@ -396,148 +204,33 @@ def tls_connect(port, timeout=5):
 
 def tls_binding(s):
     """A STUN Binding over an open TLS connection; True when answered."""
-    m, tid = build(BINDING, REQUEST, [])
+    tid = K.new_tid()
     try:
-        s.sendall(m)
-        buf = b""
-        while len(buf) < 20 or len(buf) < 20 + int.from_bytes(buf[2:4], "big"):
-            d = s.recv(2048)
-            if not d:
-                return False
-            buf += d
-        r = Msg(buf)
-        return r.tid == tid and r.cls == SUCCESS
-    except OSError:
+        s.sendall(K.build(tid=tid))
+        r = K.read_stream_msg(s, 3.0)
+        return r is not None and r.tid == tid and r.type == K.BINDING_SUCCESS
+    except (OSError, K.StunError):
         return False
 
 
-def long_term_key(user, realm, password):
-    return hashlib.md5(f"{user}:{realm}:{password}".encode()).digest()
+def code(r):
+    """The error code of a response, 0 for none (no answer, a success)."""
+    e = r.error() if r is not None else None
+    return e[0] if e else 0
 
 
-class TurnClient:
-    """One UDP TURN client: long-term credentials, one allocation."""
-
-    def __init__(self, port, user, password, host="127.0.0.1", local="127.0.0.1"):
-        self.server = (host, port)
-        self.user, self.password = user, password
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.s.bind((local, 0))
-        self.realm = self.nonce = self.key = None
-        self.relay = None
-        self.data = []  # (peer, bytes) from Data indications
-
-    def close(self):
-        self.s.close()
-
-    def _transact(self, data, tid, timeout=0.5, tries=5):
-        for _ in range(tries):
-            self.s.sendto(data, self.server)
-            end = time.monotonic() + timeout
-            while time.monotonic() < end:
-                self.s.settimeout(max(0.01, end - time.monotonic()))
-                try:
-                    d, _ = self.s.recvfrom(4096)
-                except socket.timeout:
-                    break
-                if len(d) < 20:
-                    continue
-                m = Msg(d)
-                if m.type == (DATA | INDICATION):
-                    self._keep_data(m)
-                elif m.tid == tid:
-                    return m
-        return None
-
-    def _keep_data(self, m):
-        p, d = m.get(A_XOR_PEER), m.get(A_DATA)
-        if p is not None and d is not None:
-            self.data.append((unxor_addr(p), d))
-
-    def request(self, method, attrs):
-        """Send with credentials (after the 401 that tells realm and nonce,
-        and again on 438). Returns the final Msg or None (no answer)."""
-        for _ in range(3):
-            a = list(attrs)
-            key = None
-            if self.nonce is not None:
-                a += [(A_USERNAME, self.user.encode()), (A_REALM, self.realm),
-                      (A_NONCE, self.nonce)]
-                key = self.key
-            m, tid = build(method, REQUEST, a, key=key)
-            r = self._transact(m, tid)
-            if r is None:
-                return None
-            if r.cls == ERROR and r.code in (401, 438) and r.get(A_NONCE):
-                fresh = self.nonce is None or r.code == 438
-                self.realm, self.nonce = r.get(A_REALM) or self.realm, r.get(A_NONCE)
-                self.key = long_term_key(self.user, self.realm.decode(), self.password)
-                if fresh:
-                    continue
-            return r
-        return r
-
-    def allocate(self, lifetime=None):
-        a = [(A_REQ_TRANSPORT, bytes([17, 0, 0, 0]))]
-        if lifetime is not None:
-            a.append((A_LIFETIME, struct.pack("!I", lifetime)))
-        r = self.request(ALLOCATE, a)
-        if r is not None and r.cls == SUCCESS:
-            self.relay = unxor_addr(r.get(A_XOR_RELAYED))
-        return r
-
-    def refresh(self, lifetime):
-        return self.request(REFRESH, [(A_LIFETIME, struct.pack("!I", lifetime))])
-
-    def permit(self, ip, port=0):
-        return self.request(CREATE_PERMISSION, [(A_XOR_PEER, xor_addr(ip, port))])
-
-    def send(self, ip, port, payload):
-        m, _ = build(SEND, INDICATION, [(A_XOR_PEER, xor_addr(ip, port)),
-                                        (A_DATA, payload)])
-        self.s.sendto(m, self.server)
-
-    def recv_data(self, timeout=1.0):
+def echo(c, peer, payload, timeout=1.0, tries=3):
+    """Send payload to the echo peer (ip, port) through c's relay (a Send
+    indication); True when a Data indication brings it back."""
+    for _ in range(tries):
+        c.send(peer, payload)
         end = time.monotonic() + timeout
-        while not self.data and time.monotonic() < end:
-            self.s.settimeout(max(0.01, end - time.monotonic()))
-            try:
-                d, _ = self.s.recvfrom(4096)
-            except socket.timeout:
-                break
-            if len(d) >= 20:
-                m = Msg(d)
-                if m.type == (DATA | INDICATION):
-                    self._keep_data(m)
-        return self.data.pop(0) if self.data else None
-
-    def echo(self, peer, payload, timeout=1.0, tries=3):
-        """Send payload to the echo peer through the relay; True when it
-        comes back."""
-        for _ in range(tries):
-            self.send(peer[0], peer[1], payload)
-            end = time.monotonic() + timeout
-            while time.monotonic() < end:
-                got = self.recv_data(end - time.monotonic())
-                if got and got[1] == payload:
-                    return True
-        return False
-
-
-def describe(r):
-    if r is None:
-        return "no answer"
-    if r.cls == SUCCESS:
-        return "success"
-    if r.cls == ERROR:
-        reason = (r.get(A_ERROR_CODE) or b"    ")[4:].decode(errors="replace")
-        return f"error {r.code} {reason}".strip()
-    return f"type 0x{r.type:04x}"
-
-
-# ------------------------------------------------------------------ peers
-
-EchoPeer = turnsrv.EchoPeer  # the one of tests/interop/turn/turnsrv.py
+        while time.monotonic() < end:
+            raw = c.recv_raw(max(0.01, end - time.monotonic()))
+            got = K.data_indication_peer(raw) if raw else None
+            if got and got[1] == payload:
+                return True
+    return False
 
 
 def workdir(prefix):

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """ternd's admin HTTP listener: /metrics, /healthz, /readyz, against real tools.
 
-Standard library only. Starts ternd (TERND=...) with its own libconfig file:
-loopback, private ports, TLS and DTLS off, one user, loopback peers allowed,
-admin.port set. Checks:
+Standard library and the kit (tests/lib/ternkit) only. Starts the kit's ternd
+(TERND=...: loopback, private ports, one user, loopback peers allowed, RFC
+5766 channels) with admin.port set. Checks:
 
   - promtool check metrics (Debian package prometheus) accepts /metrics, and
     rejects a broken exposition (negative control: the check can fail);
@@ -13,7 +13,7 @@ admin.port set. Checks:
     name or a client address, and the user name appears nowhere
   - /healthz 200 "ok", /readyz 200 "ready"; 404 for another path; 405 with
     Allow for POST; HEAD answers 200 without a body
-  - with our own TURN client (t-policy.py's, written from the RFCs): a wrong
+  - with the kit's TURN client (written from the RFCs): a wrong
     password moves auth failures {reason="bad_integrity"} by 1 and error
     responses {code="401"} by 2 (the challenge and the refusal); an
     allocation, a permission, Send indications and ChannelData echoed by a
@@ -36,11 +36,9 @@ Prints "PASS admin/NAME" or "FAIL admin/NAME: why" per check (tests/ops/run
 collects them); exit status 1 if anything failed.
 """
 
-import ctypes
 import http.client
 import os
 import re
-import runpy
 import shutil
 import signal
 import socket
@@ -50,147 +48,56 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-TURN_DIR = os.path.join(TOP, "tests", "interop", "turn")
-sys.path.insert(0, os.path.join(TOP, "tests", "interop"))
-sys.path.insert(0, TURN_DIR)
-import turnsrv  # noqa: E402
-
-# t-policy.py's independent TURN client and codec (it is a script: load it)
-P = runpy.run_path(os.path.join(TURN_DIR, "t-policy.py"), run_name="ops")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+import ternkit as K  # noqa: E402
 
 USER, PASSWORD, REALM = "alice", "wonderland", "tern.test"
 WORKERS = 2
 LABELS = {"transport", "family", "reason", "code", "direction", "verdict", "worker", "le", "version"}
-PASSED, FAILED = [], []
+R = K.Reporter("admin")
 
 
 def report(ok, name, why=""):
-    if ok:
-        PASSED.append(name)
-        print("PASS admin/%s" % name, flush=True)
-    else:
-        FAILED.append(name)
-        print("FAIL admin/%s: %s" % (name, " ".join(str(why).split()) or "no reason given"), flush=True)
-    return ok
+    return R.check(name, ok, why or "no reason given")
 
 
-def note(msg):
-    print("# " + msg, file=sys.stderr, flush=True)
+def server(work, tag, **opts):
+    """The kit's ternd in work/tag (loopback, TLS with the kit's
+    certificate, users alice:wonderland, loopback peers, RFC 5766
+    channels for turnutils_uclient) with the admin listener on a free port
+    (or admin.port); not started."""
+    opts.setdefault("admin.port", K.free_ports(1)[0])
+    return K.Server(os.path.join(work, tag), workers=WORKERS, **{"admin.address": "127.0.0.1", **opts})
 
 
-def _pdeathsig():
-    """In a child: die with the test, even when it is killed (SIGKILL)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def spawn(argv, logf):
-    return subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            preexec_fn=_pdeathsig)
-
-
-def wait_for(fn, timeout, step=0.2):
-    """fn() until it returns something true, or timeout seconds; its last value."""
-    end = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() >= end:
-            return v
-        time.sleep(step)
-
-
-# ----------------------------------------------------------------- ternd
-
-class Ternd:
-    """ternd with a config written here; admin on 127.0.0.1:admin_port."""
-
-    def __init__(self, work, tag, admin_port=None, store="config", redis_port=0):
-        self.dir = os.path.join(work, tag)
-        os.makedirs(self.dir, exist_ok=True)
-        ports = turnsrv.free_ports(2)
-        turnsrv._taken.update(ports)
-        self.port = ports[0]
-        self.admin_port = admin_port or ports[1]
-        rmin = turnsrv.random.SystemRandom().randrange(16400, 30500, 100)
-        self.relay = (rmin, rmin + 999)
-        self.conf = os.path.join(self.dir, "ternd.conf")
-        self.log = os.path.join(self.dir, "ternd.log")
-        auth = ['  realm = "%s";' % REALM, '  store = "%s";' % store]
-        if store == "redis":
-            auth.append("};")
-            auth.append('redis = { address = "127.0.0.1"; port = %d; timeout = 1; };' % redis_port)
-        else:
-            auth.append('  users = ( { name = "%s"; password = "%s"; } );' % (USER, PASSWORD))
-            auth.append("};")
-        conf = [
-            "# written by tests/ops/t-admin-metrics.py",
-            "workers = %d;" % WORKERS,
-            'log = { level = "info"; target = "stderr"; };',
-            'listen = ( { address = "127.0.0.1"; } );',
-            "ports = { udp = %d; tcp = %d; tls = 0; dtls = 0; };" % (self.port, self.port),
-            "auth = {",
-        ] + auth + [
-            "relay = {",
-            '  addresses = [ "127.0.0.1" ];',
-            "  port_min = %d; port_max = %d;" % self.relay,
-            '  allow_peers = [ "127.0.0.1/32" ];',
-            # turnutils_uclient binds channels from the RFC 5766 range
-            "  rfc5766_channels = true;",
-            "};",
-            'admin = { address = "127.0.0.1"; port = %d; };' % self.admin_port,
-        ]
-        with open(self.conf, "w") as f:
-            f.write("\n".join(conf) + "\n")
-        self.proc = None
-        self.logf = None
-
-    def start(self):
-        self.logf = open(self.log, "ab")
-        self.proc = spawn([os.environ["TERND"], "-c", self.conf], self.logf)
-        return self
-
-    def wait_ready(self, timeout=20):
-        def up():
-            if self.proc.poll() is not None:
-                return "exited"
-            try:
-                return http_get(self.admin_port, "/healthz", timeout=1)[0] == 200
-            except OSError:
-                return False
-        return wait_for(up, timeout) is True
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_text(self):
+def wait_healthz(srv, timeout=20):
+    """/healthz answers 200 (the admin listener is up too)."""
+    def up():
+        if not srv.alive():
+            return "exited"
         try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
+            return http_get(srv.admin_port, "/healthz", timeout=1)[0] == 200
         except OSError:
-            return ""
+            return False
+    return K.wait_for(up, timeout, step=0.2) is True
 
-    def log_tail(self, n=4):
-        return " | ".join(self.log_text().splitlines()[-n:])
 
-    def stop(self):
-        """SIGTERM (SIGKILL after 10 s); the exit status."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        rc = self.proc.returncode
-        self.proc = None
-        self.logf.close()
-        return rc
+def stopped(srv, name):
+    """Stop srv (SIGTERM), report name: it was running and exited 0 with no
+    sanitizer report; a SKIP when it never started."""
+    if srv.proc is None:
+        return R.skip(name, "ternd never started (see the FAIL of its start)")
+    return R.check(name, srv.stop())
+
+
+def start(srv, name):
+    """Start srv, report name: it answers STUN and /healthz."""
+    try:
+        srv.start()
+    except RuntimeError as e:
+        return report(False, name, e)
+    return report(wait_healthz(srv), name, "no /healthz 200 from %d: %s" % (srv.admin_port, srv.log_tail()))
 
 
 # ----------------------------------------------------------------- HTTP
@@ -246,49 +153,31 @@ def expect_deltas(name, port, before, want, timeout=6):
         last.clear()
         last.update({k: m.get(k, 0) - before.get(k, 0) for k in want})
         return all(abs(last[k] - v) < 1e-9 for k, v in want.items())
-    ok = wait_for(moved, timeout, step=0.25)
+    ok = K.wait_for(moved, timeout, step=0.25)
     bad = ["%s moved %g, want %g" % (k, last[k], v) for k, v in want.items() if abs(last[k] - v) >= 1e-9]
     return report(ok, name, "; ".join(bad))
 
 
 # ----------------------------------------------------------------- TURN
 
-class Client(P["Client"]):
-    """t-policy.py's UDP client, patient: a retransmission would be counted
+class Client(K.TurnClient):
+    """The kit's UDP client, patient: a retransmission would be counted
     twice by the server and spoil the exact deltas."""
+
+    def __init__(self, server):
+        super().__init__(server, user=USER, password=PASSWORD)
 
     def transact(self, tid, data, timeout=3.0, tries=1):
         return super().transact(tid, data, timeout=timeout, tries=tries)
 
 
-def xpeer(ip, port, tid):
-    return P["xor_addr"](ip, port, tid)
-
-
-def send_indication(c, peer, payload):
-    tid = os.urandom(12)
-    _, data = P["build"](P["SEND"], P["INDICATION"], [(P["XOR_PEER_ADDRESS"], xpeer(peer[0], peer[1], tid)),
-                                                      (P["DATA_ATTR"], payload)], tid=tid, fingerprint=False)
-    c.sock.sendto(data, c.server)
-
-
 def recv_relayed(c, timeout=3.0):
     """The payload of the next Data indication or ChannelData, or None."""
-    c.sock.settimeout(timeout)
-    try:
-        raw, _ = c.sock.recvfrom(65535)
-    except socket.timeout:
-        return None
+    raw = c.recv_raw(timeout)
     if raw and 0x40 <= raw[0] <= 0x7F:
         n = struct.unpack("!H", raw[2:4])[0]
         return raw[4:4 + n]
-    try:
-        return P["Resp"](raw).get(P["DATA_ATTR"])
-    except ValueError:
-        return None
-
-
-EchoPeer = turnsrv.EchoPeer
+    return K.parse_data_indication(raw) if raw else None
 
 
 # ----------------------------------------------------------------- checks
@@ -346,8 +235,8 @@ def check_auth_failure(srv):
     c = Client(("127.0.0.1", srv.port))
     try:
         r = c.allocate(password="not-" + PASSWORD)
-        ok = P["is_error"](r, P["ALLOCATE"], 401)
-        report(ok, "wrong-password-refused", "Allocate with a wrong password: %s" % P["fmt"](r))
+        ok = K.is_error(r, K.ALLOCATE, 401)
+        report(ok, "wrong-password-refused", "Allocate with a wrong password: %s" % K.fmt(r))
     finally:
         c.close()
     expect_deltas("auth-failure-counted", srv.admin_port, before, {
@@ -364,19 +253,19 @@ def relay_some(c, peer, srv):
     of 50 bytes, all echoed back. Returns the list of problems."""
     why = []
     tid = os.urandom(12)
-    r = c.request(P["CREATE_PERMISSION"], [(P["XOR_PEER_ADDRESS"], xpeer(peer[0], 0, tid))], tid=tid)
-    if not P["is_success"](r, P["CREATE_PERMISSION"]):
-        return ["CreatePermission: %s" % P["fmt"](r)]
+    r = c.request(K.CREATE_PERMISSION, [(K.XOR_PEER_ADDRESS, K.xor_addr(peer[0], 0, tid))], tid=tid)
+    if not K.is_success(r, K.CREATE_PERMISSION):
+        return ["CreatePermission: %s" % K.fmt(r)]
     for i in range(3):
-        send_indication(c, peer, bytes([i]) * 100)
+        c.send(peer, bytes([i]) * 100)
         got = recv_relayed(c)
         if got != bytes([i]) * 100:
             why.append("Send indication %d: echoed %r" % (i, got and got[:8]))
     tid = os.urandom(12)
-    r = c.request(P["CHANNEL_BIND"], [(P["CHANNEL_NUMBER"], struct.pack("!HH", 0x4000, 0)),
-                                      (P["XOR_PEER_ADDRESS"], xpeer(peer[0], peer[1], tid))], tid=tid)
-    if not P["is_success"](r, P["CHANNEL_BIND"]):
-        return why + ["ChannelBind: %s" % P["fmt"](r)]
+    r = c.request(K.CHANNEL_BIND, [(K.CHANNEL_NUMBER, struct.pack("!HH", 0x4000, 0)),
+                                      (K.XOR_PEER_ADDRESS, K.xor_addr(peer[0], peer[1], tid))], tid=tid)
+    if not K.is_success(r, K.CHANNEL_BIND):
+        return why + ["ChannelBind: %s" % K.fmt(r)]
     for i in range(2):
         c.sock.sendto(struct.pack("!HH", 0x4000, 50) + bytes([0x80 + i]) * 50, c.server)
         got = recv_relayed(c)
@@ -391,7 +280,7 @@ def check_allocation(srv, peer):
     c = Client(("127.0.0.1", srv.port))
     try:
         r = c.allocate()
-        if not report(P["is_success"](r, P["ALLOCATE"]), "allocate", "Allocate: %s" % P["fmt"](r)):
+        if not report(K.is_success(r, K.ALLOCATE), "allocate", "Allocate: %s" % K.fmt(r)):
             return
         expect_deltas("allocation-counted", port, before, {
             "ternd_allocations_created_total": 1,
@@ -412,8 +301,8 @@ def check_allocation(srv, peer):
             "ternd_channels_active": 1,
         })
         mid = metrics(port)
-        r = c.request(P["REFRESH"], [(P["LIFETIME"], struct.pack("!I", 0))])
-        report(P["is_success"](r, P["REFRESH"]), "refresh-0", "Refresh LIFETIME 0: %s" % P["fmt"](r))
+        r = c.request(K.REFRESH, [(K.LIFETIME, struct.pack("!I", 0))])
+        report(K.is_success(r, K.REFRESH), "refresh-0", "Refresh LIFETIME 0: %s" % K.fmt(r))
     finally:
         c.close()
     expect_deltas("allocation-end-counted", port, before, {
@@ -439,9 +328,8 @@ def check_uclient(srv, work):
     for tool in ("turnutils_uclient", "turnutils_peer"):
         if not shutil.which(tool):
             return report(False, "uclient-relay-counted", "%s not found (Debian: coturn)" % tool)
-    (pport,) = turnsrv.free_ports(1)
-    plog = open(os.path.join(work, "peer.log"), "wb")
-    peer = spawn(["turnutils_peer", "-L", "127.0.0.1", "-p", str(pport)], plog)
+    (pport,) = K.free_ports(1)
+    peer = K.spawn(["turnutils_peer", "-L", "127.0.0.1", "-p", str(pport)], os.path.join(work, "peer.log"))
     clients, msgs, ln = 4, 10, 120
     try:
         time.sleep(0.3)
@@ -467,20 +355,18 @@ def check_uclient(srv, work):
         made = m["ternd_allocations_created_total"] - before.get("ternd_allocations_created_total", 0)
         report(made >= clients, "uclient-allocations-counted", "%g allocations created for %d clients" % (made, clients))
     finally:
-        peer.terminate()
-        peer.wait(5)
-        plog.close()
+        K.stop_proc(peer, wait=5)
 
 
 def check_drain(srv):
     port = srv.admin_port
     before = metrics(port)
-    os.kill(srv.proc.pid, signal.SIGUSR1)
+    os.kill(srv.pid, signal.SIGUSR1)
 
     def draining():
         st, _, body = http_get(port, "/readyz")
         return (st, body) == (503, b"draining\n")
-    ok = wait_for(draining, 5)
+    ok = K.wait_for(draining, 5, step=0.2)
     st, _, body = http_get(port, "/readyz")
     report(ok and srv.alive(), "readyz-503-when-draining",
            "after SIGUSR1: /readyz %d %r, ternd %s" % (st, body, "running" if srv.alive() else "exited"))
@@ -493,14 +379,14 @@ def check_drain(srv):
     c = Client(("127.0.0.1", srv.port))
     try:
         r = c.allocate()
-        refused = r is not None and r.cls == P["ERROR"] and r.error()[0] in (300, 508)
-        report(refused, "allocate-refused-while-draining", "Allocate: %s" % P["fmt"](r))
+        refused = r is not None and r.cls == K.ERROR and r.error()[0] in (300, 508)
+        report(refused, "allocate-refused-while-draining", "Allocate: %s" % K.fmt(r))
     finally:
         c.close()
     expect_deltas("drain-refusal-counted", port, before, {"ternd_drain_refused_total": 1,
                                                           "ternd_allocations_created_total": 0})
-    os.kill(srv.proc.pid, signal.SIGUSR2)
-    ok = wait_for(lambda: http_get(port, "/readyz")[0] == 200, 5)
+    os.kill(srv.pid, signal.SIGUSR2)
+    ok = K.wait_for(lambda: http_get(port, "/readyz")[0] == 200, 5, step=0.2)
     report(ok, "readyz-200-after-drain-ends", "after SIGUSR2: /readyz %d" % http_get(port, "/readyz")[0])
 
 
@@ -566,7 +452,7 @@ def check_idle_closed(sock, opened):
         why = "still open after %.0f s" % (time.monotonic() - opened)
     except OSError as e:
         why = ""  # reset: closed too
-        note("idle connection: %s" % e)
+        R.note("idle connection: %s" % e)
     sock.close()
     report(not why, "idle-connection-closed", why)
 
@@ -574,18 +460,18 @@ def check_idle_closed(sock, opened):
 def check_redis_readiness(work):
     if not shutil.which("redis-server"):
         return report(False, "redis-readiness", "redis-server not found (Debian: redis-server)")
-    (rport,) = turnsrv.free_ports(1)
-    srv = Ternd(work, "redis", store="redis", redis_port=rport).start()
+    (rport,) = K.free_ports(1)
+    srv = server(work, "redis", store="redis", redis_port=rport)
     redis = None
     try:
-        if not report(srv.wait_ready(), "redis-ternd-start", "ternd with store = redis: %s" % srv.log_tail()):
+        if not start(srv, "redis-ternd-start"):
             return
         port = srv.admin_port
 
         def down():
             st, _, body = http_get(port, "/readyz")
             return (st, body) == (503, b"redis unreachable from %d of %d workers\n" % (WORKERS, WORKERS))
-        ok = wait_for(down, 5)
+        ok = K.wait_for(down, 5, step=0.2)
         st, _, body = http_get(port, "/readyz")
         m = metrics(port)
         report(ok and m.get("ternd_redis_up") == 0 and m.get("ternd_redis_configured_workers") == WORKERS,
@@ -594,21 +480,16 @@ def check_redis_readiness(work):
         report(http_get(port, "/healthz")[0] == 200, "healthz-200-redis-down", "liveness must not hang on Redis")
         rdir = os.path.join(work, "redis-data")
         os.makedirs(rdir, exist_ok=True)
-        rlog = open(os.path.join(work, "redis.log"), "wb")
-        redis = spawn(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-                       "--appendonly", "no", "--dir", rdir], rlog)
-        ok = wait_for(lambda: http_get(port, "/readyz")[0] == 200, 20, step=0.5)
+        redis = K.spawn(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+                         "--appendonly", "no", "--dir", rdir], os.path.join(work, "redis.log"))
+        ok = K.wait_for(lambda: http_get(port, "/readyz")[0] == 200, 20, step=0.5)
         m = metrics(port)
         report(ok and m.get("ternd_redis_up") == WORKERS, "readyz-200-redis-up",
                "redis-server on %d: /readyz %d, ternd_redis_up %s" % (rport, http_get(port, "/readyz")[0],
                                                                     m.get("ternd_redis_up")))
     finally:
-        rc = srv.stop()
-        report(rc == 0, "redis-ternd-exit", "exit status %s after SIGTERM (%s)" % (rc, srv.log))
-        if redis:
-            redis.terminate()
-            redis.wait(10)
-            rlog.close()
+        stopped(srv, "redis-ternd-exit")
+        K.stop_proc(redis)
 
 
 def check_port_in_use(work):
@@ -616,28 +497,30 @@ def check_port_in_use(work):
     holder.bind(("127.0.0.1", 0))
     holder.listen(1)
     busy = holder.getsockname()[1]
-    srv = Ternd(work, "busy", admin_port=busy).start()
+    srv = server(work, "busy", **{"admin.port": busy})
+    # not srv.start(): it waits for an answer, and this one must exit
+    p = K.spawn(srv.argv, srv.log)
     try:
         try:
-            rc = srv.proc.wait(15)
+            rc = p.wait(15)
         except subprocess.TimeoutExpired:
             rc = None
         line = "cannot bind admin HTTP 127.0.0.1:%d: Address already in use" % busy
         report(rc == 1 and line in srv.log_text(), "admin-port-in-use-exit-1",
                "exit status %s; want 1 and a line '%s'; log: %s" % (rc, line, srv.log_tail()))
     finally:
-        srv.stop()
+        K.stop_proc(p)
         holder.close()
 
 
 def run(work):
     if not shutil.which("promtool"):
         report(False, "promtool", "promtool not found (Debian: prometheus; scripts/install-deps)")
-    srv = Ternd(work, "main").start()
-    peer = EchoPeer()
+    srv = server(work, "main")
+    peer = K.EchoPeer()
     idle = None
     try:
-        if not report(srv.wait_ready(), "ternd-start", "ternd with admin.port: %s" % srv.log_tail()):
+        if not start(srv, "ternd-start"):
             return
         check_connection_cap(srv)
         idle, opened = socket.create_connection(("127.0.0.1", srv.admin_port), timeout=5), time.monotonic()
@@ -658,30 +541,28 @@ def run(work):
         if idle:
             idle.close()
         peer.close()
-        rc = srv.stop()
-        report(rc == 0, "ternd-exit", "exit status %s after SIGTERM (log %s)" % (rc, srv.log))
+        stopped(srv, "ternd-exit")
     check_port_in_use(work)
     check_redis_readiness(work)
 
 
 def main():
     if not os.environ.get("TERND"):
-        print("FAIL admin/setup: set TERND=/path/to/ternd", flush=True)
-        return 1
+        R.fail("setup", "set TERND=/path/to/ternd")
+        return R.finish()
     base = os.environ.get("OPS_WORK")
     work = tempfile.mkdtemp(prefix="admin-metrics.", dir=base) if base else tempfile.mkdtemp(prefix="tern-admin.")
+    K.ensure_cert(work)  # the kit's ternd listens on TLS too
     # the runner's timeout sends SIGTERM: still stop the servers (finally)
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+    K.on_sigterm()
     try:
-        run(work)
-    except Exception as e:  # noqa: BLE001 - one FAIL line, not a traceback
-        report(False, "unexpected-error", "%s: %s" % (type(e).__name__, e))
+        R.guard("unexpected-error", run, work)
     finally:
-        if not base and not FAILED and os.environ.get("TERN_KEEP", "0") != "1":
+        if not base and not R.failed and os.environ.get("TERN_KEEP", "0") != "1":
             shutil.rmtree(work, ignore_errors=True)
         else:
-            note("work directory: %s" % work)
-    return 1 if FAILED or not PASSED else 0
+            R.note("work directory: %s" % work)
+    return R.finish()
 
 
 if __name__ == "__main__":

@@ -40,10 +40,9 @@ import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lifecycle import (SUCCESS, Check, Ternd, TurnClient, describe,  # noqa: E402
-                       free_ports, stun_binding, wait_for, workdir)
+from lifecycle import K, Ternd, workdir  # noqa: E402
 
-C = Check("notify")
+C = K.Reporter("notify")
 WATCHDOG_USEC = 1000000  # pings every 0.5 s
 
 
@@ -74,7 +73,7 @@ class Listener:
                       if "=" in ln)
             answered = None
             if kv.get("READY") == "1" and self.probe_port:
-                answered = stun_binding(self.probe_port, timeout=1.0) is not None
+                answered = K.ping("udp", self.probe_port, timeout=1.0)
             self.msgs.append((time.monotonic(), kv, answered))
 
     def keys(self):
@@ -87,7 +86,7 @@ class Listener:
         return out
 
     def wait(self, key, n=1, timeout=10):
-        return wait_for(lambda: self.keys().count(key) >= n, timeout)
+        return K.wait_for(lambda: self.keys().count(key) >= n, timeout)
 
     def close(self):
         self.done = True
@@ -107,16 +106,16 @@ def notify_run(work):
                    f"with libsystemd (configure --with-systemd)? log: {t.tail()}")
             return False
         ready = [m for m in lis.msgs if m[1].get("READY") == "1"][0]
-        C.check(ready[2], "ready-after-sockets-answer", "a Binding sent when "
+        C.check("ready-after-sockets-answer", ready[2], "a Binding sent when "
                 "READY=1 arrived was not answered")
-        C.check(ready[1].get("STATUS", "").startswith("serving"), "ready-status",
+        C.check("ready-status", ready[1].get("STATUS", "").startswith("serving"),
                 f"STATUS with READY=1: {ready[1].get('STATUS')!r}")
-        C.check(lis.keys()[0] == "READY", "ready-first",
+        C.check("ready-first", lis.keys()[0] == "READY",
                 f"states in order: {lis.keys()[:5]}")
         # watchdog pings, about every 0.5 s
         t0 = time.monotonic()
         got = lis.wait("WATCHDOG", n=lis.keys().count("WATCHDOG") + 4, timeout=6)
-        C.check(got, "watchdog-pings", f"fewer than 4 WATCHDOG=1 in 6 s (WATCHDOG_USEC="
+        C.check("watchdog-pings", got, f"fewer than 4 WATCHDOG=1 in 6 s (WATCHDOG_USEC="
                 f"{WATCHDOG_USEC}); states: {lis.keys()[-8:]}")
         if got:
             C.note(f"4 pings in {time.monotonic() - t0:.1f} s")
@@ -125,12 +124,12 @@ def notify_run(work):
         t.signal(signal.SIGHUP)
         lis.wait("READY", n=n_ready + 1)
         seq = [k for k in lis.keys() if k != "WATCHDOG"]
-        C.check(seq[-2:] == ["RELOADING", "READY"], "reload-reloading-then-ready",
+        C.check("reload-reloading-then-ready", seq[-2:] == ["RELOADING", "READY"],
                 f"states without WATCHDOG: {seq}")
         rel = [m[1] for m in lis.msgs if m[1].get("RELOADING") == "1"]
-        C.check(rel and rel[-1].get("MONOTONIC_USEC", "").isdigit(),
-                "reloading-monotonic-usec", f"RELOADING=1 message: {rel[-1:]}")
-        C.check(t.count("reloaded configuration") == 1, "reload-applied", t.tail())
+        C.check("reloading-monotonic-usec",
+                rel and rel[-1].get("MONOTONIC_USEC", "").isdigit(), f"RELOADING=1 message: {rel[-1:]}")
+        C.check("reload-applied", t.count("reloaded configuration") == 1, t.tail())
         # a refused reload: READY=1 all the same
         good = open(t.conf).read()
         t.write(text=good + "no_such_setting = 1;\n")
@@ -138,27 +137,27 @@ def notify_run(work):
         t.signal(signal.SIGHUP)
         lis.wait("READY", n=n_ready + 1)
         seq = [k for k in lis.keys() if k != "WATCHDOG"]
-        C.check(seq[-2:] == ["RELOADING", "READY"] and t.count("reload refused"),
-                "refused-reload-ready-again", f"states: {seq}; log: {t.tail(3)}")
+        C.check("refused-reload-ready-again",
+                seq[-2:] == ["RELOADING", "READY"] and t.count("reload refused"), f"states: {seq}; log: {t.tail(3)}")
         t.write(text=good)
         # drain status
         t.signal(signal.SIGUSR1)
-        st = wait_for(lambda: [m[1]["STATUS"] for m in lis.msgs
+        st = K.wait_for(lambda: [m[1]["STATUS"] for m in lis.msgs
                                if m[1].get("STATUS", "").startswith("draining")], 5)
-        C.check(st, "drain-status", "no STATUS=draining... after SIGUSR1")
+        C.check("drain-status", st, "no STATUS=draining... after SIGUSR1")
         # pings go on while draining
         n = lis.keys().count("WATCHDOG")
-        C.check(lis.wait("WATCHDOG", n=n + 2, timeout=4), "watchdog-while-draining",
+        C.check("watchdog-while-draining", lis.wait("WATCHDOG", n=n + 2, timeout=4),
                 "no WATCHDOG=1 while draining")
         t.signal(signal.SIGTERM)
         rc = t.wait_exit(10)
-        C.check(rc == 0, "term-exit-0", f"exit status {rc}: {t.tail()}")
+        C.check("term-exit-0", rc == 0, f"exit status {rc}: {t.tail()}")
         time.sleep(0.3)
-        C.check(lis.keys() and "STOPPING" in lis.keys()[-3:], "stopping",
+        C.check("stopping", lis.keys() and "STOPPING" in lis.keys()[-3:],
                 f"last states: {lis.keys()[-5:]}")
         return True
     finally:
-        C.clean(t, "clean-exit")
+        C.check("clean-exit", t.clean())
         lis.close()
 
 
@@ -174,12 +173,12 @@ def other_pid(work):
             C.fail("other-pid-ready", f"no READY=1: {t.tail()}")
             return
         time.sleep(2.0)
-        C.check("WATCHDOG" not in lis.keys(), "other-pid-no-pings",
+        C.check("other-pid-no-pings", "WATCHDOG" not in lis.keys(),
                 f"WATCHDOG=1 sent though WATCHDOG_PID=1: {lis.keys()}")
         # the negative control's positive: READY went to the socket
-        C.check("READY" in lis.keys(), "other-pid-ready", f"states: {lis.keys()}")
+        C.check("other-pid-ready", "READY" in lis.keys(), f"states: {lis.keys()}")
     finally:
-        C.clean(t, "other-pid-clean-exit")
+        C.check("other-pid-clean-exit", t.clean())
         lis.close()
 
 
@@ -226,7 +225,7 @@ def healthz(port):
 
 def hung_worker(work):
     sock = os.path.join(work, "notify3.sock")
-    (admin,) = free_ports(1)
+    (admin,) = K.free_ports(1)
     t = Ternd(work, "hung", extra={"admin.port": admin})
     lis = Listener(sock)
     fr = None
@@ -247,9 +246,9 @@ def hung_worker(work):
         n = lis.keys().count("WATCHDOG")
         time.sleep(2.0)
         code, body = healthz(admin)
-        C.check(code == 503 and "has not turned" in body, "hung-worker-healthz-503",
+        C.check("hung-worker-healthz-503", code == 503 and "has not turned" in body,
                 f"/healthz with worker 1 stopped: {code} {body.strip()!r}")
-        C.check(held and lis.keys().count("WATCHDOG") == n, "hung-worker-stops-pings",
+        C.check("hung-worker-stops-pings", held and lis.keys().count("WATCHDOG") == n,
                 f"after {time.monotonic() - t0:.1f} s with worker 1 stopped: log "
                 f"line {'seen' if held else 'missing'}, pings "
                 f"{lis.keys().count('WATCHDOG') - n} in the last 2 s; {t.tail(3)}")
@@ -257,27 +256,27 @@ def hung_worker(work):
         t.signal(signal.SIGHUP)
         late = t.wait_log(r"error\s+reload: 1 of 2 workers \(worker 1 first\) did not "
                           r"take the new configuration within 5 s", timeout=15)
-        C.check(late and t.wait_log("reloaded configuration from", timeout=5),
-                "hung-worker-reload-names-it", f"{t.tail(3)}")
+        C.check("hung-worker-reload-names-it",
+                late and t.wait_log("reloaded configuration from", timeout=5), f"{t.tail(3)}")
         fr.thaw()
-        back = wait_for(lambda: healthz(admin)[0] == 200 or None, 5)
-        C.check(back, "hung-worker-back-healthz-200", f"/healthz: {healthz(admin)}")
-        C.check(lis.wait("WATCHDOG", n=n + 2, timeout=5) and
-                t.count("watchdog pings resume"), "hung-worker-back-pings-resume",
+        back = K.wait_for(lambda: healthz(admin)[0] == 200 or None, 5)
+        C.check("hung-worker-back-healthz-200", back, f"/healthz: {healthz(admin)}")
+        C.check("hung-worker-back-pings-resume", lis.wait("WATCHDOG", n=n + 2, timeout=5) and
+                t.count("watchdog pings resume"),
                 f"states: {lis.keys()[-5:]}; {t.tail(3)}")
         # ternd steers clients by source address: from .1 and .2, both
         # workers are asked
         for local in ("127.0.0.1", "127.0.0.2"):
-            c = TurnClient(t.port, "zed", "z3d", local=local)
+            c = K.TurnClient(t.addr, user="zed", password="z3d", bind_host=local)
             r = c.allocate()
             c.close()
-            C.check(r is not None and r.cls == SUCCESS, f"hung-worker-back-reloaded-{local}",
+            C.check(f"hung-worker-back-reloaded-{local}", r is not None and r.cls == K.SUCCESS,
                     f"Allocate from {local} as the user added while worker 1 was "
-                    f"stopped: {describe(r)}")
+                    f"stopped: {K.fmt(r)}")
     finally:
         if fr:
             fr.thaw()
-        C.clean(t, "hung-clean-exit")
+        C.check("hung-clean-exit", t.clean())
         lis.close()
 
 

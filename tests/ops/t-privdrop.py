@@ -14,7 +14,11 @@ system user this test creates (and removes) binds, then runs as that user:
   exist stops the start; started as that user (a unit's User=), user = that
   user runs, another user stops the start.
 
-Needs root.
+Needs root. Works from any checkout, also one only root can enter (a home
+directory of mode 0700): ternd is copied into the test's work directory under
+/tmp (mode 0755) and run from there, with every file the unprivileged user
+reads (configuration, certificates). A part of the test that raises is a
+FAIL naming the exception, never a traceback alone.
 
     TERND=/path/to/ternd python3 tests/ops/t-privdrop.py
 """
@@ -30,11 +34,22 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lifecycle import (SUCCESS, Check, EchoPeer, Ternd, TurnClient,  # noqa: E402
-                       describe, make_cert, stun_binding, tls_connect)
+from lifecycle import K, echo, make_cert, tls_connect  # noqa: E402
+from lifecycle import Ternd as _Ternd  # noqa: E402
 
-C = Check("privdrop")
+C = K.Reporter("privdrop")
 USER = "ternd-optest"
+STAGED = (None, {})  # (ternd copy, environment): stage_ternd()
+
+
+class Ternd(_Ternd):
+    """lifecycle's, run from the copy stage_ternd() made."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, binary=STAGED[0], **kw)
+
+    def start(self, args=(), env=None, **kw):
+        return super().start(args, env=dict(STAGED[1], **(env or {})), **kw)
 
 
 def status_fields(path):
@@ -73,6 +88,7 @@ def as_user(uid, gid):
         os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
+        K.pdeathsig()  # the change of user cleared the one set before
     return pre
 
 
@@ -103,19 +119,19 @@ def dropped(work, u, peer):
     os.chmod(t.key, 0o640)
     try:
         ok = t.start()
-        if not C.check(ok, "start-as-root", f"ternd did not answer: {t.tail()}"):
+        if not C.check("start-as-root", ok, f"ternd did not answer: {t.tail()}"):
             return
-        C.check(t.count(rf"running as user {USER} \(uid {u.uid}, gid {u.gid}\)"),
-                "logged", f"no 'running as user {USER}' line: {t.tail()}")
+        C.check("logged",
+                t.count(rf"running as user {USER} \(uid {u.uid}, gid {u.gid}\)"), f"no 'running as user {USER}' line: {t.tail()}")
         n, bad = check_ids(t.proc.pid, u.uid, u.gid)
-        C.check(n >= 3 and not bad, "every-thread-dropped",
+        C.check("every-thread-dropped", n >= 3 and not bad,
                 f"{n} threads; " + "; ".join(bad))
-        C.check(stun_binding(t.port) is not None, "serves-stun", "Binding not answered")
-        c = TurnClient(t.port, "alice", "wonderland")
+        C.check("serves-stun", K.ping("udp", t.port), "Binding not answered")
+        c = K.TurnClient(t.addr, user="alice", password="wonderland")
         r = c.allocate()
-        ok = r is not None and r.cls == SUCCESS and c.permit("127.0.0.1").cls == SUCCESS
-        C.check(ok and c.echo(peer.addr, b"after the drop"), "relays-after-drop",
-                f"Allocate after the drop: {describe(r)}; log: {t.tail()}")
+        ok = r is not None and r.cls == K.SUCCESS and c.permission("127.0.0.1").cls == K.SUCCESS
+        C.check("relays-after-drop", ok and echo(c, peer.addr, b"after the drop"),
+                f"Allocate after the drop: {K.fmt(r)}; log: {t.tail()}")
         c.close()
         # reload as the dropped user: a new user, a new certificate
         t.cert, t.key, fp_new = make_cert(work, "b")
@@ -125,58 +141,83 @@ def dropped(work, u, peer):
         t.write()
         t.signal(signal.SIGHUP)
         t.wait_log(r"reloaded configuration from |reload refused: ")
-        C.check(t.count("reloaded configuration from"), "reload-after-drop",
+        C.check("reload-after-drop", t.count("reloaded configuration from"),
                 f"no 'reloaded configuration' line: {t.tail()}")
-        c = TurnClient(t.port, "bob", "builder")
+        c = K.TurnClient(t.addr, user="bob", password="builder")
         r = c.allocate()
-        C.check(r is not None and r.cls == SUCCESS, "reload-new-user",
-                f"Allocate as bob after the reload: {describe(r)}")
+        C.check("reload-new-user", r is not None and r.cls == K.SUCCESS,
+                f"Allocate as bob after the reload: {K.fmt(r)}")
         c.close()
         s, fp = tls_connect(t.tls_port)
         s.close()
-        C.check(fp == fp_new, "reload-new-cert", "the reloaded certificate is not served")
+        C.check("reload-new-cert", fp == fp_new, "the reloaded certificate is not served")
         # a file the user cannot read: refused, with the reason
         os.chmod(t.conf, 0o600)
         t.signal(signal.SIGHUP)
         t.wait_log(r"reload refused: ")
         line = (re.findall(r"^.*reload refused: .*$", t.logtext(), re.M) or [""])[-1]
-        C.check("Permission denied" in line and t.conf in line, "unreadable-refused",
+        C.check("unreadable-refused", "Permission denied" in line and t.conf in line,
                 f"refusal line: '{line}'")
-        C.check(t.alive() and stun_binding(t.port) is not None, "unreadable-alive",
+        C.check("unreadable-alive", t.alive() and K.ping("udp", t.port),
                 t.tail())
         os.chmod(t.conf, 0o644)
     finally:
-        C.clean(t, "dropped-clean-exit")
+        C.check("dropped-clean-exit", t.clean())
 
 
 def config_check(work):
     t = Ternd(work, "lowport", extra={"user": USER, "relay.port_min": 1000,
                                       "relay.port_max": 2000})
     t.write()
-    r = subprocess.run([os.environ["TERND"], "-t", "-c", t.conf], capture_output=True,
-                       text=True, timeout=20)
-    C.check(r.returncode == 1 and re.search(re.escape(t.conf) +
+    r = subprocess.run([t.binary, "-t", "-c", t.conf], capture_output=True, text=True,
+                       timeout=20, cwd=work, env=dict(os.environ, **STAGED[1]))
+    C.check("low-relay-port-refused", r.returncode == 1 and re.search(re.escape(t.conf) +
                                             r":\d+: relay\.port_min \(1000\) is below 1024",
-                                            r.stderr), "low-relay-port-refused",
+                                            r.stderr),
             f"ternd -t: exit {r.returncode}, stderr '{r.stderr.strip()}'")
 
 
 def root_without_user(work):
     t = Ternd(work, "root")
     try:
-        C.check(t.start(), "root-start", t.tail())
-        C.check(t.count(r"warn\s+ternd runs as root"), "root-warned",
+        C.check("root-start", t.start(), t.tail())
+        C.check("root-warned", t.count(r"warn\s+ternd runs as root"),
                 f"no 'ternd runs as root' warning: {t.tail()}")
     finally:
-        C.clean(t, "root-clean-exit")
+        C.check("root-clean-exit", t.clean())
+
+
+def stage_ternd(work):
+    """A copy of $TERND the unprivileged user can run: work/bin/ternd (the
+    checkout may be a directory only root enters). Libraries outside the
+    system directories (a build linked against its own) are copied beside
+    it and found through LD_LIBRARY_PATH. Returns (path, environment)."""
+    d = os.path.join(work, "bin")
+    os.makedirs(d, mode=0o755, exist_ok=True)
+    dst = os.path.join(d, "ternd")
+    shutil.copy2(os.environ["TERND"], dst)
+    os.chmod(dst, 0o755)
+    env = {}
+    out = subprocess.run(["ldd", dst], capture_output=True, text=True).stdout
+    own = [m for m in re.findall(r"=>\s+(/\S+)", out)
+           if not re.match(r"/(usr/)?lib(32|64|x32)?/", m)]
+    if own:
+        lib = os.path.join(work, "lib")
+        os.makedirs(lib, mode=0o755, exist_ok=True)
+        for f in own:
+            shutil.copy2(f, lib)
+            os.chmod(os.path.join(lib, os.path.basename(f)), 0o755)
+        env["LD_LIBRARY_PATH"] = lib
+        C.note(f"copied {len(own)} non-system libraries beside ternd: {own}")
+    return dst, env
 
 
 def start_fails(t, name, pattern, **kw):
     t.start(wait=False, **kw)
     rc = t.wait_exit(15)
-    C.check(rc == 1 and re.search(pattern, t.logtext()), name,
+    C.check(name, rc == 1 and re.search(pattern, t.logtext()),
             f"exit status {rc} (want 1), log: {t.tail(3)}")
-    C.clean(t, name + "-clean-exit", want_rc=1)
+    C.check(name + "-clean-exit", t.clean(1))
 
 
 def unprivileged(work, u):
@@ -186,15 +227,16 @@ def unprivileged(work, u):
     t = Ternd(work, "self", extra={"user": USER})
     try:
         ok = t.start(preexec=as_user(u.uid, u.gid))
-        C.check(ok and t.count(r"running as user") == 0, "started-as-user-runs",
+        C.check("started-as-user-runs", ok and t.count(r"running as user") == 0,
                 f"user = the user ternd runs as: {t.tail()}")
     finally:
-        C.clean(t, "started-as-user-clean-exit")
+        C.check("started-as-user-clean-exit", t.clean())
     start_fails(Ternd(work, "other", extra={"user": "nobody"}), "other-user-refused",
                 r"cannot switch", preexec=as_user(u.uid, u.gid))
 
 
 def main():
+    global STAGED
     if os.geteuid() != 0:
         C.fail("root", "this test needs root (it creates a user and starts ternd as root)")
         C.exit()
@@ -205,12 +247,14 @@ def main():
     work = tempfile.mkdtemp(prefix="t-privdrop.", dir="/tmp")
     os.chmod(work, 0o755)
     u = Users()
-    peer = EchoPeer()
+    peer = K.EchoPeer()
     try:
-        config_check(work)
-        dropped(work, u, peer)
-        root_without_user(work)
-        unprivileged(work, u)
+        STAGED = C.guard("stage-ternd", stage_ternd, work)
+        if STAGED is not None:
+            C.guard("config-check", config_check, work)
+            C.guard("dropped", dropped, work, u, peer)
+            C.guard("root-without-user", root_without_user, work)
+            C.guard("unprivileged", unprivileged, work, u)
     finally:
         peer.close()
         u.remove()

@@ -2,9 +2,10 @@
 """Realm limits from Redis: coturn's turn/realm/<realm>/user-quota, total-quota
 and max-bps (what turnadmin -g writes) applied by ternd (auth.store = "redis").
 
-A redis-server on a private loopback port; ternd with its own relay.user_quota,
-max_allocations and bandwidth left at 0 (unlimited). Allocations are made with
-tests/interop/turn/t-policy.py's independent client, one 5-tuple each.
+A redis-server on a private loopback port (tests/ops/redisdb.py); the kit's
+ternd (tests/lib/ternkit) with its own relay.user_quota, max_allocations and
+bandwidth left at 0 (unlimited). Allocations are made with the kit's
+independent TURN client, one 5-tuple each.
   - SET user-quota 1 before ternd starts: the first Allocate for a user
     succeeds, a second one for the same user (another 5-tuple) gets 486 within
     a few seconds of the start (read when ternd connects); another user still
@@ -20,85 +21,48 @@ tests/interop/turn/t-policy.py's independent client, one 5-tuple each.
 """
 
 import os
-import random
-import runpy
 import shutil
-import signal
-import struct
 import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TURN = os.path.join(os.path.dirname(HERE), "interop", "turn")
-H = runpy.run_path(os.path.join(HERE, "t-redis-status.py"), run_name="t_redis_status_helpers")
-P = runpy.run_path(os.path.join(TURN, "t-policy.py"), run_name="t_policy_client")
-turnsrv = H["turnsrv"]
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from redisdb import K, Redis, World, md5_key, redis_start  # noqa: E402
 
-NAME = "t-realm-limits"
-REALM = H["REALM"]
-PASSED, FAILED = [], []
+REALM = "tern.test"
+R = K.Reporter("t-realm-limits")
 
 
 def report(ok, name, why=""):
-    if ok:
-        PASSED.append(name)
-        print("PASS %s/%s" % (NAME, name), flush=True)
-    else:
-        FAILED.append(name)
-        print("FAIL %s/%s: %s" % (NAME, name, why), flush=True)
-    return ok
-
-
-note = H["note"]
-
-
-def conf(w, port, rport, rmin, user_quota=0):
-    path = os.path.join(w.dir, "ternd.conf")
-    with open(path, "w") as f:
-        f.write("\n".join([
-            "# written by tests/ops/t-realm-limits.py",
-            "workers = 2;",
-            'log = { level = "info"; target = "stderr"; };',
-            'listen = ( { address = "127.0.0.1"; } );',
-            "ports = { udp = %d; tcp = %d; tls = 0; dtls = 0; };" % (port, port),
-            'auth = { realm = "%s"; store = "redis"; };' % REALM,
-            'redis = { address = "127.0.0.1"; port = %d; timeout = 1; };' % rport,
-            "relay = {",
-            '  addresses = [ "127.0.0.1" ];',
-            "  port_min = %d; port_max = %d;" % (rmin, rmin + 499),
-            "  user_quota = %d; max_allocations = 0; bandwidth = 0;" % user_quota,
-            '  allow_peers = [ "127.0.0.1/32" ];',
-            "  rfc5766_channels = true;",
-            "};",
-        ]) + "\n")
-    return path
+    return R.check(name, ok, why or "no reason given")
 
 
 class Ternd:
-    def __init__(self, w, tag, rport, **kw):
-        self.w, self.tag = w, tag
-        self.port = turnsrv.free_ports(1)[0]
-        rmin = random.SystemRandom().randrange(16400, 29500, 100)
-        self.p = w.start("ternd", [os.environ["TERND"], "-c", conf(w, self.port, rport, rmin, **kw)])
+    """The kit's ternd (store = "redis" on rport, relay.user_quota as
+    given, max_allocations and bandwidth 0: unlimited, level info) in
+    w.dir/tag, started; allocations it holds for the test."""
+
+    def __init__(self, w, tag, rport, user_quota=0):
+        self.tag = tag
+        self.srv = K.Server(os.path.join(w.dir, tag), store="redis", redis_port=rport,
+                            user_quota=user_quota, max_allocations=0).start()
+        self.port = self.srv.port
         self.t0 = time.monotonic()
-        if not H["wait_stun"](self.port, self.p):
-            raise RuntimeError("ternd did not answer on 127.0.0.1:%d: %s" % (self.port, w.log("ternd")))
         self.held = []
 
     def allocate(self, user):
         """Allocate from a fresh 5-tuple: (code, client); code 0 = success."""
-        c = P["Client"](("127.0.0.1", self.port))
-        r = c.request(P["ALLOCATE"], [(P["REQUESTED_TRANSPORT"], bytes([17, 0, 0, 0]))],
-                      user=user, password="pw-" + user)
-        if P["is_success"](r, P["ALLOCATE"]):
+        c = K.TurnClient(self.srv.addr, user=user, password="pw-" + user)
+        r = c.allocate()
+        if K.is_success(r, K.ALLOCATE):
             self.held.append((c, user))
             return 0, c
         c.close()
         return (r.error()[0] if r is not None and r.error() else -1), None
 
     def release(self, c, user):
-        c.request(P["REFRESH"], [(P["LIFETIME"], struct.pack("!I", 0))], user=user, password="pw-" + user)
+        c.refresh(0)
         c.close()
         self.held = [(x, u) for x, u in self.held if x is not c]
 
@@ -118,10 +82,7 @@ class Ternd:
     def stop(self):
         for c, u in list(self.held):
             self.release(c, u)
-        rc = self.w.stop(self.p)
-        san = self.w.sanitizer_report("ternd")
-        report(rc == 0 and not san, "ternd-exit-" + self.tag,
-               "ternd exited %s on SIGTERM: %s" % (rc, san or self.w.log("ternd")))
+        R.check("ternd-exit-" + self.tag, self.srv.stop())
 
 
 def quotas(w, r, rport):
@@ -133,7 +94,7 @@ def quotas(w, r, rport):
         ok, when = t.wait_refused("ann", 486, 65)
         report(ok, "user-quota-486", "a second allocation for ann was never refused 486 (last: %s)" % when)
         if ok:
-            note("486 for a second allocation %.1f s after ternd started" % when)
+            R.note("486 for a second allocation %.1f s after ternd started" % when)
         code, c = t.allocate("carl")
         report(code == 0, "other-user-allowed", "Allocate for carl under user-quota 1: %s" % code)
         if a:
@@ -146,7 +107,7 @@ def quotas(w, r, rport):
         ok, when = t.wait_refused("dora", 508, 75)
         report(ok, "total-quota-read-while-running", "dora's Allocate never got 508 in 75 s (last: %s)" % when)
         if ok:
-            note("508 %.1f s after total-quota was set (read every 60 s)" % (time.monotonic() - t0))
+            R.note("508 %.1f s after total-quota was set (read every 60 s)" % (time.monotonic() - t0))
         r.cmd("DEL", "turn/realm/%s/total-quota" % REALM)
     finally:
         t.stop()
@@ -203,13 +164,14 @@ def main():
     if not os.environ.get("TERND"):
         report(False, "tools", "TERND is not set")
         return 1
-    w = H["World"]("tern-ops-realm-limits.")
+    w = World("tern-ops-realm-limits.")
+    K.ensure_cert(w.dir)  # the kit's ternd listens on TLS too
     try:
-        rport, peer = turnsrv.free_ports(2)
-        H["redis_start"](w, rport, "1")
-        r = H["Redis"](rport)
+        rport, peer = K.free_ports(2)
+        redis_start(w, rport, "1")
+        r = Redis(rport)
         for u in ("ann", "carl", "dora", "erin", "bert"):
-            r.cmd("SET", "turn/realm/%s/user/%s/key" % (REALM, u), H["md5_key"](u, "pw-" + u))
+            r.cmd("SET", "turn/realm/%s/user/%s/key" % (REALM, u), md5_key(u, REALM, "pw-" + u))
         w.start("peer", ["turnutils_peer", "-L", "127.0.0.1", "-p", str(peer)])
         quotas(w, r, rport)
         config_wins(w, r, rport)
@@ -217,11 +179,10 @@ def main():
     except Exception as e:  # noqa: BLE001 - a setup failure is a failed check
         report(False, "setup", "%s: %s" % (type(e).__name__, e))
     finally:
-        w.cleanup(FAILED)
-    print("%d passed, %d failed" % (len(PASSED), len(FAILED)))
-    return 1 if FAILED or not PASSED else 0
+        w.cleanup(R.failed)
+    return R.finish()
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    K.on_sigterm()
     sys.exit(main())

@@ -29,109 +29,30 @@ releases with LIFETIME 0). Checks:
   TERND=/path/to/ternd tests/ops/t-redis-status.py
 """
 
-import hashlib
 import os
 import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "interop", "turn"))
-import turnsrv  # noqa: E402
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from redisdb import K, Redis, RedisError, World, md5_key, redis_start  # noqa: E402
 
-NAME = "t-redis-status"
 REALM = "tern.test"
-PASSED, FAILED = [], []
+R = K.Reporter("t-redis-status")
 
 
 def report(ok, name, why=""):
-    if ok:
-        PASSED.append(name)
-        print("PASS %s/%s" % (NAME, name), flush=True)
-    else:
-        FAILED.append(name)
-        print("FAIL %s/%s: %s" % (NAME, name, why), flush=True)
-    return ok
+    return R.check(name, ok, why or "no reason given")
 
 
-def note(msg):
-    sys.stderr.write("# %s\n" % msg)
-    sys.stderr.flush()
-
-
-# ------------------------------------------------------------------ Redis, RESP
-
-
-class RedisError(Exception):
-    pass
-
-
-class Redis:
-    """A minimal RESP client: argv commands, any bytes."""
-
-    def __init__(self, port, timeout=5.0):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buf = b""
-
-    def close(self):
-        try:
-            self.s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.s.close()
-
-    def send(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.s.sendall(b"".join(out))
-
-    def _fill(self):
-        d = self.s.recv(65536)
-        if not d:
-            raise ConnectionError("redis closed the connection")
-        self.buf += d
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def read(self):
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            raise RedisError(rest.decode())
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self._fill()
-            v, self.buf = self.buf[:n], self.buf[n + 2:]
-            return v
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self.read() for _ in range(n)]
-        raise RedisError("bad reply %r" % line)
-
-    def cmd(self, *args):
-        self.send(*args)
-        return self.read()
+note = R.note
 
 
 class Subscriber(threading.Thread):
@@ -167,81 +88,12 @@ class Subscriber(threading.Thread):
         self.r.close()
 
 
-# ------------------------------------------------------------------ processes
-
-
-class World:
-    """Everything started here, killed on exit whatever happens."""
-
-    def __init__(self, prefix="tern-ops-redis-status."):
-        self.dir = tempfile.mkdtemp(prefix=prefix)
-        self.procs = []
-
-    def start(self, name, argv):
-        log = open(os.path.join(self.dir, name + ".log"), "ab")
-        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        log.close()
-        self.procs.append(p)
-        return p
-
-    def log(self, name, n=5):
-        try:
-            with open(os.path.join(self.dir, name + ".log"), errors="replace") as f:
-                return " | ".join(f.read().splitlines()[-n:])
-        except OSError:
-            return ""
-
-    def sanitizer_report(self, name):
-        """Sanitizer reports in a log (as tests/interop/lib.sh looks)."""
-        pat = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:|"
-                         r"SUMMARY: (Address|Undefined|Leak)")
-        try:
-            with open(os.path.join(self.dir, name + ".log"), errors="replace") as f:
-                return [ln.strip() for ln in f if pat.search(ln)][:3]
-        except OSError:
-            return []
-
-    def stop(self, p, sig=signal.SIGTERM, wait=10):
-        return turnsrv.stop_proc(p, sig, wait)
-
-    def cleanup(self, failed):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(5)
-        if failed or os.environ.get("TERN_KEEP") == "1":
-            note("logs kept in %s" % self.dir)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def redis_start(w, port, tag):
-    p = w.start("redis-" + tag, ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no", "--dir", w.dir])
-    end = time.monotonic() + 5
-    while time.monotonic() < end and p.poll() is None:
-        try:
-            r = Redis(port, 0.5)
-            ok = r.cmd("PING") == "PONG"
-            r.close()
-            if ok:
-                return p
-        except (OSError, ConnectionError, RedisError):
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("redis-server did not answer on 127.0.0.1:%d: %s" % (port, w.log("redis-" + tag)))
-
-
-def md5_key(user, password):
-    return hashlib.md5(("%s:%s:%s" % (user, REALM, password)).encode()).hexdigest()
-
-
 def wait_stun(port, proc, seconds=10):
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if proc.poll() is not None:
             return False
-        if turnsrv.stunmsg_ping("udp", port) and turnsrv.stunmsg_ping("tcp", port):
+        if K.ping("udp", port) and K.ping("tcp", port):
             return True
         time.sleep(0.1)
     return False
@@ -500,15 +352,15 @@ def main():
     if not os.environ.get("TERND"):
         report(False, "tools", "TERND is not set")
         return 1
-    w = World()
+    w = World("tern-ops-redis-status.")
     sub = None
     try:
-        rport, tport, cport, calt, peer, admin = turnsrv.free_ports(6)
+        rport, tport, cport, calt, peer, admin = K.free_ports(6)
         rmin = random.SystemRandom().randrange(16400, 29500, 100)
         redis_p = redis_start(w, rport, "1")
         RCLIENT = Redis(rport)
-        RCLIENT.cmd("SET", "turn/realm/%s/user/tuser/key" % REALM, md5_key("tuser", "tpass"))
-        RCLIENT.cmd("SET", "turn/realm/%s/user/cuser/key" % REALM, md5_key("cuser", "cpass"))
+        RCLIENT.cmd("SET", "turn/realm/%s/user/tuser/key" % REALM, md5_key("tuser", REALM, "tpass"))
+        RCLIENT.cmd("SET", "turn/realm/%s/user/cuser/key" % REALM, md5_key("cuser", REALM, "cpass"))
         w.start("peer", ["turnutils_peer", "-L", "127.0.0.1", "-p", str(peer)])
         # coturn first: it deletes every status key when it starts
         start_coturn(w, cport, calt, rport, rmin)
@@ -530,11 +382,10 @@ def main():
     finally:
         if sub:
             sub.stop()
-        w.cleanup(FAILED)
-    print("%d passed, %d failed" % (len(PASSED), len(FAILED)))
-    return 1 if FAILED or not PASSED else 0
+        w.cleanup(R.failed)
+    return R.finish()
 
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    K.on_sigterm()
     sys.exit(main())

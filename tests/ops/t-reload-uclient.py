@@ -33,20 +33,18 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lifecycle import (ERROR, SUCCESS, Check, Ternd, TurnClient,  # noqa: E402
-                       describe, free_ports, make_cert, tls_binding,
-                       tls_connect, wait_for, workdir)
+from lifecycle import K, Ternd, code, make_cert, tls_binding, tls_connect, workdir  # noqa: E402
 
-C = Check("reload")
+C = K.Reporter("reload")
 CLIENTS, MSGS, LEN, INTERVAL_MS = 4, 500, 120, 20  # about 10 s of traffic, per transport
 TEST_NET = "198.51.100.7"  # TEST-NET-2: not in the built-in deny list
 
 
 def auth_ok(t, user, password):
-    c = TurnClient(t.port, user, password)
+    c = K.TurnClient(t.addr, user=user, password=password)
     try:
         r = c.allocate()
-        if r is not None and r.cls == SUCCESS:
+        if r is not None and r.cls == K.SUCCESS:
             c.refresh(0)
         return r
     finally:
@@ -121,9 +119,9 @@ class Scenario:
 
     def run(self):
         t = self.t
-        if not C.check(t.start(), "start", f"ternd did not answer: {t.tail()}"):
+        if not C.check("start", t.start(), f"ternd did not answer: {t.tail()}"):
             return
-        peer_port = free_ports(1)[0]
+        peer_port = K.free_ports(1)[0]
         peer = subprocess.Popen(["turnutils_peer", "-L", "127.0.0.1", "-p", str(peer_port)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -134,15 +132,15 @@ class Scenario:
 
     def with_peer(self, peer_port):
         t = self.t
-        c = TurnClient(t.port, "alice", "wonderland")
+        c = K.TurnClient(t.addr, user="alice", password="wonderland")
         r = c.allocate()
-        C.check(r is not None and r.cls == SUCCESS and
-                c.permit(TEST_NET).cls == SUCCESS, "policy-before",
-                f"a permission for {TEST_NET} before the reload: {describe(r)}")
+        C.check("policy-before", r is not None and r.cls == K.SUCCESS and
+                c.permission(TEST_NET).cls == K.SUCCESS,
+                f"a permission for {TEST_NET} before the reload: {K.fmt(r)}")
         old_tls, fp = tls_connect(t.tls_port)
-        C.check(fp == self.fp_old, "tls-old-cert-before", "the TLS certificate "
+        C.check("tls-old-cert-before", fp == self.fp_old, "the TLS certificate "
                 "before the reload is not the one configured")
-        C.check(auth_ok(t, "bob", "builder").code == 401, "bob-unknown-before",
+        C.check("bob-unknown-before", code(auth_ok(t, "bob", "builder")) == 401,
                 "bob authenticated before he was added")
         runs = {}
         for name, tls in (("udp", False), ("tls", True)):
@@ -150,9 +148,9 @@ class Scenario:
             runs[name] = (*uclient_start(t, peer_port, out, tls), out)
         # reload while data flows, not while uclient is still allocating
         for name, (_, _, out) in runs.items():
-            flowing = wait_for(lambda: re.search(rb"tot_recv_msgs=[1-9]",
+            flowing = K.wait_for(lambda: re.search(rb"tot_recv_msgs=[1-9]",
                                                  open(out, "rb").read()), 30)
-            C.check(flowing, f"uclient-{name}-data-flows", f"uclient relayed "
+            C.check(f"uclient-{name}-data-flows", flowing, f"uclient relayed "
                     f"nothing within 30 s (see {out})")
         time.sleep(1.0)
         # 1: bob, a deny list that names TEST-NET-2, debug logging, new cert
@@ -161,20 +159,20 @@ class Scenario:
         self.extra["log.level"] = "debug"
         t.cert, t.key, self.fp_new = make_cert(self.work, "new")
         self.rewrite()
-        C.check(self.hup(1), "hup-1-done", f"no reload line: {t.tail()}")
+        C.check("hup-1-done", self.hup(1), f"no reload line: {t.tail()}")
         # a Refresh is logged at debug level: proof the level changed
         r = c.refresh(600)
-        C.check(r is not None and r.cls == SUCCESS, "refresh-during-load",
-                f"Refresh between two reloads: {describe(r)}")
+        C.check("refresh-during-load", r is not None and r.cls == K.SUCCESS,
+                f"Refresh between two reloads: {K.fmt(r)}")
         time.sleep(2.0)
         # 2: log level back; carol added
         self.users.append(("carol", "c4rol"))
         self.extra["log.level"] = "info"
         self.rewrite()
-        C.check(self.hup(2), "hup-2-done", f"no reload line: {t.tail()}")
+        C.check("hup-2-done", self.hup(2), f"no reload line: {t.tail()}")
         time.sleep(2.0)
         # 3: nothing changed
-        C.check(self.hup(3), "hup-3-done", f"no reload line: {t.tail()}")
+        C.check("hup-3-done", self.hup(3), f"no reload line: {t.tail()}")
         for name, (uc, uc_f, out) in runs.items():
             try:
                 rc = uc.wait(90)
@@ -186,12 +184,12 @@ class Scenario:
             if why:
                 why.append(f"socket buffer drops by port (peer {peer_port}): "
                            f"{udp_drops(t, peer_port) or 'none'}")
-            C.check(not why, f"uclient-{name}-zero-loss-across-3-reloads",
+            C.check(f"uclient-{name}-zero-loss-across-3-reloads", not why,
                     "; ".join(why) + f" (see {out})")
-        C.check(t.count(r"reloaded configuration from ") == 3, "reloaded-logged-3",
+        C.check("reloaded-logged-3", t.count(r"reloaded configuration from ") == 3,
                 f"{t.count('reloaded configuration from ')} 'reloaded configuration' "
                 "lines, expected 3")
-        C.check(t.alive(), "alive-after-reloads", t.tail())
+        C.check("alive-after-reloads", t.alive(), t.tail())
         self.after_reloads(c, old_tls)
         c.close()
         old_tls.close()
@@ -201,20 +199,20 @@ class Scenario:
     def after_reloads(self, c, old_tls):
         t = self.t
         r = auth_ok(t, "bob", "builder")
-        C.check(r is not None and r.cls == SUCCESS, "bob-authenticates",
-                f"Allocate as bob after the reload: {describe(r)}")
+        C.check("bob-authenticates", r is not None and r.cls == K.SUCCESS,
+                f"Allocate as bob after the reload: {K.fmt(r)}")
         r = auth_ok(t, "carol", "c4rol")
-        C.check(r is not None and r.cls == SUCCESS, "carol-authenticates",
-                f"Allocate as carol: {describe(r)}")
-        r = c.permit(TEST_NET)
-        C.check(r is not None and r.cls == ERROR and r.code == 403,
-                "deny-list-applied", f"a permission for {TEST_NET}, denied by the "
-                f"reloaded relay.deny_peers: {describe(r)}")
+        C.check("carol-authenticates", r is not None and r.cls == K.SUCCESS,
+                f"Allocate as carol: {K.fmt(r)}")
+        r = c.permission(TEST_NET)
+        C.check("deny-list-applied",
+                r is not None and r.cls == K.ERROR and code(r) == 403, f"a permission for {TEST_NET}, denied by the "
+                f"reloaded relay.deny_peers: {K.fmt(r)}")
         r = c.refresh(600)
-        C.check(r is not None and r.cls == SUCCESS, "allocation-survives",
-                f"Refresh of an allocation made before the reloads: {describe(r)}")
+        C.check("allocation-survives", r is not None and r.cls == K.SUCCESS,
+                f"Refresh of an allocation made before the reloads: {K.fmt(r)}")
         dbg = re.findall(r"^\S+ debug ", t.logtext(), re.M)
-        C.check(dbg, "log-level-debug-applied", "no debug line in the log while "
+        C.check("log-level-debug-applied", dbg, "no debug line in the log while "
                 "log.level was \"debug\"")
         # the allocation lines: each allocation as it starts and ends (info)
         # and its Refresh while log.level was "debug"; never the password
@@ -228,24 +226,24 @@ class Scenario:
                      r"to-client=[1-9]\d* pkts/\d+ B$",
         }
         for name, rx in lines.items():
-            C.check(re.search(r"session=[0-9a-f]{16} " + rx, log, re.M),
-                    f"allocation-line-{name}", f"no '{rx}' line in the log")
-        C.check("wonderland" not in log, "allocation-lines-no-password",
+            C.check(f"allocation-line-{name}",
+                    re.search(r"session=[0-9a-f]{16} " + rx, log, re.M), f"no '{rx}' line in the log")
+        C.check("allocation-lines-no-password", "wonderland" not in log,
                 "alice's password is in the log")
         new_tls, fp = tls_connect(t.tls_port)
-        C.check(fp == self.fp_new, "tls-new-cert", "a TLS connection after the "
+        C.check("tls-new-cert", fp == self.fp_new, "a TLS connection after the "
                 "reload was not served the new certificate")
-        C.check(tls_binding(new_tls), "tls-new-works", "Binding over the new TLS "
+        C.check("tls-new-works", tls_binding(new_tls), "Binding over the new TLS "
                 "connection not answered")
         new_tls.close()
-        C.check(tls_binding(old_tls), "tls-old-connection-kept",
+        C.check("tls-old-connection-kept", tls_binding(old_tls),
                 "Binding over the TLS connection opened before the reloads not answered")
         out = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{t.tls_port}",
                               "-showcerts"], input=b"", capture_output=True, timeout=20)
         pem = re.search(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----",
                         out.stdout, re.S)
         der = ssl.PEM_cert_to_DER_cert(pem.group(0).decode()) if pem else b""
-        C.check(hashlib.sha256(der).hexdigest() == self.fp_new, "s_client-new-cert",
+        C.check("s_client-new-cert", hashlib.sha256(der).hexdigest() == self.fp_new,
                 "openssl s_client -showcerts did not show the new certificate")
 
     def restart_only(self):
@@ -254,15 +252,15 @@ class Scenario:
         n = t.count(r"reloaded configuration from |reload refused: ")
         self.users.append(("dave", "d4ve"))
         text = t.text(self.users, self.extra).replace(
-            f"udp = {t.port};", f"udp = {free_ports(1)[0]};")
+            f"udp = {t.port};", f"udp = {K.free_ports(1)[0]};")
         t.write(text=text)
         t.signal(signal.SIGHUP)
         t.wait_log(r"reloaded configuration from |reload refused: ", at_least=n + 1)
-        C.check(t.count(r"warn\s+ports\.udp changed: restart ternd to apply"),
-                "restart-only-warned", f"no 'ports.udp changed' warning: {t.tail()}")
+        C.check("restart-only-warned",
+                t.count(r"warn\s+ports\.udp changed: restart ternd to apply"), f"no 'ports.udp changed' warning: {t.tail()}")
         r = auth_ok(t, "dave", "d4ve")
-        C.check(r is not None and r.cls == SUCCESS, "restart-only-rest-applied",
-                f"Allocate as dave on the running UDP port: {describe(r)}")
+        C.check("restart-only-rest-applied", r is not None and r.cls == K.SUCCESS,
+                f"Allocate as dave on the running UDP port: {K.fmt(r)}")
 
     def broken(self):
         t = self.t
@@ -280,17 +278,17 @@ class Scenario:
             t.wait_log(r"reload refused: ", at_least=n + 1)
             lines = re.findall(r"^.*reload refused: .*$", t.logtext(), re.M)
             last = lines[-1] if len(lines) > n else ""
-            C.check(re.search(r"error\s+reload refused: " + re.escape(t.conf) +
-                              r":\d+: ", last), f"broken-{name}-refused-file-line",
+            C.check(f"broken-{name}-refused-file-line", re.search(r"error\s+reload refused: " + re.escape(t.conf) +
+                              r":\d+: ", last),
                     f"expected 'reload refused: {t.conf}:LINE: ...', got '{last}'")
-            C.check(t.alive(), f"broken-{name}-alive", t.tail())
+            C.check(f"broken-{name}-alive", t.alive(), t.tail())
             r = auth_ok(t, "bob", "builder")
-            C.check(r is not None and r.cls == SUCCESS, f"broken-{name}-old-config-stays",
-                    f"Allocate as bob after the refused reload: {describe(r)}")
+            C.check(f"broken-{name}-old-config-stays", r is not None and r.cls == K.SUCCESS,
+                    f"Allocate as bob after the refused reload: {K.fmt(r)}")
             r = auth_ok(t, "erin", "3rin")
-            C.check(r is not None and r.cls == ERROR and r.code == 401,
-                    f"broken-{name}-not-applied",
-                    f"erin, only in the broken file: {describe(r)}")
+            C.check(f"broken-{name}-not-applied",
+                    r is not None and r.cls == K.ERROR and code(r) == 401,
+                    f"erin, only in the broken file: {K.fmt(r)}")
         t.write(text=good)
 
 
@@ -304,7 +302,7 @@ def main():
     try:
         s.run()
     finally:
-        C.clean(s.t, "clean-exit")
+        C.check("clean-exit", s.t.clean())
         if os.environ.get("TERN_KEEP") != "1" and not C.failed:
             shutil.rmtree(work, ignore_errors=True)
         else:
