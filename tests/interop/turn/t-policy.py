@@ -57,12 +57,6 @@ from ternkit import (ALLOCATE, CHANNEL_BIND, CHANNEL_NUMBER, CHROME_LOGGING_ID, 
 USER, PASSWORD = K.USER, K.PASSWORD
 R = K.Reporter("policy")
 
-# tests/ops (t-admin-metrics.py, t-realm-limits.py) still load this file with
-# runpy for its client until they move to ternkit: the names they take, all
-# the kit's (build is the kit's message(): method, class -> (tid, bytes)).
-Resp, build, attr = K.Resp, K.message, K.attr
-DATA, SUCCESS = K.DATA, K.SUCCESS
-
 
 def report(ok, name, why=""):
     """One check (ok: a truth value) through the kit's reporter."""
