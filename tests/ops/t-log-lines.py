@@ -16,6 +16,8 @@ policy with no allow rule (so loopback peers are denied) plus a deny rule
     "FAKE", the escaped form user="evil\\x0aFAKE..." is there
   - fail2ban-regex with etc/fail2ban/filter.d/ternd.conf counts every "auth
     failed" line but the stale nonce, with host 127.0.0.1
+A ternd with auth.store = "redis" and no Redis: an Allocate over TCP gets 500
+and "auth refused: ... transport=tcp reason=store_down".
 A ternd in REST mode (auth.secrets): a valid REST username with a newline
 and a quote makes an allocation line with the name escaped, and no line
 starting with "FAKE" (issue 16 finding 7). Another with log.format = "json"
@@ -174,6 +176,23 @@ def rest_password(secret, user):
     return base64.b64encode(hmac.new(secret.encode(), user.encode(), hashlib.sha1).digest()).decode()
 
 
+def store_down_server(w):
+    """auth.store = "redis" with nothing on the Redis port: 500 and an "auth
+    refused" line, here over TCP (the transport field)."""
+    srv = K.Server(os.path.join(w.dir, "store-down"), store="redis", redis_port=K.free_ports(1)[0])
+    srv.start()
+    try:
+        line_check(srv, "summary-redis", r'serving: turn=on realm="tern\.test" store=redis listen=udp:')
+        c = K.TcpTurnClient(srv.addr)
+        r = c.allocate()
+        R.check("store-down-500", r is not None and r.error() and r.error()[0] == 500, K.fmt(r))
+        line_check(srv, "store-down", r'warn +auth refused: user="alice" client=127\.0\.0\.1:%d '
+                   r"transport=tcp reason=store_down$" % c.local()[1])
+        c.close()
+    finally:
+        srv.stop()
+
+
 def rest_plain_server(w):
     """Issue 16 finding 7: a valid REST username with a newline once forged a
     line through the allocation lines."""
@@ -287,6 +306,7 @@ def main():
         return R.finish()
     w = K.Work("log-lines")
     R.guard("plain", plain_server, w)
+    R.guard("store-down", store_down_server, w)
     R.guard("rest-plain", rest_plain_server, w)
     R.guard("json", json_server, w)
     w.done(R.failed > 0)

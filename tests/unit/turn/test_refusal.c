@@ -4,6 +4,7 @@
  * with the stable reason, the USERNAME as sent, and the denying rule.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,6 +104,31 @@ Test(refusal, wrong_password_and_unknown_user_are_reported)
 	cr_assert_eq(got.nfail, 2, "the plain 401 is no failure");
 	cr_assert_str_eq(got.reason, "unknown_user");
 	cr_assert_str_eq(got.user, "mal\nlory", "the bytes as sent");
+}
+
+static void down_lookup(void *ctx, const struct auth_query *q,
+			auth_done_fn done, void *arg)
+{
+	(void)ctx;
+	(void)q;
+	done(arg, EAGAIN, NULL, 0);
+}
+
+static struct auth_store down_store = { down_lookup, NULL };
+
+Test(refusal, store_down_is_a_server_refusal)
+{
+	static const struct turn_events ev = { .auth_fail = on_fail };
+
+	H.cfg.store = &down_store;
+	h_restart();
+	turn_server_set_events(H.srv, &ev);
+	allocate_as(H_USER, H_PASS);
+	cr_assert_eq(h_code(), 500);
+	cr_assert_eq(got.nfail, 1);
+	cr_assert_eq(got.kind, TURN_REFUSE_SERVER);
+	cr_assert_str_eq(got.reason, "store_down");
+	cr_assert_str_eq(got.user, H_USER);
 }
 
 Test(refusal, user_quota_is_a_server_refusal)
