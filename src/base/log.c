@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Set once before worker threads start (and on reload, which the main thread
  * does while the workers only read); the one sanctioned global in tern.
@@ -107,6 +109,86 @@ size_t log_json_escape(char *out, size_t size, const char *s)
 	return n;
 }
 
+/* c as \xNN at out (4 bytes). */
+static size_t put_x(char *out, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hex[c >> 4];
+	out[3] = hex[c & 15];
+	return 4;
+}
+
+static bool is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+size_t log_escape(char *out, size_t size, const void *s, size_t len)
+{
+	const unsigned char *p = s;
+	size_t n = 0, i;
+
+	if (!size)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = p[i];
+		bool quote = c == '"' || c == '\\';
+		size_t need = quote ? 2 : (is_ctl(c) || c >= 0x80) ? 4 : 1;
+
+		if (n + need >= size)
+			break;
+		if (need == 4) {
+			n += put_x(out + n, c);
+			continue;
+		}
+		if (quote)
+			out[n++] = '\\';
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* The last line of defence for text lines: a control character some
+ * caller let through (a client's bytes printed unescaped) becomes \xNN,
+ * so it can never start a forged line. In place when there is none. */
+static const char *plain_safe(const char *line, char *buf, size_t size)
+{
+	const char *p;
+	size_t n = 0;
+
+	for (p = line; *p && !is_ctl((unsigned char)*p); p++)
+		;
+	if (!*p)
+		return line;
+	for (p = line; *p && n + 4 < size; p++) {
+		if (is_ctl((unsigned char)*p))
+			n += put_x(buf + n, (unsigned char)*p);
+		else
+			buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int log_file_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (fd != STDERR_FILENO) {
+		if (dup2(fd, STDERR_FILENO) < 0)
+			err = errno;
+		close(fd);
+	}
+	return err;
+}
+
 /* A line starting "session=HEX " also gets a "session" member, so a log
  * shipper can group an allocation's lines without parsing msg. */
 static void print_json(const char *stamp, long ms, enum log_level lvl,
@@ -138,14 +220,16 @@ static void print_json(const char *stamp, long ms, enum log_level lvl,
 static void log_va(enum log_level lvl, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char line[1024];
+	char line[1024], safe[4096];
+	const char *text;
 	struct timespec ts;
 	struct tm tm;
 	char stamp[32];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
+	text = plain_safe(line, safe, sizeof(safe));
 	if (sink.target == LOG_TO_SYSLOG) {
-		syslog(prio[lvl], "%s", line);
+		syslog(prio[lvl], "%s", text);
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -155,7 +239,7 @@ static void log_va(enum log_level lvl, const char *fmt, va_list ap)
 		print_json(stamp, ts.tv_nsec / 1000000L, lvl, line);
 	else
 		fprintf(stderr, "%s.%03ldZ %-5s %s\n", stamp,
-			ts.tv_nsec / 1000000L, level_names[lvl], line);
+			ts.tv_nsec / 1000000L, level_names[lvl], text);
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

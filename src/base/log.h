@@ -32,6 +32,28 @@ void log_set_json(bool json);
 size_t log_json_escape(char *out, size_t size, const char *s);
 bool log_enabled(enum log_level lvl);
 
+/*
+ * A client's bytes (USERNAME, REALM, SOFTWARE, ...) made safe for any log
+ * line: printable ASCII stays, '"' and '\\' get a backslash, every other
+ * byte (control characters, DEL, non-ASCII) is written \xNN. So a value
+ * printed between quotes can neither end the line nor the quotes, and a
+ * log reader (fail2ban) can match user="..." exactly. len bytes of s (no
+ * terminator needed) into out, terminated, truncated to size on a whole
+ * escape. Returns the length written.
+ */
+size_t log_escape(char *out, size_t size, const void *s, size_t len);
+/* Room for log_escape of n bytes. */
+#define LOG_ESC_SIZE(n) (4 * (n) + 1)
+
+/*
+ * Lines to the file at path (log.file) rather than stderr: opened for
+ * appending (created 0640) and put in place of file descriptor 2 with
+ * dup2, so a thread writing a line meanwhile writes it whole to the old
+ * file or the new one. Called again to reopen after the file was rotated
+ * (SIGHUP). Returns 0 or an errno; on error the old target stays.
+ */
+int log_file_open(const char *path);
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

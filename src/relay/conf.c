@@ -277,6 +277,7 @@ void config_free(struct ternd_config *cfg)
 		return;
 	free(cfg->path);
 	free(cfg->software);
+	free(cfg->log_file);
 	free(cfg->run_user);
 	free(cfg->run_group);
 	free(cfg->alternate_server_str);

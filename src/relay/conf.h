@@ -58,7 +58,9 @@ struct ternd_config {
 	/* log */
 	enum log_level log_level;
 	enum log_target log_target;
-	bool log_json; /* log.format = "json": one JSON object per line */
+	bool log_json;	/* log.format = "json": one JSON object per line */
+	char *log_file; /* log.file: lines to this file (absolute path),
+			   reopened on SIGHUP; NULL = stderr */
 
 	/* listen */
 	struct cfg_listen *listen;

@@ -356,9 +356,26 @@ static int check_lifecycle(struct loader *ld)
 	return 0;
 }
 
+/* log.file replaces stderr; syslog has its own file. */
+static int check_log(struct loader *ld)
+{
+	const struct ternd_config *c = ld->cfg;
+
+	if (c->log_file && c->log_target == LOG_TO_SYSLOG)
+		return conf_fail(
+		    ld, conf_src2(ld, "log.file", "log.target"),
+		    "log.file is set with log.target = \"syslog\": "
+		    "choose one (log.file writes what would go to "
+		    "stderr)");
+	return 0;
+}
+
 int conf_check_settings(struct loader *ld)
 {
-	int rc = check_ports(ld);
+	int rc = check_log(ld);
+
+	if (!rc)
+		rc = check_ports(ld);
 
 	if (!rc)
 		rc = check_listen(ld);

@@ -118,6 +118,7 @@ static const struct opt opts[] = {
 	ENUM("log.level", "info", level_names, set_level),
 	ENUM("log.target", "stderr", target_names, set_target),
 	ENUM("log.format", "plain", format_names, set_format),
+	STR("log.file", K_PATH, log_file, ""),
 	{ .name = "listen", .kind = K_LISTEN },
 	{ .name = "listen.address",
 	  .kind = K_ADDR,

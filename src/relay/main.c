@@ -132,6 +132,7 @@ struct ternd {
 	struct worker_pool *pool;
 	struct mgmt *mgmt;
 	bool lvl_override; /* -l: log.level of the file does not apply */
+	bool log_stderr;   /* -e: log.target and log.file do not apply */
 	enum log_level lvl;
 	bool stopping;	    /* STOPPING=1 sent */
 	bool term_drain;    /* SIGTERM's drain under way */
@@ -376,12 +377,31 @@ static void reload(struct ternd *t)
 	log_info("reloaded configuration from %s", next->path);
 }
 
+/* log.file after a rotation: the same path again, here in the main
+ * thread; workers go on writing to file descriptor 2, which dup2 swaps
+ * under them whole (log_file_open). */
+static void log_reopen(const struct ternd *t)
+{
+	int rc;
+
+	if (t->log_stderr || !t->cfg->log_file)
+		return;
+	rc = log_file_open(t->cfg->log_file);
+	if (rc)
+		log_error("SIGHUP: cannot reopen log.file %s: %s; logging to "
+			  "the old file",
+			  t->cfg->log_file, strerror(rc));
+	else
+		log_info("SIGHUP: log file %s reopened", t->cfg->log_file);
+}
+
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct ternd *t = arg;
 
 	(void)sig;
 	(void)what;
+	log_reopen(t);
 	/* during SIGTERM's drain the service manager has been told
 	 * STOPPING=1: a reload still applies, silently */
 	if (!t->stopping)
@@ -457,6 +477,59 @@ static int signals_add(struct ternd *t, struct event *ev[NSIG_EV])
 	return t->drain_ev ? 0 : ENOMEM;
 }
 
+/* "udp:ADDR:PORT,tcp:..." for every listen address and transport. */
+static void say_listeners(const struct ternd_config *c, char *buf, size_t size)
+{
+	const char *name[4] = { "udp", "tcp", "tls", "dtls" };
+	uint16_t port[4] = { c->udp_port, c->tcp_port, c->tls_port,
+			     c->dtls_port };
+	char a[SA_STRLEN];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nlisten; i++) {
+		for (int k = 0; k < 4 && n < size; k++) {
+			struct sa s = c->listen[i].addr;
+
+			if (!port[k])
+				continue;
+			sa_set_port(&s, port[k]);
+			n += (size_t)snprintf(buf + n, size - n, "%s%s:%s",
+					      n ? "," : "", name[k],
+					      sa_print(&s, a, sizeof(a)));
+		}
+	}
+}
+
+/*
+ * One line that says what this ternd serves, for whoever reads the log
+ * first:
+ *   serving: turn=on realm="example.org" store=config
+ *     listen=udp:0.0.0.0:3478,tcp:0.0.0.0:3478 relay=192.0.2.1
+ *     ports=49152-65535
+ */
+static void say_summary(const struct ternd_config *c)
+{
+	char realm[LOG_ESC_SIZE(128)] = "", ls[600], relay[200], a[SA_STRLEN];
+	size_t n = 0;
+
+	if (c->realm)
+		log_escape(realm, sizeof(realm), c->realm,
+			   strnlen(c->realm, 128));
+	say_listeners(c, ls, sizeof(ls));
+	relay[0] = '\0';
+	for (size_t i = 0; i < c->nrelay_addrs && n < sizeof(relay); i++)
+		n += (size_t)snprintf(
+		    relay + n, sizeof(relay) - n, "%s%s", i ? "," : "",
+		    sa_print_addr(&c->relay_addrs[i], a, sizeof(a)));
+	log_info("serving: turn=%s realm=\"%s\" store=%s listen=%s relay=%s "
+		 "ports=%u-%u",
+		 c->turn ? "on" : "off", realm,
+		 c->store == CFG_STORE_REDIS ? "redis" : "config", ls,
+		 c->turn ? relay : "-", (unsigned)c->relay_port_min,
+		 (unsigned)c->relay_port_max);
+}
+
 /* Bound, privileges dropped: tell the service manager, start pinging. */
 static int serve(struct ternd *t)
 {
@@ -471,6 +544,7 @@ static int serve(struct ternd *t)
 	log_info("ternd %s running with %u worker%s (config %s)",
 		 PACKAGE_VERSION, t->cfg->workers,
 		 t->cfg->workers == 1 ? "" : "s", t->cfg->path);
+	say_summary(t->cfg);
 	notify_serving(t);
 	if ((rc = dog_start(t)))
 		return rc;
@@ -560,6 +634,14 @@ int main(int argc, char **argv)
 	log_open(o.log_stderr ? LOG_TO_STDERR : t.cfg->log_target,
 		 t.lvl_override ? t.lvl : t.cfg->log_level, "ternd");
 	log_set_json(t.cfg->log_json);
+	t.log_stderr = o.log_stderr;
+	if (!o.log_stderr && t.cfg->log_file &&
+	    (rc = log_file_open(t.cfg->log_file))) {
+		fprintf(stderr, "ternd: cannot open log.file %s: %s\n",
+			t.cfg->log_file, strerror(rc));
+		config_free(t.cfg);
+		return 1;
+	}
 	/* A peer closing a TLS or TCP connection must not kill the server. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(&t);

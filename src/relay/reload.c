@@ -11,6 +11,8 @@
  *   workers read without a lock;
  * - limits.log_interval, log.target: the log limiters and the sink are
  *   set up once;
+ * - log.file: the file is opened before privileges are dropped; SIGHUP
+ *   reopens that same path (log rotation), a new path needs a restart;
  * - TURN on or off, auth.store, the redis connection: the credential
  *   store each worker holds, and Redis connections living on the workers'
  *   loops;
@@ -189,6 +191,7 @@ static void keep_process(struct keep *k)
 	const struct ternd_config *r = k->run;
 
 	KEEP(k, log_target, "log.target");
+	keep_str(k, &n->log_file, r->log_file, "log.file");
 	KEEP(k, log_interval_s, "limits.log_interval");
 	keep_str(k, &n->run_user, r->run_user, "user");
 	keep_str(k, &n->run_group, r->run_group, "group");

@@ -86,8 +86,7 @@ static void w_alloc_event(void *arg, enum turn_alloc_ev ev,
 			  const struct turn_alloc_info *in)
 {
 	struct worker *w = arg;
-	char c[SA_STRLEN], r[2][SA_STRLEN];
-	int ulen = in->ulen > 128 ? 128 : (int)in->ulen;
+	char c[SA_STRLEN], r[2][SA_STRLEN], user[LOG_ESC_SIZE(128)];
 	enum log_level lvl =
 	    ev == TURN_EV_ALLOC_REFRESH ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 
@@ -99,26 +98,76 @@ static void w_alloc_event(void *arg, enum turn_alloc_ev ev,
 	for (unsigned i = 0; i < in->nrelay && i < 2; i++)
 		sa_print(&in->relay[i], r[i], sizeof(r[i]));
 	sa_print(in->client, c, sizeof(c));
+	log_escape(user, sizeof(user), in->user,
+		   in->ulen > 128 ? 128 : in->ulen);
 	if (ev == TURN_EV_ALLOC_END) {
 		log_msg(lvl,
 			"session=%016" PRIx64 " allocation ended (%s) after "
-			"%" PRIu64 " s: user=%.*s client=%s to-peer=%" PRIu64
+			"%" PRIu64 " s: user=%s client=%s to-peer=%" PRIu64
 			" pkts/%" PRIu64 " B to-client=%" PRIu64
 			" pkts/%" PRIu64 " B",
 			in->session, turn_alloc_end_name(in->why),
-			in->age_ms / 1000, ulen, in->user, c, in->to_peer_pkts,
+			in->age_ms / 1000, user, c, in->to_peer_pkts,
 			in->to_peer_bytes, in->to_client_pkts,
 			in->to_client_bytes);
 	} else {
 		log_msg(lvl,
-			"session=%016" PRIx64 " allocation %s: user=%.*s "
+			"session=%016" PRIx64 " allocation %s: user=%s "
 			"client=%s transport=%s relay=%s%s%s lifetime=%" PRIu32
 			" s",
-			in->session, ev_status(ev), ulen, in->user, c,
+			in->session, ev_status(ev), user, c,
 			turn_transport_name(in->tp), r[0], r[1][0] ? "," : "",
 			r[1], in->lifetime_s);
 	}
 	w_redis_status(w, ev, in, c);
+}
+
+/* ---- refusals: authentication failures, peer policy ------------------- */
+
+/*
+ * One line per refused request, rate-limited (limits.log_interval), in a
+ * fixed form an operator's tools (fail2ban) can match; the USERNAME is
+ * the client's bytes, escaped (log_escape) between quotes:
+ *   auth failed: user="alice" client=198.51.100.7:5000 transport=udp
+ *     reason=bad_integrity
+ *   auth refused: user="alice" client=... transport=... reason=quota_user
+ * "failed" is the client's doing (wrong credentials or nonce), "refused"
+ * the server's (store down, quota). A stale nonce is routine (a long
+ * allocation's nonce expires): info; the rest warn.
+ */
+static void w_auth_fail(void *arg, const struct turn_auth_failure *f)
+{
+	struct worker *w = arg;
+	char c[SA_STRLEN], user[LOG_ESC_SIZE(128)];
+	enum log_level lvl =
+	    strcmp(f->reason, "stale_nonce") ? LOG_LVL_WARN : LOG_LVL_INFO;
+
+	if (!log_enabled(lvl))
+		return;
+	log_escape(user, sizeof(user), f->user, f->ulen > 128 ? 128 : f->ulen);
+	log_limited(&w->ll_auth, clock_mono_ms(), lvl,
+		    "auth %s: user=\"%s\" client=%s transport=%s reason=%s",
+		    f->kind == TURN_REFUSE_AUTH ? "failed" : "refused", user,
+		    sa_print(f->client, c, sizeof(c)),
+		    turn_transport_name(f->tp), f->reason);
+}
+
+/*   peer denied: user="alice" client=198.51.100.7:5000 transport=udp
+ *     peer=127.0.0.1:0 rule="default-deny 127.0.0.0/8" */
+static void w_peer_denied(void *arg, const struct turn_peer_denial *d)
+{
+	struct worker *w = arg;
+	char c[SA_STRLEN], p[SA_STRLEN], user[LOG_ESC_SIZE(128)];
+
+	if (!log_enabled(LOG_LVL_WARN))
+		return;
+	log_escape(user, sizeof(user), d->user, d->ulen > 128 ? 128 : d->ulen);
+	log_limited(&w->ll_policy, clock_mono_ms(), LOG_LVL_WARN,
+		    "peer denied: user=\"%s\" client=%s transport=%s peer=%s "
+		    "rule=\"%s\"",
+		    user, sa_print(d->client, c, sizeof(c)),
+		    turn_transport_name(d->tp), sa_print(d->peer, p, sizeof(p)),
+		    d->rule);
 }
 
 /* ---- settings: drain, reload, Redis realm options ----------------------- */
@@ -363,6 +412,8 @@ static void worker_env(struct worker *w)
 	log_limit_init(&w->ll_input, iv, 3);
 	log_limit_init(&w->ll_relay, iv, 1);
 	log_limit_init(&w->ll_redis, iv, 1);
+	log_limit_init(&w->ll_auth, iv, 20);
+	log_limit_init(&w->ll_policy, iv, 10);
 }
 
 /* This worker's credential store: the pool's config-file store, or its
@@ -428,6 +479,8 @@ int worker_init(struct worker *w, struct worker_pool *p, unsigned id, char *err,
 	if ((rc = worker_relays(w)))
 		goto out;
 	w->events.alloc = w_alloc_event;
+	w->events.auth_fail = w_auth_fail;
+	w->events.peer_denied = w_peer_denied;
 	w->events.arg = w;
 	turn_server_set_events(w->srv, &w->events);
 	turn_server_set_session_base(w->srv, (uint64_t)(id + 1) << 48);

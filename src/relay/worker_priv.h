@@ -107,6 +107,8 @@ struct worker {
 	struct auth_redis *redis;    /* store = "redis" */
 	struct auth_store store;     /* its interface */
 	struct log_limit ll_redis;   /* Redis down */
+	struct log_limit ll_auth;    /* auth failed / refused lines */
+	struct log_limit ll_policy;  /* peer denied lines */
 	bool redis_down;	     /* said so; say when it is back */
 	struct turn_events events;
 

@@ -817,8 +817,14 @@ enum turn_verdict turn_allocate(struct turn_server *s, const struct turn_in *in,
 		return refuse_draining(s, in, req, auth);
 	p.auth = auth;
 	code = plan_allocate(s, in, req, &p);
-	if (!code && !p.token)
+	if (!code && !p.token) {
 		code = quota_take(s, auth, &u);
+		if (code == 486 || code == 508)
+			turn_report_refusal(s, in, TURN_REFUSE_SERVER,
+					    code == 486 ? "quota_user"
+							: "quota_total",
+					    auth->user, auth->ulen);
+	}
 	if (code)
 		return turn_reply_error_auth(s, in, req, auth, code, NULL);
 	if (p.token) {

@@ -184,10 +184,28 @@ uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
 	return next;
 }
 
+/* Tell the caller's log which rule refused norm, for whom. */
+static void report_denied(struct turn_server *s, const struct turn_in *in,
+			  const struct turn_alloc *a, const struct sa *norm,
+			  bool with_port)
+{
+	char rule[80];
+	struct turn_peer_denial d = {
+		.tp = in->tp, .client = &in->from, .peer = norm, .rule = rule
+	};
+
+	if (!s->ev.peer_denied)
+		return;
+	d.user = turn_quota_user_name(a->user, &d.ulen);
+	turn_policy_rule(s->cfg, norm, with_port, rule, sizeof(rule));
+	s->ev.peer_denied(s->ev.arg, &d);
+}
+
 /* Read and vet one XOR-PEER-ADDRESS: 0, or 400 / 443 / 403. */
-static uint16_t vet_peer(struct turn_server *s, struct turn_alloc *a,
-			 const struct stun_attr *at, const struct stun_msg *m,
-			 bool with_port, struct taddr *out)
+static uint16_t vet_peer(struct turn_server *s, const struct turn_in *in,
+			 struct turn_alloc *a, const struct stun_attr *at,
+			 const struct stun_msg *m, bool with_port,
+			 struct taddr *out)
 {
 	struct sa peer, norm;
 
@@ -195,6 +213,7 @@ static uint16_t vet_peer(struct turn_server *s, struct turn_alloc *a,
 		return 400;
 	if (!turn_policy_allows(s->cfg, &peer, with_port, &norm)) {
 		s->st.policy_denied++;
+		report_denied(s, in, a, &norm, with_port);
 		return 403;
 	}
 	if (!turn_relay_for(a, sa_family(&norm)))
@@ -236,7 +255,7 @@ enum turn_verdict turn_create_permission(struct turn_server *s,
 		if (n == MAX_PEERS_PER_REQUEST)
 			code = 400;
 		else
-			code = vet_peer(s, a, &req->attrs[i], req, false,
+			code = vet_peer(s, in, a, &req->attrs[i], req, false,
 					&peers[n++]);
 	}
 	if (!code && n == 0)
@@ -260,9 +279,10 @@ bool turn_channel_valid(const struct turn_server_cfg *cfg, uint16_t num)
 }
 
 /* ChannelBind (§12.2): number in range, the binding unique both ways. */
-static uint16_t bind_check(struct turn_server *s, struct turn_alloc *a,
-			   const struct stun_msg *req, uint16_t *num,
-			   struct taddr *peer, struct turn_chan **existing)
+static uint16_t bind_check(struct turn_server *s, const struct turn_in *in,
+			   struct turn_alloc *a, const struct stun_msg *req,
+			   uint16_t *num, struct taddr *peer,
+			   struct turn_chan **existing)
 {
 	const struct stun_attr *cn =
 	    stun_msg_attr(req, STUN_ATTR_CHANNEL_NUMBER);
@@ -274,7 +294,7 @@ static uint16_t bind_check(struct turn_server *s, struct turn_alloc *a,
 	if (!cn || !pa || stun_attr_channel(cn, num) ||
 	    !turn_channel_valid(s->cfg, *num))
 		return 400;
-	code = vet_peer(s, a, pa, req, true, peer);
+	code = vet_peer(s, in, a, pa, req, true, peer);
 	if (code)
 		return code;
 	by_num = turn_chan_by_num(s, a, *num);
@@ -300,7 +320,7 @@ enum turn_verdict turn_channel_bind(struct turn_server *s,
 
 	if (!a)
 		return turn_reply_error_auth(s, in, req, auth, 437, NULL);
-	code = bind_check(s, a, req, &num, &peer, &c);
+	code = bind_check(s, in, a, req, &num, &peer, &c);
 	if (!code && perm_install(s, a, &peer, s->now_ms))
 		code = 508; /* §12.2: the binding also installs a permission */
 	if (!code && !c) {

@@ -5,6 +5,7 @@
  */
 #include "turn/priv.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /*
@@ -78,4 +79,58 @@ bool turn_policy_allows(const struct turn_server_cfg *cfg,
 	if (in_default_deny(norm) || cidr_set_match(cfg->peer_deny, norm))
 		return false;
 	return true;
+}
+
+/* c as "ADDR/LEN" into buf. */
+static void print_cidr(const struct cidr *c, char *buf, size_t size,
+		       const char *what)
+{
+	char a[SA_STRLEN];
+	struct sa s;
+
+	if (sa_set_raw(&s, c->family, c->addr, 0))
+		snprintf(buf, size, "%s", what);
+	else
+		snprintf(buf, size, "%s %s/%u", what,
+			 sa_print_addr(&s, a, sizeof(a)), (unsigned)c->bits);
+}
+
+static const struct cidr *set_find(const struct cidr_set *set,
+				   const struct sa *a)
+{
+	if (!set)
+		return NULL;
+	for (size_t i = 0; i < set->n; i++)
+		if (cidr_match(&set->v[i], a))
+			return &set->v[i];
+	return NULL;
+}
+
+const char *turn_policy_rule(const struct turn_server_cfg *cfg,
+			     const struct sa *norm, bool with_port, char *buf,
+			     size_t size)
+{
+	const struct cidr *c;
+	const uint8_t *b;
+	size_t i, n;
+
+	snprintf(buf, size, "not-ip");
+	if (!sa_is_set(norm) ||
+	    (sa_family(norm) != AF_INET && sa_family(norm) != AF_INET6))
+		return buf;
+	if (is_self(cfg, norm, with_port)) {
+		snprintf(buf, size, "self");
+		return buf;
+	}
+	b = sa_addr_bytes(norm, &n);
+	for (i = 0; i < sizeof(default_deny) / sizeof(default_deny[0]); i++) {
+		if (cidr_match_raw(&default_deny[i], sa_family(norm), b)) {
+			print_cidr(&default_deny[i], buf, size, "default-deny");
+			return buf;
+		}
+	}
+	c = set_find(cfg->peer_deny, norm);
+	if (c)
+		print_cidr(c, buf, size, "deny-rule");
+	return buf;
 }

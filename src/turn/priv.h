@@ -315,4 +315,21 @@ enum turn_verdict turn_channel_data(struct turn_server *s,
 bool turn_policy_allows(const struct turn_server_cfg *cfg,
 			const struct sa *peer, bool with_port, struct sa *norm);
 
+/*
+ * Which rule denies norm (a peer turn_policy_allows refused, as it
+ * normalised it), for the log: "self", "not-ip", "default-deny
+ * 127.0.0.0/8", "deny-rule 10.0.0.0/8". Written to buf; returns buf.
+ */
+const char *turn_policy_rule(const struct turn_server_cfg *cfg,
+			     const struct sa *norm, bool with_port, char *buf,
+			     size_t size);
+
+/* ---- server.c: refusals, for the caller's log (turn_events) ---- */
+
+/* Tell the events' auth_fail about a refused request from in; user as
+ * sent (may be NULL). */
+void turn_report_refusal(struct turn_server *s, const struct turn_in *in,
+			 enum turn_refusal kind, const char *reason,
+			 const char *user, size_t ulen);
+
 #endif

@@ -103,6 +103,28 @@ bool turn_challenge_allowed(struct turn_server *s, const struct sa *from)
 	return true;
 }
 
+static int get_text(const struct stun_msg *m, uint16_t type, const char **p,
+		    size_t *n)
+{
+	const struct stun_attr *a = stun_msg_attr(m, type);
+
+	return a ? stun_attr_text(a, p, n) : ENOENT;
+}
+
+/* Tell the caller's log why the request from in was refused, with the
+ * USERNAME it carried (client bytes: the log escapes them). */
+static void report_auth(struct turn_server *s, const struct turn_in *in,
+			const struct stun_msg *req, enum turn_refusal kind,
+			enum turn_auth_fail why)
+{
+	const char *user = NULL;
+	size_t ulen = 0;
+
+	if (get_text(req, STUN_ATTR_USERNAME, &user, &ulen))
+		user = NULL;
+	turn_report_refusal(s, in, kind, turn_authf_name(why), user, ulen);
+}
+
 /* RFC 8489 §9.2.4: 401 (or 438) with REALM and a fresh NONCE, and
  * PASSWORD-ALGORITHMS when the nonce says so (§9.2.1). Never signed. */
 static enum turn_verdict challenge(struct turn_server *s,
@@ -125,6 +147,8 @@ static enum turn_verdict challenge(struct turn_server *s,
 		return TURN_DROP_POLICY;
 	}
 	s->st.auth_fail[why]++;
+	if (why != TURN_AUTHF_CHALLENGE)
+		report_auth(s, in, req, TURN_REFUSE_AUTH, why);
 	key = nonce_key(s, &klen);
 	if (auth_nonce_make(key, klen, feat, turn_unix_s(s) + life, &in->from,
 			    nonce))
@@ -137,14 +161,6 @@ static enum turn_verdict challenge(struct turn_server *s,
 		stun_enc_pwalgs(&e, algs, 2);
 	turn_count_error(s, code);
 	return turn_reply_send(s, &e, in, req);
-}
-
-static int get_text(const struct stun_msg *m, uint16_t type, const char **p,
-		    size_t *n)
-{
-	const struct stun_attr *a = stun_msg_attr(m, type);
-
-	return a ? stun_attr_text(a, p, n) : ENOENT;
 }
 
 /*
@@ -238,6 +254,8 @@ static enum turn_verdict on_answer(struct turn_server *s,
 		return challenge(s, &p->in, &req, 401, TURN_AUTHF_UNKNOWN_USER);
 	if (err || !n) {
 		s->st.auth_fail[TURN_AUTHF_STORE_DOWN]++;
+		report_auth(s, &p->in, &req, TURN_REFUSE_SERVER,
+			    TURN_AUTHF_STORE_DOWN);
 		return turn_reply_error(s, &p->in, &req, 500,
 					"Credential store unavailable", NULL,
 					0);
@@ -325,6 +343,8 @@ static enum turn_verdict check_user(struct turn_server *s,
 		/* RFC 8656 §5: requests on an allocation's 5-tuple must use
 		 * the credentials that created it. */
 		s->st.auth_fail[TURN_AUTHF_WRONG_USER]++;
+		report_auth(s, in, req, TURN_REFUSE_AUTH,
+			    TURN_AUTHF_WRONG_USER);
 		return turn_reply_error(s, in, req, 441, NULL, NULL, 0);
 	}
 	if (a && a->key.alg == c->alg) {

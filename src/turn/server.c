@@ -125,6 +125,23 @@ const char *turn_authf_name(enum turn_auth_fail f)
 	return f < TURN_AUTHF_COUNT ? names[f] : "?";
 }
 
+void turn_report_refusal(struct turn_server *s, const struct turn_in *in,
+			 enum turn_refusal kind, const char *reason,
+			 const char *user, size_t ulen)
+{
+	struct turn_auth_failure f = {
+		.kind = kind,
+		.reason = reason,
+		.user = user ? user : "",
+		.ulen = user ? ulen : 0,
+		.tp = in->tp,
+		.client = &in->from,
+	};
+
+	if (s->ev.auth_fail)
+		s->ev.auth_fail(s->ev.arg, &f);
+}
+
 const char *turn_alloc_end_name(enum turn_alloc_end why)
 {
 	static const char *const names[] = { "expired", "deleted", "closed" };

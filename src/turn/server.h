@@ -372,13 +372,49 @@ struct turn_alloc_info {
 	uint64_t to_client_pkts, to_client_bytes;
 };
 
+/* ---- refusals: authentication failures, quotas, peer policy ---- */
+
+enum turn_refusal {
+	TURN_REFUSE_AUTH = 0, /* the client's credentials or nonce were wrong
+				 (401, 438, 441): what fail2ban counts */
+	TURN_REFUSE_SERVER,   /* the server said no: store down (500),
+				 quota (486, 508) */
+};
+
+/* One refused request, for the log; valid during the callback only. */
+struct turn_auth_failure {
+	enum turn_refusal kind;
+	/* stable: turn_authf_name() ("unknown_user", "bad_integrity",
+	 * "stale_nonce", "rest_expired", ...), "quota_user" or
+	 * "quota_total" */
+	const char *reason;
+	const char *user; /* USERNAME as sent: client bytes, not terminated;
+			     ulen 0 when there was none */
+	size_t ulen;
+	enum turn_transport tp;
+	const struct sa *client;
+};
+
+/* A peer address refused by the policy (403 on CreatePermission or
+ * ChannelBind); valid during the callback only. */
+struct turn_peer_denial {
+	const char *user; /* the allocation's, not terminated */
+	size_t ulen;
+	enum turn_transport tp;
+	const struct sa *client;
+	const struct sa *peer; /* as normalised */
+	const char *rule;      /* turn_policy_rule(): which rule denied it */
+};
+
 /* Called on the server's thread, inside input, relay_input, tick or
  * conn_closed; must not call back into the server. Not called for the
- * allocations turn_server_free releases. */
+ * allocations turn_server_free releases. Any callback may be NULL. */
 struct turn_events {
 	void (*alloc)(void *arg, enum turn_alloc_ev ev,
 		      const struct turn_alloc_info *info);
 	void *arg;
+	void (*auth_fail)(void *arg, const struct turn_auth_failure *f);
+	void (*peer_denied)(void *arg, const struct turn_peer_denial *d);
 };
 
 /* Create a server that answers through *out. cfg and out are borrowed and

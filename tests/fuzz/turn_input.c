@@ -339,6 +339,25 @@ static void f_relay_send(void *arg, void *handle, const struct sa *peer,
 		memcpy(q->buf + TURN_HEADROOM, buf, len);
 }
 
+/* A refusal names a reason and a client; the user bytes are readable
+ * (the sanitizer checks ulen against the buffer). */
+static void f_auth_fail(void *arg, const struct turn_auth_failure *f)
+{
+	unsigned sum = 0;
+
+	(void)arg;
+	CHECK(f && f->reason && f->reason[0] && f->client && f->user);
+	for (size_t i = 0; i < f->ulen; i++)
+		sum += (unsigned char)f->user[i];
+	CHECK(sum <= 255 * f->ulen);
+}
+
+static void f_peer_denied(void *arg, const struct turn_peer_denial *d)
+{
+	(void)arg;
+	CHECK(d && d->rule && d->rule[0] && d->peer && d->client && d->user);
+}
+
 /* NEW once per session, REFRESH and END only while it lives. */
 static void f_event(void *arg, enum turn_alloc_ev ev,
 		    const struct turn_alloc_info *info)
@@ -711,7 +730,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct turn_out out = { f_send, NULL };
 	static const struct turn_relay_out rout = { f_client, f_open, f_close,
 						    f_relay_send, NULL };
-	static const struct turn_events events = { f_event, NULL };
+	static const struct turn_events events = {
+		.alloc = f_event,
+		.auth_fail = f_auth_fail,
+		.peer_denied = f_peer_denied,
+	};
 
 	if (size < 1)
 		return -1;

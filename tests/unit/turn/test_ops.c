@@ -35,7 +35,7 @@ static void on_event(void *arg, enum turn_alloc_ev ev,
 
 static void listen_events(void)
 {
-	struct turn_events ev = { on_event, NULL };
+	struct turn_events ev = { .alloc = on_event };
 
 	memset(&E, 0, sizeof(E));
 	turn_server_set_events(H.srv, &ev);
