@@ -24,10 +24,13 @@
 #include "relay/reload.h"
 #include "relay/worker.h"
 
+/* $(sysconfdir)/ternd/ternd.conf: /etc/ternd/ternd.conf in the Debian
+ * package and with configure --sysconfdir=/etc, where make install puts it
+ * too (Makefile.am, terndconfdir). */
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
 #endif
-#define DEFAULT_CONFIG SYSCONFDIR "/ternd.conf"
+#define DEFAULT_CONFIG SYSCONFDIR "/ternd/ternd.conf"
 
 enum { EXIT_USAGE = 2 };
 

@@ -67,9 +67,9 @@ void admin_usage(FILE *f)
 	      "      --redis-password P  AUTH password (default: "
 	      "$TERN_REDIS_PASSWORD)\n"
 	      "      --db N              database number (0)\n"
-	      "      --timeout SECONDS   connect and command timeout (5)\n"
+	      "  -t, --timeout SECONDS   connect and command timeout (5)\n"
 	      "  -h, --help              this text\n"
-	      "      --version           the version\n"
+	      "  -V, --version           print the version and exit\n"
 	      "\n"
 	      "Passwords and secrets are printed only by the commands that "
 	      "exist to print\n"
@@ -137,16 +137,16 @@ static const struct {
 	{ "key", admin_cmd_key },     { "import-coturn", admin_cmd_import },
 };
 
-enum { O_REDIS = 256, O_USERDB, O_PASSWORD, O_DB, O_TIMEOUT, O_VERSION };
+enum { O_REDIS = 256, O_USERDB, O_PASSWORD, O_DB };
 
 static const struct option longopts[] = {
 	{ "redis", required_argument, NULL, O_REDIS },
 	{ "redis-userdb", required_argument, NULL, O_USERDB },
 	{ "redis-password", required_argument, NULL, O_PASSWORD },
 	{ "db", required_argument, NULL, O_DB },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "timeout", required_argument, NULL, 't' },
 	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, O_VERSION },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -201,7 +201,7 @@ static int one_global(struct admin_ctx *x, struct global *g, int ch,
 					 arg);
 		x->conn.db = (unsigned)v;
 		return 0;
-	case O_TIMEOUT:
+	case 't':
 		if (num_parse(arg, 0.1, 3600, &v))
 			return admin_say(x, ADMIN_USAGE,
 					 "--timeout '%s' is not 0.1-3600 "
@@ -221,12 +221,12 @@ static int parse_globals(struct admin_ctx *x, struct global *g, int argc,
 
 	optind = 0; /* full reset (GNU), so the command's getopt starts anew */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:t:hV", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			admin_usage(x->out);
 			return -1;
 		}
-		if (ch == O_VERSION) {
+		if (ch == 'V') {
 			fprintf(x->out, "tern-admin %s\n", PACKAGE_VERSION);
 			return -1;
 		}

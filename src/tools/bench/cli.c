@@ -1,4 +1,6 @@
 /* cli.c — tern-bench's command line (kept in step with tern-bench(1)). */
+#include <config.h> /* autoconf: PACKAGE_VERSION */
+
 #include "base/num.h"
 #include "tools/bench/bench.h"
 
@@ -14,9 +16,9 @@ void bench_cli_usage(FILE *f)
 	    "usage: tern-bench MODE [options] HOST[:PORT]\n"
 	    "modes: relay | alloc | binding | hold\n"
 	    "  -u, --user NAME         username (long-term, or REST name)\n"
-	    "  -w, --password PASS     long-term password\n"
-	    "      --secret S          REST shared secret (password derived)\n"
-	    "      --realm R           realm for the key (default: from the "
+	    "  -p, --password PASS     long-term password\n"
+	    "  -s, --secret S          REST shared secret (password derived)\n"
+	    "  -r, --realm R           realm for the key (default: from the "
 	    "401)\n"
 	    "  -t, --transport P       udp (default), tcp, tls (relay, alloc, "
 	    "hold)\n"
@@ -27,12 +29,12 @@ void bench_cli_usage(FILE *f)
 	    "100)\n"
 	    "  -c, --concurrency C     transactions in flight (alloc, binding; "
 	    "16)\n"
-	    "  -r, --rate PPS          total rate (relay 1000; alloc, binding: "
+	    "  -R, --rate PPS          total rate (relay 1000; alloc, binding: "
 	    "max)\n"
 	    "  -d, --duration S        measured seconds (default 5)\n"
 	    "      --warmup S          warm-up before measuring (default 1)\n"
 	    "      --drain S           wait for late packets (default 1)\n"
-	    "  -s, --size BYTES        relay payload, 20-1400 (default 160)\n"
+	    "  -S, --size BYTES        relay payload, 20-1400 (default 160)\n"
 	    "  -b, --batch N           datagrams per sendmmsg/recvmmsg (32)\n"
 	    "      --send-indications  Send/Data indications, not ChannelData\n"
 	    "      --c2c               client to client through allocation "
@@ -52,16 +54,15 @@ void bench_cli_usage(FILE *f)
 	    "switches\n"
 	    "                          (relay) or RSS (hold)\n"
 	    "      --no-gso            no UDP GSO: one datagram per message\n"
-	    "      --json              one JSON object instead of a table\n"
+	    "  -j, --json              one JSON object instead of a table\n"
 	    "  -h, --help              this text\n"
+	    "  -V, --version           print the version and exit\n"
 	    "exit status: 0 success, 1 the run failed, 2 usage error\n",
 	    f);
 }
 
 enum {
-	O_SECRET = 256,
-	O_REALM,
-	O_CA,
+	O_CA = 256,
 	O_INSECURE,
 	O_WARMUP,
 	O_DRAIN,
@@ -77,26 +78,25 @@ enum {
 	O_LIFETIME,
 	O_REFRESH,
 	O_PID,
-	O_JSON,
 	O_NOGSO,
 };
 
 static const struct option longopts[] = {
 	{ "user", required_argument, NULL, 'u' },
-	{ "password", required_argument, NULL, 'w' },
-	{ "secret", required_argument, NULL, O_SECRET },
-	{ "realm", required_argument, NULL, O_REALM },
+	{ "password", required_argument, NULL, 'p' },
+	{ "secret", required_argument, NULL, 's' },
+	{ "realm", required_argument, NULL, 'r' },
 	{ "transport", required_argument, NULL, 't' },
 	{ "ca", required_argument, NULL, O_CA },
 	{ "insecure", no_argument, NULL, O_INSECURE },
 	{ "threads", required_argument, NULL, 'T' },
 	{ "allocs", required_argument, NULL, 'n' },
 	{ "concurrency", required_argument, NULL, 'c' },
-	{ "rate", required_argument, NULL, 'r' },
+	{ "rate", required_argument, NULL, 'R' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "warmup", required_argument, NULL, O_WARMUP },
 	{ "drain", required_argument, NULL, O_DRAIN },
-	{ "size", required_argument, NULL, 's' },
+	{ "size", required_argument, NULL, 'S' },
 	{ "batch", required_argument, NULL, 'b' },
 	{ "send-indications", no_argument, NULL, O_SENDIND },
 	{ "c2c", no_argument, NULL, O_C2C },
@@ -111,8 +111,9 @@ static const struct option longopts[] = {
 	{ "refresh", required_argument, NULL, O_REFRESH },
 	{ "server-pid", required_argument, NULL, O_PID },
 	{ "no-gso", no_argument, NULL, O_NOGSO },
-	{ "json", no_argument, NULL, O_JSON },
+	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -182,13 +183,14 @@ static int opt_a(struct bench_opts *o, int ch, const char *a)
 	case 'u':
 		o->user = a;
 		return 0;
-	case 'w':
+	case 'p':
+	case 'w': /* the old letter of --password, kept for scripts */
 		o->pass = a;
 		return 0;
-	case O_SECRET:
+	case 's':
 		o->secret = a;
 		return 0;
-	case O_REALM:
+	case 'r':
 		o->realm = a;
 		return 0;
 	case 't':
@@ -205,7 +207,7 @@ static int opt_a(struct bench_opts *o, int ch, const char *a)
 		return unum(a, 1, 1000000, &o->allocs);
 	case 'c':
 		return unum(a, 1, 100000, &o->concurrency);
-	case 'r':
+	case 'R':
 		return num_parse(a, 0, 1e9, &o->rate);
 	case 'd':
 		return num_parse(a, 0.1, 86400, &o->duration);
@@ -213,7 +215,7 @@ static int opt_a(struct bench_opts *o, int ch, const char *a)
 		return num_parse(a, 0, 600, &o->warmup);
 	case O_DRAIN:
 		return num_parse(a, 0.1, 600, &o->drain);
-	case 's':
+	case 'S':
 		return unum(a, BENCH_HDR, BENCH_MAX_SIZE, &o->size);
 	case 'b':
 		return unum(a, 1, BENCH_MAX_BATCH, &o->batch);
@@ -247,7 +249,7 @@ static int opt_a(struct bench_opts *o, int ch, const char *a)
 	case O_PID:
 		return unum(a, 1, 1u << 30, &u) ? EINVAL
 						: (o->server_pid = (int)u, 0);
-	case O_JSON:
+	case 'j':
 		o->json = true;
 		return 0;
 	case O_NOGSO:
@@ -266,7 +268,7 @@ static int check(struct bench_opts *o)
 	if (!o->user && o->mode != BENCH_BINDING)
 		why = "-u USER is required";
 	else if (!o->pass == !o->secret && o->mode != BENCH_BINDING)
-		why = "give one of -w PASS and --secret S";
+		why = "give one of -p PASS and -s SECRET";
 	else if (o->tp != BENCH_UDP && o->mode == BENCH_BINDING)
 		why = "binding mode runs over UDP only";
 	else if (o->tp == BENCH_TLS && !o->ca && !o->insecure)
@@ -296,11 +298,14 @@ int bench_cli_parse(struct bench_opts *o, int argc, char **argv, bool *help)
 
 	defaults(o);
 	*help = false;
-	while ((ch = getopt_long(argc, argv, "u:w:t:T:n:c:r:d:s:b:h", longopts,
-				 NULL)) != -1) {
-		if (ch == 'h') {
+	while ((ch = getopt_long(argc, argv, "u:p:w:s:r:t:T:n:c:R:d:S:b:jhV",
+				 longopts, NULL)) != -1) {
+		if (ch == 'h' || ch == 'V') {
 			*help = true;
-			bench_cli_usage(stdout);
+			if (ch == 'h')
+				bench_cli_usage(stdout);
+			else
+				printf("tern-bench %s\n", PACKAGE_VERSION);
 			return 0;
 		}
 		if (ch == '?' || opt_a(o, ch, optarg)) {

@@ -1,6 +1,8 @@
 /*
  * cli.c — turn-probe's command line (turn-probe(1)).
  */
+#include <config.h> /* autoconf: PACKAGE_VERSION */
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -43,14 +45,15 @@ void probe_cli_usage(FILE *f)
 	      "\n"
 	      "relay round trip:\n"
 	      "  -c, --count N          packets (default: rate x duration)\n"
-	      "      --rate PPS         packets per second (50)\n"
+	      "  -R, --rate PPS         packets per second (50)\n"
 	      "  -d, --duration S       seconds (2)\n"
-	      "      --size BYTES       payload per packet (160, at most "
+	      "  -S, --size BYTES       payload per packet (160, at most "
 	      "1200)\n"
 	      "\n"
 	      "  -t, --timeout S        seconds to wait for each answer (3)\n"
 	      "  -j, --json             one JSON object on stdout\n"
 	      "  -h, --help             this text\n"
+	      "  -V, --version          print the version and exit\n"
 	      "\n"
 	      "exit status: 0 every check passed, 1 a check failed, 2 usage "
 	      "error\n",
@@ -176,6 +179,7 @@ static const struct option longopts[] = {
 	{ "size", required_argument, NULL, 'S' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -247,10 +251,14 @@ int probe_cli_parse(struct probe_opts *o, int argc, char **argv, FILE *err)
 	o->size = 160;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":u:p:s:i:r:t:c:d:jh", longopts,
-				 NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":u:p:s:i:r:t:c:R:d:S:jhV",
+				 longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			probe_cli_usage(stdout);
+			return ECANCELED;
+		}
+		if (ch == 'V') {
+			printf("turn-probe %s\n", PACKAGE_VERSION);
 			return ECANCELED;
 		}
 		if (ch == '?' || ch == ':') {
