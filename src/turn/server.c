@@ -127,9 +127,10 @@ const char *turn_authf_name(enum turn_auth_fail f)
 
 const char *turn_alloc_end_name(enum turn_alloc_end why)
 {
-	static const char *const names[] = { "expired", "deleted", "closed" };
+	static const char *const names[] = { "expired", "deleted", "closed",
+					     "killed" };
 
-	return why <= TURN_END_CLOSED ? names[why] : "?";
+	return why <= TURN_END_KILLED ? names[why] : "?";
 }
 
 /* Seconds: 10 s to 6 h covers a test call, a meeting and a day-long
