@@ -14,11 +14,14 @@
  *   emit.c    ... and written as ternd.conf (pure)
  *   range.c   address ranges "a-b" into CIDR prefixes (pure)
  *   util.c    string lists, secrets read from stdin, hex, options
+ *   sess.c    sessions and kill commands (ternd's admin listener)
+ *   http.c    the only file that talks HTTP (to that listener)
  *
  * Also linked, from src/tools/common/: uri.c (URI syntax) and cred.c (REST
  * credentials), so turn-probe and tern-admin agree on both.
  *
- * Exit status: 0 done, 1 failed (Redis, missing entry, unreadable file),
+ * Exit status: 0 done, 1 failed (Redis or the admin listener, missing
+ * entry or session, unreadable file),
  * 2 usage error. Every message goes to stderr and is one sentence that
  * starts with "tern-admin: ".
  */
@@ -210,6 +213,19 @@ int admin_cmd_quota(struct admin_ctx *x, int argc, char **argv);
 int admin_cmd_credentials(struct admin_ctx *x, int argc, char **argv);
 int admin_cmd_key(struct admin_ctx *x, int argc, char **argv);
 int admin_cmd_import(struct admin_ctx *x, int argc, char **argv);
+int admin_cmd_sessions(struct admin_ctx *x, int argc, char **argv);
+int admin_cmd_kill(struct admin_ctx *x, int argc, char **argv);
+
+/*
+ * One HTTP/1.0 request to ternd's admin listener at url ("http://HOST:PORT")
+ * (http.c): method, path (with its query), and "Authorization: Bearer
+ * token" unless token is NULL; at most timeout_ms per step. Returns 0 with
+ * *status and *body (malloc'd, terminated; the caller frees it), or an
+ * errno with a sentence in why.
+ */
+int admin_http(const char *url, const char *method, const char *path,
+	       const char *token, unsigned timeout_ms, int *status, char **body,
+	       char *why, size_t whylen);
 
 /* Print "tern-admin: <sentence>\n" to x->err and return status. */
 int admin_say(const struct admin_ctx *x, int status, const char *fmt, ...)
