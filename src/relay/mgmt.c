@@ -83,7 +83,8 @@ struct mgmt {
 	struct worker_pool *pool;
 	struct evhttp *http;
 	struct evconnlistener *lis; /* evhttp's, paused at the cap */
-	struct event *reap_ev;
+	struct event *reap_ev;	/* once a second while connections are open */
+	struct event *check_ev; /* once, soon: a new connection's address */
 	struct mgmt_conn conn[MGMT_MAX_CONNS];
 	unsigned nconn;
 	struct log_limit ll_conn; /* connections refused */
@@ -215,8 +216,9 @@ static struct bufferevent *on_accept(struct event_base *base, void *arg)
 	if (!event_pending(a->reap_ev, EV_TIMEOUT, NULL))
 		event_add(a->reap_ev, &second);
 	/* evhttp gives bev its socket after this returns: look at its
-	 * address on the next turn of the loop */
-	event_active(a->reap_ev, EV_TIMEOUT, 0);
+	 * address on the next turn of the loop (not by activating reap_ev,
+	 * which would move its next second along) */
+	event_active(a->check_ev, EV_TIMEOUT, 0);
 	return bev;
 }
 
@@ -681,7 +683,8 @@ static int mgmt_http(struct mgmt *a, int fd)
 
 	a->http = evhttp_new(a->base);
 	a->reap_ev = event_new(a->base, -1, EV_PERSIST, reap_cb, a);
-	if (!a->http || !a->reap_ev)
+	a->check_ev = event_new(a->base, -1, 0, reap_cb, a);
+	if (!a->http || !a->reap_ev || !a->check_ev)
 		return ENOMEM;
 	evhttp_set_max_headers_size(a->http, MGMT_MAX_HEADERS);
 	evhttp_set_max_body_size(a->http, MGMT_MAX_BODY);
@@ -772,5 +775,7 @@ void mgmt_free(struct mgmt *a)
 			bufferevent_decref(a->conn[i].bev);
 	if (a->reap_ev)
 		event_free(a->reap_ev);
+	if (a->check_ev)
+		event_free(a->check_ev);
 	free(a);
 }

@@ -12,6 +12,9 @@ each, never finishing a request. Checks:
   - the ones that stay are closed by the request deadline: none is open 8 s
     after it connected, however it trickles
   - after the attack /healthz still answers, and ternd exits cleanly
+  - the total cap still holds across addresses: 16 idle connections, 4 from
+    each of 127.0.0.4-7, hold every slot, so a 17th (127.0.0.8) is not
+    answered at once, and is once they close
 """
 
 import os
@@ -129,6 +132,40 @@ def attack(srv):
         tr.close()
     st, dt = healthz(port, "127.0.0.3")
     R.check("healthz-after", st.endswith("200 OK") and dt < 2, "%s in %.1f s" % (st, dt))
+    total_cap(port)
+
+
+def total_cap(port):
+    idle = []
+    try:
+        for i in range(16):
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=2,
+                                                 source_address=("127.0.0.%d" % (4 + i // 4), 0)))
+        time.sleep(0.5)
+        extra = socket.create_connection(("127.0.0.1", port), timeout=2, source_address=("127.0.0.8", 0))
+        extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        extra.settimeout(1.5)
+        try:
+            early = extra.recv(100)
+        except socket.timeout:
+            early = None
+        R.check("total-cap-holds", early is None, "with 16 idle connections from 4 addresses a 17th got %r" % early)
+        opened = sum(1 for s in idle if not closed(s))
+        R.check("four-per-address-kept", opened == 16, "%d of the 16 idle connections were closed early" % (16 - opened))
+        for s in idle:
+            s.close()
+        idle = []
+        extra.settimeout(5.0)
+        try:
+            late = extra.recv(100)
+        except socket.timeout:
+            late = None
+        extra.close()
+        R.check("served-after-others-close", late is not None and late.startswith(b"HTTP/1.1 200"),
+                "the waiting 17th connection got %r" % late)
+    finally:
+        for s in idle:
+            s.close()
 
 
 def main():
