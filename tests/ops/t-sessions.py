@@ -19,6 +19,8 @@ Checks:
     the list; bob's ternkit client still relays and his uclient session is
     still listed (positive control)
   - tern-admin kill ID ends one allocation (bob's ternkit one) by session id
+  - a new token in admin.token_file and SIGHUP: the new token is accepted,
+    the old one gets 401
   - ternd --check-config refuses admin.address 0.0.0.0 and :: without a
     token, naming file, line and admin.address; accepts 0.0.0.0 with one
 """
@@ -27,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -143,6 +146,8 @@ def run(work):
         echo.close()
         probs = srv.stop()
         R.check("clean-exit", not probs, "; ".join(probs))
+    with open(tf, "w") as f:
+        f.write(TOKEN + "\n")
     check_refusal(srv, tf)
 
 
@@ -170,6 +175,17 @@ def with_clients(srv, adm, echo, outs, work):
     kill(adm, echo, mine)
     for c, _ in mine.values():
         c.close()
+    rotate(srv, adm)
+
+
+def rotate(srv, adm):
+    new = "r0tated-" + os.urandom(16).hex()
+    with open(adm.token_file, "w") as f:
+        f.write(new + "\n")
+    srv.signal(signal.SIGHUP)
+    ok = K.wait_for(lambda: adm.http("/sessions", new) == 200, 5)
+    R.check("token-reloaded", ok and adm.http("/sessions", TOKEN) == 401,
+            "after SIGHUP: new token %s, old token %s" % (adm.http("/sessions", new), adm.http("/sessions", TOKEN)))
 
 
 def listing(srv, adm, mine):
