@@ -16,42 +16,6 @@
 /* An answer larger than this is not ternd's (1000 sessions fit well). */
 #define HTTP_MAX_ANSWER (8u << 20)
 
-/* "http://HOST:PORT" or "http://[V6]:PORT" (a trailing "/" allowed) into
- * host and port. */
-static int url_split(const char *url, char host[256], char port[8], char *why,
-		     size_t whylen)
-{
-	const char *h, *end, *colon;
-	size_t n;
-
-	if (strncmp(url, "http://", 7) != 0)
-		goto bad;
-	h = url + 7;
-	if (*h == '[') {
-		end = strchr(++h, ']');
-		colon = end && end[1] == ':' ? end + 1 : NULL;
-	} else {
-		colon = strchr(h, ':');
-		end = colon;
-	}
-	if (!end || !colon || end == h || (size_t)(end - h) > 255)
-		goto bad;
-	n = strspn(colon + 1, "0123456789");
-	if (!n || n > 5 || (colon[1 + n] && strcmp(colon + 1 + n, "/") != 0) ||
-	    atoi(colon + 1) < 1 || atoi(colon + 1) > 65535)
-		goto bad;
-	memcpy(host, h, (size_t)(end - h));
-	host[end - h] = '\0';
-	memcpy(port, colon + 1, n);
-	port[n] = '\0';
-	return 0;
-bad:
-	return admin_fail(why, whylen,
-			  "--admin '%s' is not http://HOST:PORT (for example "
-			  "http://127.0.0.1:9641)",
-			  url);
-}
-
 static int dial(const char *url, unsigned timeout_ms, int *fdp, char *why,
 		size_t whylen)
 {
@@ -60,7 +24,7 @@ static int dial(const char *url, unsigned timeout_ms, int *fdp, char *why,
 	char host[256], port[8];
 	int fd = -1, rc;
 
-	if (url_split(url, host, port, why, whylen))
+	if (admin_url_split(url, host, port, why, whylen))
 		return EINVAL;
 	rc = getaddrinfo(host, port, &hints, &ai);
 	if (rc)
@@ -133,8 +97,8 @@ int admin_http(const char *url, const char *method, const char *path,
 	       const char *token, unsigned timeout_ms, int *status, char **body,
 	       char *why, size_t whylen)
 {
-	char *req = NULL, *ans = NULL, *p;
-	size_t len = 0;
+	char *req = NULL, *ans = NULL;
+	size_t len = 0, off = 0;
 	int fd = -1, rc, n;
 
 	*body = NULL;
@@ -155,16 +119,14 @@ int admin_http(const char *url, const char *method, const char *path,
 	close(fd);
 	if (rc)
 		return admin_fail(why, whylen, "%s: %s", url, strerror(rc));
-	p = strstr(ans, "\r\n\r\n");
-	if (strncmp(ans, "HTTP/1.", 7) != 0 || !p ||
-	    sscanf(ans + 8, " %d", status) != 1) {
+	if (admin_http_parse(ans, len, status, &off)) {
 		free(ans);
 		return admin_fail(why, whylen,
 				  "%s did not answer in HTTP: is it ternd's "
 				  "admin listener?",
 				  url);
 	}
-	memmove(ans, p + 4, len - (size_t)(p + 4 - ans) + 1);
+	memmove(ans, ans + off, len - off + 1);
 	*body = ans;
 	return 0;
 }
