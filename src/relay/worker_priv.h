@@ -9,12 +9,14 @@
  *   listen.c  the listener sockets of a worker (struct wsock), bound in
  *             worker order for the steering program
  *   pool.c    the pool: start and stop, reload hand-over, drain, counters
+ *   query.c   session queries (the admin listener's /sessions): list and
+ *             end allocations, asked of every worker through cmd_fd
  *
  * Everything of a worker is created in the main thread before its thread
  * starts (so bind errors come back from worker_pool_start), used only by
  * that thread while it runs, and freed in the main thread after the join;
- * the pool's reload request and each worker's published counters are the
- * only state both sides touch, under a lock.
+ * the pool's reload request, its session query and each worker's
+ * published counters are the only state both sides touch, under a lock.
  */
 #ifndef TERN_RELAY_WORKER_PRIV_H
 #define TERN_RELAY_WORKER_PRIV_H

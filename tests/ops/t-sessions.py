@@ -18,7 +18,9 @@ Checks:
     next Refresh gets 437 and Data no longer arrives; alice is gone from
     the list; bob's ternkit client still relays and his uclient session is
     still listed (positive control)
-  - tern-admin kill ID ends one allocation (bob's ternkit one) by session id
+  - tern-admin kill ID ends one allocation (bob's ternkit one) by session id;
+    POST /sessions/ID/kill ends another (200, then 404); DELETE /sessions
+    without ?user= is 400
   - a new token in admin.token_file and SIGHUP: the new token is accepted,
     the old one gets 401
   - ternd --check-config refuses admin.address 0.0.0.0 and :: without a
@@ -80,8 +82,8 @@ class Admin:
             raise RuntimeError("tern-admin sessions --json: exit %d: %s" % (rc, err.strip()))
         return json.loads(out)
 
-    def http(self, path, token=None):
-        req = urllib.request.Request(self.url + path)
+    def http(self, path, token=None, method="GET"):
+        req = urllib.request.Request(self.url + path, method=method)
         if token is not None:
             req.add_header("Authorization", "Bearer " + token)
         try:
@@ -253,6 +255,12 @@ def kill(adm, echo, mine):
     R.check("kill-by-id", rc == 0 and "killed 1 allocation" in out and K.is_error(r, K.REFRESH, 437)
             and len(by_user(adm.sessions(), "bob")) >= 1,
             "exit %d %r %s; bob's Refresh: %s" % (rc, out, err.strip(), K.fmt(r)))
+    left = by_user(adm.sessions(), "bob")
+    st = adm.http("/sessions/%s/kill" % left[0]["id"], TOKEN, "POST") if left else None
+    st2 = adm.http("/sessions/%s/kill" % left[0]["id"], TOKEN, "POST") if left else None
+    R.check("post-kill-form", st == 200 and st2 == 404 and len(by_user(adm.sessions(), "bob")) == len(left) - 1,
+            "POST /sessions/ID/kill: %s, again: %s" % (st, st2))
+    R.check("delete-all-needs-user", adm.http("/sessions", TOKEN, "DELETE") == 400, "DELETE /sessions without ?user=")
     rc, out, err = adm.run("kill", "alice")
     R.check("kill-nobody-fails", rc == 1 and "no live allocation" in err, "exit %d: %s" % (rc, err.strip()))
 
