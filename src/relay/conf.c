@@ -282,6 +282,10 @@ void config_free(struct ternd_config *cfg)
 	free(cfg->run_group);
 	free(cfg->alternate_server_str);
 	free(cfg->admin_host);
+	if (cfg->admin_token)
+		OPENSSL_cleanse(cfg->admin_token, strlen(cfg->admin_token));
+	free(cfg->admin_token);
+	free(cfg->admin_token_file);
 	free(cfg->listen);
 	free(cfg->tls_cert);
 	free(cfg->tls_key);

@@ -142,6 +142,11 @@ struct ternd_config {
 	char *admin_host;     /* numeric address */
 	uint16_t admin_port;  /* 0 = off */
 	struct sa admin_addr; /* admin_host:admin_port when on */
+	/* bearer token for /metrics and /sessions: admin.token, or the first
+	 * line of admin.token_file (read at load); NULL = none */
+	char *admin_token;
+	char *admin_token_file;
+#define ADMIN_TOKEN_MAX 256
 };
 
 /*

@@ -6,7 +6,9 @@
  */
 #include "relay/conf_priv.h"
 
+#include <errno.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +372,98 @@ static int check_log(struct loader *ld)
 	return 0;
 }
 
+/* 127.0.0.0/8, ::1, or ::ffff:127.0.0.0/104. */
+static bool is_loopback(const struct sa *a)
+{
+	static const uint8_t v6lo[16] = { [15] = 1 };
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	size_t n;
+	const uint8_t *b = sa_addr_bytes(a, &n);
+
+	if (n == 4)
+		return b[0] == 127;
+	return n == 16 && (memcmp(b, v6lo, 16) == 0 ||
+			   (memcmp(b, mapped, 12) == 0 && b[12] == 127));
+}
+
+/* The first line of admin.token_file into admin_token. */
+static int read_token_file(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	const char *name = "admin.token_file";
+	char buf[ADMIN_TOKEN_MAX + 2];
+	FILE *f = fopen(c->admin_token_file, "re");
+	size_t n;
+
+	if (!f)
+		return conf_fail(ld, conf_src(ld, name),
+				 "%s '%s' cannot be read: %s", name,
+				 c->admin_token_file, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	c->admin_token = strdup(buf);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (!c->admin_token)
+		return conf_nomem(ld);
+	if (!*c->admin_token)
+		return conf_fail(ld, conf_src(ld, name),
+				 "%s '%s' holds no token on its first line",
+				 name, c->admin_token_file);
+	return 0;
+}
+
+/* admin.token or admin.token_file (one of them): 16-ADMIN_TOKEN_MAX
+ * visible ASCII characters, as they travel in an Authorization header. */
+static int check_token(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	const char *name =
+	    c->admin_token_file ? "admin.token_file" : "admin.token";
+	size_t n, i;
+	int rc;
+
+	if (c->admin_token && c->admin_token_file)
+		return conf_fail(ld, conf_src(ld, "admin.token_file"),
+				 "admin.token and admin.token_file are both "
+				 "set; keep one (the file keeps the token out "
+				 "of this file)");
+	if (c->admin_token_file && (rc = read_token_file(ld)))
+		return rc;
+	if (!c->admin_token)
+		return 0;
+	n = strlen(c->admin_token);
+	for (i = 0; i < n && c->admin_token[i] > ' ' && c->admin_token[i] < 127;
+	     i++)
+		;
+	if (n < 16 || n > ADMIN_TOKEN_MAX || i < n)
+		return conf_fail(ld, conf_src(ld, name),
+				 "%s: the token must be 16-%d visible ASCII "
+				 "characters, no spaces (try: openssl rand "
+				 "-hex 32)",
+				 name, ADMIN_TOKEN_MAX);
+	return 0;
+}
+
+/* A listener others can reach must ask for the token: without one,
+ * anybody who reaches it could list and end sessions. */
+static int check_admin(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	int rc = check_token(ld);
+
+	if (rc || !c->admin_port || c->admin_token ||
+	    is_loopback(&c->admin_addr))
+		return rc;
+	return conf_fail(ld, conf_src(ld, "admin.address"),
+			 "admin.address '%s' is not a loopback address, and "
+			 "no admin.token_file (or admin.token) is set: "
+			 "anyone who reaches it could list and end sessions; "
+			 "set a token, or listen on 127.0.0.1 or ::1",
+			 c->admin_host);
+}
+
 int conf_check_settings(struct loader *ld)
 {
 	int rc = check_log(ld);
@@ -387,5 +481,7 @@ int conf_check_settings(struct loader *ld)
 		rc = check_relay(ld);
 	if (!rc)
 		rc = check_lifecycle(ld);
+	if (!rc)
+		rc = check_admin(ld);
 	return rc;
 }

@@ -206,6 +206,8 @@ static const struct opt opts[] = {
 	GROUP("admin"),
 	STR("admin.address", K_STRING, admin_host, "127.0.0.1"),
 	NUM("admin.port", K_PORT, admin_port, 0, 65535, 0, PORT_OR_0),
+	STR("admin.token", K_STRING, admin_token, ""),
+	STR("admin.token_file", K_PATH, admin_token_file, ""),
 };
 
 _Static_assert(ARRAY_SIZE(opts) == CONF_NOPTS,

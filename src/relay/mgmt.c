@@ -5,8 +5,14 @@
  *
  *   - at most MGMT_MAX_CONNS connections: at the cap the listener pauses
  *     and further clients wait in the kernel's accept queue;
+ *   - at most MGMT_MAX_PER_IP of them from one address: a newer one is
+ *     shut down as soon as its address is known (the next turn of the
+ *     loop), so one client cannot hold the slots others need;
+ *   - a request must arrive whole (headers and body) within
+ *     MGMT_REQUEST_S of the connection opening or of the previous answer
+ *     on it, however it trickles: the connection is shut down then;
  *   - a connection idle for MGMT_IDLE_S is closed (evhttp's timeout), and
- *     one open for MGMT_MAX_AGE_S is shut down, however it trickles;
+ *     one open for MGMT_MAX_AGE_S is shut down;
  *   - request headers at most MGMT_MAX_HEADERS bytes, a body at most
  *     MGMT_MAX_BODY (a GET has none).
  *
@@ -25,9 +31,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,14 +45,20 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/sa.h"
 #include "relay/metrics.h"
+#include "relay/sessions.h"
 
 enum {
 	MGMT_MAX_CONNS = 16,
+	MGMT_MAX_PER_IP = 4,
+	MGMT_REQUEST_S = 5,
+	MGMT_SESSIONS_MAX = 1000, /* /sessions lists at most this many */
 	MGMT_BACKLOG = 16,
 	MGMT_IDLE_S = 10,
 	MGMT_MAX_AGE_S = 60,
@@ -58,6 +72,9 @@ enum {
 struct mgmt_conn {
 	struct bufferevent *bev; /* NULL: a free slot */
 	uint64_t since_ms;	 /* accepted (monotonic) */
+	uint64_t due_ms;	 /* the next request must be in by then */
+	struct sa peer;		 /* unset until the socket is known */
+	bool doomed;		 /* shut down; reaped once evhttp lets go */
 };
 
 struct mgmt {
@@ -66,10 +83,12 @@ struct mgmt {
 	struct worker_pool *pool;
 	struct evhttp *http;
 	struct evconnlistener *lis; /* evhttp's, paused at the cap */
-	struct event *reap_ev;
+	struct event *reap_ev;	/* once a second while connections are open */
+	struct event *check_ev; /* once, soon: a new connection's address */
 	struct mgmt_conn conn[MGMT_MAX_CONNS];
 	unsigned nconn;
-	struct sa addr; /* where it listens */
+	struct log_limit ll_conn; /* connections refused */
+	struct sa addr;		  /* where it listens */
 	uint64_t start_time_s;
 };
 
@@ -86,7 +105,52 @@ static bool conn_released(struct bufferevent *bev)
 	return !r && !w && !e && bufferevent_getfd(bev) >= 0;
 }
 
-static void reap(struct mgmt *a)
+/* Shut a connection down and tell evhttp at once that it ended (as the
+ * loop would on the end of file): evhttp frees it, and the caller's pass
+ * reaps it. Only from the reaper's own event, never inside evhttp. */
+static void conn_shut(struct mgmt_conn *c)
+{
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+	c->doomed = true;
+	bufferevent_trigger_event(c->bev, BEV_EVENT_EOF | BEV_EVENT_READING, 0);
+}
+
+/* Learn c's address once evhttp has given it its socket; the newest
+ * connections of an address over MGMT_MAX_PER_IP are shut down. */
+static void conn_peer(struct mgmt *a, struct mgmt_conn *c)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	unsigned i, same = 0;
+
+	if (sa_is_set(&c->peer) || fd < 0 ||
+	    getpeername(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    sa_set_sockaddr(&c->peer, (struct sockaddr *)&ss, len))
+		return;
+	for (i = 0; i < MGMT_MAX_CONNS; i++)
+		if (a->conn[i].bev && !a->conn[i].doomed &&
+		    sa_equal_addr(&a->conn[i].peer, &c->peer))
+			same++;
+	if (same > MGMT_MAX_PER_IP) {
+		char t[SA_STRLEN];
+
+		log_limited(&a->ll_conn, clock_mono_ms(), LOG_LVL_WARN,
+			    "admin HTTP: %s has %u connections open (at most "
+			    "%u from one address): closing the newest",
+			    sa_print_addr(&c->peer, t, sizeof(t)), same - 1,
+			    (unsigned)MGMT_MAX_PER_IP);
+		conn_shut(c);
+	}
+}
+
+/* Drop the connections evhttp let go; with `check` (the reaper's own
+ * event), shut down those over the per-address cap or past a deadline
+ * first. */
+static void reap(struct mgmt *a, bool check)
 {
 	uint64_t now = clock_mono_ms();
 	unsigned i;
@@ -96,17 +160,17 @@ static void reap(struct mgmt *a)
 
 		if (!c->bev)
 			continue;
+		if (check && !c->doomed) {
+			conn_peer(a, c);
+			if (!c->doomed &&
+			    (now >= c->due_ms ||
+			     now - c->since_ms > MGMT_MAX_AGE_S * 1000u))
+				conn_shut(c);
+		}
 		if (conn_released(c->bev)) {
 			bufferevent_decref(c->bev); /* closes the socket */
-			c->bev = NULL;
+			memset(c, 0, sizeof(*c));
 			a->nconn--;
-		} else if (now - c->since_ms > MGMT_MAX_AGE_S * 1000u) {
-			/* evhttp sees end of file and frees it: reaped on
-			 * the next pass */
-			evutil_socket_t fd = bufferevent_getfd(c->bev);
-
-			if (fd >= 0)
-				shutdown(fd, SHUT_RDWR);
 		}
 	}
 	if (a->nconn < MGMT_MAX_CONNS)
@@ -119,7 +183,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	reap(arg);
+	reap(arg, true);
 }
 
 /* evhttp accepted a connection and asks for its bufferevent. */
@@ -130,7 +194,7 @@ static struct bufferevent *on_accept(struct event_base *base, void *arg)
 	struct bufferevent *bev;
 	unsigned i;
 
-	reap(a);
+	reap(a, false);
 	for (i = 0; i < MGMT_MAX_CONNS && a->conn[i].bev; i++)
 		;
 	/* Not at the cap (the listener pauses there). NULL makes evhttp
@@ -146,10 +210,15 @@ static struct bufferevent *on_accept(struct event_base *base, void *arg)
 	bufferevent_incref(bev);
 	a->conn[i].bev = bev;
 	a->conn[i].since_ms = clock_mono_ms();
+	a->conn[i].due_ms = a->conn[i].since_ms + MGMT_REQUEST_S * 1000u;
 	if (++a->nconn == MGMT_MAX_CONNS)
 		evconnlistener_disable(a->lis);
 	if (!event_pending(a->reap_ev, EV_TIMEOUT, NULL))
 		event_add(a->reap_ev, &second);
+	/* evhttp gives bev its socket after this returns: look at its
+	 * address on the next turn of the loop (not by activating reap_ev,
+	 * which would move its next second along) */
+	event_active(a->check_ev, EV_TIMEOUT, 0);
 	return bev;
 }
 
@@ -261,38 +330,295 @@ static void page_readyz(struct mgmt *a, struct evhttp_request *req)
 		reply_text(req, HTTP_SERVUNAVAIL, "Service Unavailable", why);
 }
 
+/* ---- the token ---------------------------------------------------------- */
+
+/* Does the request carry "Authorization: Bearer <admin token>"? Always
+ * yes without a token. Both sides are hashed first, so the comparison
+ * takes the same time whatever the length or content sent. */
+static bool authorized(const struct mgmt *a, struct evhttp_request *req)
+{
+	const char *tok = a->cfg->admin_token;
+	const char *h = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Authorization");
+	unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
+	bool bearer;
+
+	if (!tok)
+		return true;
+	bearer = h && strncasecmp(h, "Bearer ", 7) == 0;
+	h = bearer ? h + 7 : "";
+	SHA256((const unsigned char *)tok, strlen(tok), want);
+	SHA256((const unsigned char *)h, strlen(h), got);
+	return CRYPTO_memcmp(want, got, sizeof(want)) == 0 && bearer;
+}
+
+static void reply_401(struct evhttp_request *req)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+			  "WWW-Authenticate", "Bearer realm=\"ternd admin\"");
+	reply_text(req, 401, "Unauthorized",
+		   "unauthorized: send \"Authorization: Bearer TOKEN\" with "
+		   "the admin token (admin.token_file)");
+}
+
+/* ---- /sessions ------------------------------------------------------------
+ */
+
+static void reply_json(struct evhttp_request *req, int code, const char *reason,
+		       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void reply_json(struct evhttp_request *req, int code, const char *reason,
+		       const char *fmt, ...)
+{
+	struct evbuffer *b = evbuffer_new();
+	va_list ap;
+	int rc = -1;
+
+	if (b) {
+		va_start(ap, fmt);
+		rc = evbuffer_add_vprintf(b, fmt, ap);
+		va_end(ap);
+	}
+	if (rc < 0)
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+	else
+		reply(req, code, reason, "application/json", b);
+	if (b)
+		evbuffer_free(b);
+}
+
+/* The query string's user= and format=; anything else is refused.
+ * Returns 0, or 400 after answering. */
+static int sessions_query(struct evhttp_request *req, struct evkeyvalq *kv,
+			  const char **user, bool *text)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+	const char *f;
+	struct evkeyval *e;
+
+	*user = NULL;
+	*text = false;
+	if (q && evhttp_parse_query_str(q, kv) < 0)
+		goto bad;
+	for (e = kv->tqh_first; e; e = e->next.tqe_next)
+		if (strcmp(e->key, "user") != 0 &&
+		    strcmp(e->key, "format") != 0)
+			goto bad;
+	*user = evhttp_find_header(kv, "user");
+	f = evhttp_find_header(kv, "format");
+	if ((*user && (!**user || strlen(*user) > TURN_SESSION_USER_MAX)) ||
+	    (f && strcmp(f, "json") != 0 && strcmp(f, "text") != 0))
+		goto bad;
+	*text = f && strcmp(f, "text") == 0;
+	return 0;
+bad:
+	reply_text(req, HTTP_BADREQUEST, "Bad Request",
+		   "bad query: /sessions takes user=NAME (1-128 bytes) and "
+		   "format=json|text");
+	return HTTP_BADREQUEST;
+}
+
+static void sessions_list(struct mgmt *a, struct evhttp_request *req,
+			  const char *user, bool text)
+{
+	struct turn_session *s = calloc(MGMT_SESSIONS_MAX, sizeof(*s));
+	struct evbuffer *b = evbuffer_new();
+	struct sessions_view v = { s, 0, 0, MGMT_SESSIONS_MAX, true };
+	int rc = ENOMEM;
+
+	if (s && b) {
+		v.complete =
+		    worker_pool_sessions(a->pool, user, s, MGMT_SESSIONS_MAX,
+					 &v.listed, &v.total) != ETIMEDOUT;
+		rc = text ? sessions_text(b, &v) : sessions_json(b, &v);
+	}
+	if (rc)
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+	else
+		reply(req, HTTP_OK, "OK",
+		      text ? "text/plain; charset=utf-8" : "application/json",
+		      b);
+	if (b)
+		evbuffer_free(b);
+	free(s);
+}
+
+static void sessions_kill(struct mgmt *a, struct evhttp_request *req,
+			  uint64_t id, const char *user)
+{
+	size_t n = 0;
+	int rc = worker_pool_kill(a->pool, id, user, &n);
+	const char *c = rc == ETIMEDOUT ? "false" : "true";
+
+	if (n)
+		reply_json(req, HTTP_OK, "OK",
+			   "{\"killed\": %zu, \"complete\": %s}\n", n, c);
+	else
+		reply_json(req, HTTP_NOTFOUND, "Not Found",
+			   "{\"killed\": 0, \"complete\": %s, \"error\": "
+			   "\"no such session\"}\n",
+			   c);
+}
+
+static void not_allowed(struct evhttp_request *req, const char *allow)
+{
+	char t[80];
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+			  allow);
+	snprintf(t, sizeof(t), "method not allowed: %s", allow);
+	reply_text(req, HTTP_BADMETHOD, "Method Not Allowed", t);
+}
+
+/* "/sessions/ID" or "/sessions/ID/kill": the id, 1-16 hex digits. */
+static int session_id(const char *rest, uint64_t *id, bool *kill)
+{
+	size_t n = strspn(rest, "0123456789abcdefABCDEF");
+
+	if (!n || n > 16 || (rest[n] && strcmp(rest + n, "/kill") != 0))
+		return EINVAL;
+	*kill = rest[n] != '\0';
+	*id = strtoull(rest, NULL, 16);
+	return 0;
+}
+
+/* GET /sessions[?user=NAME][&format=text], DELETE /sessions?user=NAME,
+ * DELETE /sessions/ID, POST /sessions/ID/kill. */
+static void page_sessions(struct mgmt *a, struct evhttp_request *req,
+			  const char *rest)
+{
+	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	struct evkeyvalq kv = { NULL, &kv.tqh_first };
+	const char *user;
+	uint64_t id;
+	bool text, kill;
+
+	if (*rest) {
+		if (session_id(rest, &id, &kill))
+			reply_text(req, HTTP_NOTFOUND, "Not Found",
+				   "not found: /sessions/ID takes the 16 hex "
+				   "digits of a session id");
+		else if (m != (kill ? EVHTTP_REQ_POST : EVHTTP_REQ_DELETE))
+			not_allowed(req, kill ? "POST" : "DELETE");
+		else
+			sessions_kill(a, req, id, NULL);
+		return;
+	}
+	if (sessions_query(req, &kv, &user, &text))
+		goto out;
+	if (m == EVHTTP_REQ_GET || m == EVHTTP_REQ_HEAD)
+		sessions_list(a, req, user, text);
+	else if (m != EVHTTP_REQ_DELETE)
+		not_allowed(req, "GET, HEAD, DELETE");
+	else if (!user)
+		reply_text(req, HTTP_BADREQUEST, "Bad Request",
+			   "DELETE /sessions needs ?user=NAME (one session: "
+			   "DELETE /sessions/ID)");
+	else
+		sessions_kill(a, req, 0, user);
+out:
+	evhttp_clear_headers(&kv);
+}
+
+/* ---- routing ----------------------------------------------------------------
+ */
+
+static void get_metrics(struct mgmt *a, struct evhttp_request *req,
+			const char *rest)
+{
+	(void)rest;
+	page_metrics(a, req);
+}
+
+static void get_healthz(struct mgmt *a, struct evhttp_request *req,
+			const char *rest)
+{
+	(void)rest;
+	page_healthz(a, req);
+}
+
+static void get_readyz(struct mgmt *a, struct evhttp_request *req,
+		       const char *rest)
+{
+	(void)rest;
+	page_readyz(a, req);
+}
+
+/* /healthz and /readyz stay open (a load balancer's probe holds no
+ * secret, and they tell nothing about anyone); the rest asks for the
+ * token when one is set. */
 static const struct {
 	const char *path;
-	void (*page)(struct mgmt *a, struct evhttp_request *req);
+	bool prefix; /* path, or path + "/" + more */
+	bool token;
+	bool get_only;
+	void (*page)(struct mgmt *a, struct evhttp_request *req,
+		     const char *rest);
 } pages[] = {
-	{ "/metrics", page_metrics },
-	{ "/healthz", page_healthz },
-	{ "/readyz", page_readyz },
+	{ "/metrics", false, true, true, get_metrics },
+	{ "/healthz", false, false, true, get_healthz },
+	{ "/readyz", false, false, true, get_readyz },
+	{ "/sessions", true, true, false, page_sessions },
 };
+
+/* What follows pages[i].path in path ("" or "ID..."), or NULL. */
+static const char *page_match(size_t i, const char *path)
+{
+	size_t n = strlen(pages[i].path);
+
+	if (strncmp(path, pages[i].path, n) != 0)
+		return NULL;
+	if (!path[n])
+		return path + n;
+	return pages[i].prefix && path[n] == '/' && path[n + 1] ? path + n + 1
+								: NULL;
+}
+
+/* A request arrived whole: the next one on this connection has
+ * MGMT_REQUEST_S from now. */
+static void conn_served(struct mgmt *a, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev =
+	    evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	unsigned i;
+
+	for (i = 0; bev && i < MGMT_MAX_CONNS; i++)
+		if (a->conn[i].bev == bev)
+			a->conn[i].due_ms =
+			    clock_mono_ms() + MGMT_REQUEST_S * 1000u;
+}
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
+	struct mgmt *a = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
+	const char *rest = NULL;
 	size_t i;
 
-	for (i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
-		if (path && strcmp(path, pages[i].path) == 0)
+	conn_served(a, req);
+	for (i = 0; path && i < sizeof(pages) / sizeof(pages[0]); i++)
+		if ((rest = page_match(i, path)))
 			break;
-	if (i == sizeof(pages) / sizeof(pages[0])) {
+	if (!rest) {
 		reply_text(req, HTTP_NOTFOUND, "Not Found",
-			   "not found: try /metrics, /healthz or /readyz");
+			   "not found: try /metrics, /healthz, /readyz or "
+			   "/sessions");
 		return;
 	}
-	if (m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-				  "Allow", "GET, HEAD");
-		reply_text(req, HTTP_BADMETHOD, "Method Not Allowed",
-			   "method not allowed: GET or HEAD");
+	if (pages[i].token && !authorized(a, req)) {
+		reply_401(req);
 		return;
 	}
-	pages[i].page(arg, req);
+	if (pages[i].get_only && m != EVHTTP_REQ_GET && m != EVHTTP_REQ_HEAD) {
+		not_allowed(req, "GET, HEAD");
+		return;
+	}
+	pages[i].page(a, req, rest);
 }
 
 /* ---- start and stop ----------------------------------------------------- */
@@ -357,7 +683,8 @@ static int mgmt_http(struct mgmt *a, int fd)
 
 	a->http = evhttp_new(a->base);
 	a->reap_ev = event_new(a->base, -1, EV_PERSIST, reap_cb, a);
-	if (!a->http || !a->reap_ev)
+	a->check_ev = event_new(a->base, -1, 0, reap_cb, a);
+	if (!a->http || !a->reap_ev || !a->check_ev)
 		return ENOMEM;
 	evhttp_set_max_headers_size(a->http, MGMT_MAX_HEADERS);
 	evhttp_set_max_body_size(a->http, MGMT_MAX_BODY);
@@ -400,6 +727,7 @@ int mgmt_start(struct mgmt **ap, struct event_base *base,
 	a->pool = pool;
 	a->addr = cfg->admin_addr;
 	a->start_time_s = process_start_s();
+	log_limit_init(&a->ll_conn, 10000, 5);
 	rc = mgmt_listen(&a->addr, &fd);
 	if (rc) {
 		snprintf(err, errlen, "cannot bind admin HTTP %s: %s", as,
@@ -413,8 +741,9 @@ int mgmt_start(struct mgmt **ap, struct event_base *base,
 		snprintf(err, errlen, "admin HTTP %s: %s", as, strerror(rc));
 		goto out;
 	}
-	log_info("admin HTTP listening on %s (/metrics, /healthz, /readyz)",
-		 as);
+	log_info("admin HTTP listening on %s (/metrics, /healthz, /readyz, "
+		 "/sessions; token %s)",
+		 as, cfg->admin_token ? "required" : "not set");
 	*ap = a;
 	return 0;
 out:
@@ -425,8 +754,8 @@ out:
 void mgmt_set_cfg(struct mgmt *a, const struct ternd_config *cfg)
 {
 	/* The socket stays as it is: a reload keeps admin.address and
-	 * admin.port from the running configuration (reload.c says so), and
-	 * nothing else here reads the configuration. */
+	 * admin.port from the running configuration (reload.c says so); the
+	 * token is read from cfg on every request. */
 	if (a && cfg)
 		a->cfg = cfg;
 }
@@ -446,5 +775,7 @@ void mgmt_free(struct mgmt *a)
 			bufferevent_decref(a->conn[i].bev);
 	if (a->reap_ev)
 		event_free(a->reap_ev);
+	if (a->check_ev)
+		event_free(a->check_ev);
 	free(a);
 }

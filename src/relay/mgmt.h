@@ -14,7 +14,22 @@
  *   GET /readyz   200 "ready" when new allocations would be accepted: not
  *                 draining and, with store = "redis", Redis reachable from
  *                 every worker; else 503 with the reason.
- * Anything else: 404; a method other than GET or HEAD: 405.
+ *   GET /sessions[?user=NAME][&format=text]
+ *                 the live allocations of every worker as JSON (see
+ *                 sessions.h), at most 1000, or as a table.
+ *   DELETE /sessions/ID, POST /sessions/ID/kill
+ *                 end the allocation with that session id (16 hex digits,
+ *                 as in the allocation log lines) as if it expired: 200
+ *                 {"killed": 1}, or 404.
+ *   DELETE /sessions?user=NAME
+ *                 end every allocation of that user: 200 {"killed": N},
+ *                 or 404 when there is none.
+ * Anything else: 404; a method a page does not take: 405 with Allow.
+ *
+ * With admin.token (or admin.token_file) set, /metrics and /sessions
+ * answer 401 unless the request carries "Authorization: Bearer TOKEN";
+ * /healthz and /readyz stay open. Each address may hold MGMT_MAX_PER_IP
+ * connections, and a request must arrive whole within a few seconds.
  *
  * It runs on the main thread's event_base (evhttp), never on a worker.
  */

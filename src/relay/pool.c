@@ -98,8 +98,7 @@ void worker_pool_stats(const struct worker_pool *p, struct pool_stats *out)
 	out->draining = atomic_load(&p->draining);
 }
 
-/* Poke every worker to look at the pool's requests. */
-static void pool_poke(struct worker_pool *p)
+void pool_poke(struct worker_pool *p)
 {
 	uint64_t one = 1;
 	unsigned i;
@@ -318,26 +317,41 @@ static bool pool_fixed_same(const struct ternd_config *a,
 	       (!(b->tls_port || b->dtls_port) || b->tls_cert);
 }
 
+unsigned pool_wait_locked(struct worker_pool *p,
+			  bool (*done)(const struct worker *w, uint64_t v),
+			  uint64_t v, const struct timespec *dl,
+			  unsigned *first)
+{
+	unsigned i, late;
+	int rc = 0;
+
+	for (;;) {
+		for (i = 0, late = 0; i < p->n; i++)
+			if (!done(&p->w[i], v) && !late++)
+				*first = i;
+		if (!late || rc == ETIMEDOUT)
+			return late;
+		rc = pthread_cond_timedwait(&p->rl_cond, &p->rl_lock, dl);
+	}
+}
+
+static bool has_gen(const struct worker *w, uint64_t gen)
+{
+	return w->gen == gen;
+}
+
 /* Wait until every worker has applied generation gen, for at most
  * RELOAD_WAIT_S. Returns 0, or ETIMEDOUT with one line in err. */
 static int pool_wait(struct worker_pool *p, uint64_t gen, char *err,
 		     size_t errlen)
 {
 	struct timespec dl;
-	unsigned i, late, first = 0;
-	int rc = 0;
+	unsigned late, first = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += RELOAD_WAIT_S;
 	pthread_mutex_lock(&p->rl_lock);
-	for (;;) {
-		for (i = 0, late = 0; i < p->n; i++)
-			if (p->w[i].gen != gen && !late++)
-				first = i;
-		if (!late || rc == ETIMEDOUT)
-			break;
-		rc = pthread_cond_timedwait(&p->rl_cond, &p->rl_lock, &dl);
-	}
+	late = pool_wait_locked(p, has_gen, gen, &dl, &first);
 	pthread_mutex_unlock(&p->rl_lock);
 	if (!late)
 		return 0;

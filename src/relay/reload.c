@@ -19,7 +19,9 @@
  * - auth.realm: an allocation's Refresh, permissions and channels carry
  *   the realm its key was made with (RFC 8489 §9.2); a new realm would
  *   answer them 401;
- * - admin.address, admin.port: the admin listener;
+ * - admin.address, admin.port: the admin listener (admin.token and
+ *   admin.token_file are reloaded: a new token applies to the next
+ *   request);
  * - user, group: privileges are dropped once, for good.
  */
 #include "relay/reload.h"
@@ -201,6 +203,12 @@ static void keep_process(struct keep *k)
 		n->admin_port = r->admin_port;
 		n->admin_addr = r->admin_addr;
 		said(k, "admin.address and admin.port");
+		/* the new file's token may be missing only because its
+		 * address needs none: the kept one may need it */
+		if (!n->admin_token && r->admin_token)
+			keep_str(k, &n->admin_token, r->admin_token,
+				 "admin.token (the listener stays where it "
+				 "is)");
 	}
 }
 

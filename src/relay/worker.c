@@ -292,6 +292,7 @@ static void worker_sync(struct worker *w)
 	bool d = atomic_load(&w->pool->draining);
 	bool reloaded = worker_reload(w);
 
+	worker_query(w);
 	/* a reload may name another drain.alternate_server */
 	if (d == w->draining && !(d && reloaded))
 		return;

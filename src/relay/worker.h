@@ -104,6 +104,27 @@ int worker_pool_reload(struct worker_pool *p, const struct ternd_config *cfg,
 uint64_t worker_pool_stalled_ms(const struct worker_pool *p, uint64_t now_ms,
 				unsigned *worst);
 
+/*
+ * Sessions: the live allocations of every worker, asked through each
+ * worker's command poke and answered between two events of its loop.
+ * The calling (main) thread waits at most a couple of seconds; a worker
+ * that does not answer in time is left out (ETIMEDOUT; what the others
+ * said is in).
+ *
+ * worker_pool_sessions copies at most max allocations of user (NULL: all;
+ * a name is compared whole) into out (the caller's) and sets *listed to
+ * how many it copied, *total to how many there are.
+ * worker_pool_kill ends the allocation with session id `id` (user NULL),
+ * or every allocation of user, as if its lifetime ran out, and sets
+ * *killed. Main thread. Returns 0, ETIMEDOUT or EINVAL.
+ */
+struct turn_session;
+int worker_pool_sessions(struct worker_pool *p, const char *user,
+			 struct turn_session *out, size_t max, size_t *listed,
+			 size_t *total);
+int worker_pool_kill(struct worker_pool *p, uint64_t id, const char *user,
+		     size_t *killed);
+
 /* Fill *out with worker i's counters alone (conns and dtls_sessions stay
  * 0: they are counted for the whole pool). For tests and per-worker
  * metrics: which worker a client reached. Returns 0 or EINVAL. */

@@ -9,12 +9,14 @@
  *   listen.c  the listener sockets of a worker (struct wsock), bound in
  *             worker order for the steering program
  *   pool.c    the pool: start and stop, reload hand-over, drain, counters
+ *   query.c   session queries (the admin listener's /sessions): list and
+ *             end allocations, asked of every worker through cmd_fd
  *
  * Everything of a worker is created in the main thread before its thread
  * starts (so bind errors come back from worker_pool_start), used only by
  * that thread while it runs, and freed in the main thread after the join;
- * the pool's reload request and each worker's published counters are the
- * only state both sides touch, under a lock.
+ * the pool's reload request, its session query and each worker's
+ * published counters are the only state both sides touch, under a lock.
  */
 #ifndef TERN_RELAY_WORKER_PRIV_H
 #define TERN_RELAY_WORKER_PRIV_H
@@ -24,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <openssl/ssl.h>
 
@@ -75,8 +78,9 @@ struct worker {
 	int cmd_fd; /* the main thread asks the worker to look at the pool's
 		       requests (drain; reload) */
 	struct event *cmd_ev;
-	uint64_t gen;  /* the reload generation applied (0: the start's) */
-	bool draining; /* as last applied to srv */
+	uint64_t gen;	/* the reload generation applied (0: the start's) */
+	uint64_t q_seq; /* the pool's last session query answered */
+	bool draining;	/* as last applied to srv */
 	struct event *tick_ev;
 	/* when the timer last fired: the loop turns (the watchdog) */
 	_Atomic uint64_t beat_ms;
@@ -151,6 +155,17 @@ struct worker_pool {
 	_Atomic uint64_t rl_gen; /* published: workers compare theirs */
 	struct gen rl_req;	 /* under rl_lock */
 	struct gen *retired;
+	/* a session query (query.c): the request and what the workers
+	 * answered so far, under rl_lock; q_seq published to workers */
+	_Atomic uint64_t q_seq;
+	struct pool_query {
+		bool kill;
+		uint64_t id;   /* kill: this session (user[0] == 0) */
+		bool any_user; /* list: every user */
+		char user[TURN_SESSION_USER_MAX + 1];
+		struct turn_session *out; /* NULL once the asker gave up */
+		size_t max, n, total;
+	} q;
 };
 
 /* ---- worker.c ---- */
@@ -188,6 +203,21 @@ void worker_unbind(struct worker *w);
 void worker_ssl(struct worker *w, SSL_CTX *tls, SSL_CTX *dtls);
 
 /* ---- pool.c ---- */
+
+/* Wait until done(w, v) holds for every worker, or until the monotonic
+ * deadline dl; rl_lock held. Returns how many workers are late, and the
+ * first in *first. */
+unsigned pool_wait_locked(struct worker_pool *p,
+			  bool (*done)(const struct worker *w, uint64_t v),
+			  uint64_t v, const struct timespec *dl,
+			  unsigned *first);
+/* Poke every worker to look at the pool's requests. */
+void pool_poke(struct worker_pool *p);
+
+/* ---- query.c ---- */
+
+/* Answer the pool's session query, if there is a new one. Worker thread. */
+void worker_query(struct worker *w);
 
 /* Copy this worker's counters where worker_pool_stats reads them. Worker
  * thread (or after the join). */

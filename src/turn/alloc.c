@@ -51,12 +51,6 @@ bool taddr_equal(const struct taddr *a, const struct taddr *b)
 
 /* ---- the timer heap (a binary min-heap of allocation deadlines) ---- */
 
-static struct turn_alloc *timer_alloc(struct turn_timer *t)
-{
-	return (struct turn_alloc *)((char *)t -
-				     offsetof(struct turn_alloc, timer));
-}
-
 static void heap_set(struct turn_server *s, uint32_t i, struct turn_timer *t)
 {
 	s->heap[i] = t;
@@ -153,7 +147,7 @@ void turn_tables_release(struct turn_server *s)
 {
 	/* Every allocation and reservation is in the heap. */
 	while (s->nheap)
-		turn_alloc_free(s, timer_alloc(s->heap[0]));
+		turn_alloc_free(s, turn_timer_alloc(s->heap[0]));
 	hmap_release(&s->allocs);
 	hmap_release(&s->resv);
 	hmap_release(&s->perms);
@@ -298,6 +292,13 @@ void turn_allocs_conn_closed(struct turn_server *s, void *conn)
 	}
 }
 
+void turn_alloc_end_free(struct turn_server *s, struct turn_alloc *a,
+			 enum turn_alloc_end why)
+{
+	alloc_end(s, a, why);
+	turn_alloc_free(s, a);
+}
+
 /* ---- allocation lifetime ---- */
 
 static struct turn_alloc *alloc_new(struct turn_server *s)
@@ -350,7 +351,7 @@ void turn_alloc_free(struct turn_server *s, struct turn_alloc *a)
 void turn_expire(struct turn_server *s, uint64_t now)
 {
 	while (s->nheap && s->heap[0]->when <= now) {
-		struct turn_alloc *a = timer_alloc(s->heap[0]);
+		struct turn_alloc *a = turn_timer_alloc(s->heap[0]);
 		uint64_t next;
 
 		if (a->state == TURN_ALLOC_RESERVED) {

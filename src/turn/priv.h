@@ -4,6 +4,8 @@
 #ifndef TERN_TURN_PRIV_H
 #define TERN_TURN_PRIV_H
 
+#include <stddef.h>
+
 #include "auth/auth.h"
 #include "base/hmap.h"
 #include "stun/stun.h"
@@ -121,6 +123,13 @@ static inline struct turn_relay *turn_relay_for(struct turn_alloc *a,
 		if (a->relay[i].addr.family == family)
 			return &a->relay[i];
 	return NULL;
+}
+
+/* The allocation a heap entry belongs to. */
+static inline struct turn_alloc *turn_timer_alloc(struct turn_timer *t)
+{
+	return (struct turn_alloc *)((char *)t -
+				     offsetof(struct turn_alloc, timer));
 }
 
 /* An authentication that succeeded: how to sign the answer. */
@@ -245,6 +254,10 @@ void turn_expire(struct turn_server *s, uint64_t now);
 struct turn_alloc *turn_alloc_find(struct turn_server *s,
 				   const struct turn_in *in);
 void turn_alloc_free(struct turn_server *s, struct turn_alloc *a);
+/* A live allocation ends for `why`: the histograms and the END event,
+ * then turn_alloc_free. */
+void turn_alloc_end_free(struct turn_server *s, struct turn_alloc *a,
+			 enum turn_alloc_end why);
 /* Free the allocations of a closed stream (RFC 8656 §3.1). */
 void turn_allocs_conn_closed(struct turn_server *s, void *conn);
 /* Make the allocation due no later than `when`. */

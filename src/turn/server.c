@@ -144,9 +144,10 @@ void turn_report_refusal(struct turn_server *s, const struct turn_in *in,
 
 const char *turn_alloc_end_name(enum turn_alloc_end why)
 {
-	static const char *const names[] = { "expired", "deleted", "closed" };
+	static const char *const names[] = { "expired", "deleted", "closed",
+					     "killed" };
 
-	return why <= TURN_END_CLOSED ? names[why] : "?";
+	return why <= TURN_END_KILLED ? names[why] : "?";
 }
 
 /* Seconds: 10 s to 6 h covers a test call, a meeting and a day-long

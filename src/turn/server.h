@@ -349,6 +349,7 @@ enum turn_alloc_end {
 	TURN_END_EXPIRED = 0, /* its lifetime ran out */
 	TURN_END_DELETED,     /* Refresh with LIFETIME 0 */
 	TURN_END_CLOSED,      /* its TCP/TLS/DTLS connection closed */
+	TURN_END_KILLED,      /* an operator ended it (turn_session_kill) */
 };
 
 const char *turn_alloc_end_name(enum turn_alloc_end why);
@@ -457,6 +458,52 @@ void turn_server_set_draining(struct turn_server *s, bool on,
 
 /* Live allocations of this server (for a drain to know when it is done). */
 uint64_t turn_server_allocs(const struct turn_server *s);
+
+/* ---- sessions: what an operator sees of the live allocations ---- */
+
+enum {
+	TURN_SESSION_USER_MAX = 128, /* bytes of the username kept */
+	TURN_SESSION_PEERS_MAX = 16, /* permissions (channels) listed */
+};
+
+/* One live allocation, by value: nothing in it points into the server. */
+struct turn_session {
+	uint64_t session; /* the id of the allocation's log lines */
+	char user[TURN_SESSION_USER_MAX + 1]; /* terminated, maybe cut */
+	enum turn_transport tp;
+	struct sa client, local;
+	struct sa relay[2];
+	unsigned nrelay;
+	uint64_t age_ms;
+	uint64_t expires_in_ms;
+	uint64_t to_peer_pkts, to_peer_bytes;
+	uint64_t to_client_pkts, to_client_bytes;
+	unsigned nperm, nchan;			/* how many it holds */
+	unsigned nperm_l, nchan_l;		/* how many are listed below */
+	struct sa perm[TURN_SESSION_PEERS_MAX]; /* peer IPs, port 0 */
+	struct sa chan_peer[TURN_SESSION_PEERS_MAX];
+	uint16_t chan_num[TURN_SESSION_PEERS_MAX];
+};
+
+/*
+ * Copy the live allocations of user (user NULL: all; ulen its length) into
+ * out[0 .. max), as of now_ms. Returns how many match, which may be more
+ * than max (only max are copied). out is the caller's.
+ */
+size_t turn_sessions_list(const struct turn_server *s, const char *user,
+			  size_t ulen, struct turn_session *out, size_t max,
+			  uint64_t now_ms);
+
+/*
+ * End the live allocation with this session id as if its lifetime ran
+ * out (TURN_END_KILLED): its relays close, and the client's next Refresh
+ * gets 437. Returns 0, or ENOENT when this server holds no such one.
+ */
+int turn_session_kill(struct turn_server *s, uint64_t session, uint64_t now_ms);
+
+/* End every live allocation of user the same way. Returns how many. */
+size_t turn_sessions_kill_user(struct turn_server *s, const char *user,
+			       size_t ulen, uint64_t now_ms);
 
 /* Give the server its relay side (copied). All four functions are
  * required; call before the first packet. Returns 0 or EINVAL. */

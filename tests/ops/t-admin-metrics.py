@@ -395,10 +395,14 @@ def check_connection_cap(srv):
     port = srv.admin_port
     idle = []
     try:
-        for _ in range(16):
-            idle.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+        # from four addresses: ternd keeps at most 4 connections of one
+        # address (t-mgmt-slowloris checks that cap)
+        for i in range(16):
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=2,
+                                                 source_address=("127.0.0.%d" % (10 + i // 4), 0)))
         time.sleep(0.5)
-        extra = socket.create_connection(("127.0.0.1", port), timeout=2)
+        extra = socket.create_connection(("127.0.0.1", port), timeout=2,
+                                         source_address=("127.0.0.20", 0))
         extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         extra.settimeout(2.0)
         try:

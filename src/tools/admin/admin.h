@@ -14,11 +14,15 @@
  *   emit.c    ... and written as ternd.conf (pure)
  *   range.c   address ranges "a-b" into CIDR prefixes (pure)
  *   util.c    string lists, secrets read from stdin, hex, options
+ *   sess.c    sessions and kill commands (ternd's admin listener)
+ *   http.c    the only file that talks HTTP (to that listener)
+ *   httpparse.c  its URL and its answers (pure)
  *
  * Also linked, from src/tools/common/: uri.c (URI syntax) and cred.c (REST
  * credentials), so turn-probe and tern-admin agree on both.
  *
- * Exit status: 0 done, 1 failed (Redis, missing entry, unreadable file),
+ * Exit status: 0 done, 1 failed (Redis or the admin listener, missing
+ * entry or session, unreadable file),
  * 2 usage error. Every message goes to stderr and is one sentence that
  * starts with "tern-admin: ".
  */
@@ -210,6 +214,28 @@ int admin_cmd_quota(struct admin_ctx *x, int argc, char **argv);
 int admin_cmd_credentials(struct admin_ctx *x, int argc, char **argv);
 int admin_cmd_key(struct admin_ctx *x, int argc, char **argv);
 int admin_cmd_import(struct admin_ctx *x, int argc, char **argv);
+int admin_cmd_sessions(struct admin_ctx *x, int argc, char **argv);
+int admin_cmd_kill(struct admin_ctx *x, int argc, char **argv);
+
+/* "http://HOST:PORT" or "http://[V6]:PORT" (a trailing "/" allowed)
+ * into host and port (httpparse.c, pure). Returns 0 or EINVAL with a
+ * sentence in why. */
+int admin_url_split(const char *url, char host[256], char port[8], char *why,
+		    size_t whylen);
+/* The status code of an HTTP/1.x answer of len bytes and where its body
+ * starts (*body, an offset into ans). Returns 0 or EBADMSG. */
+int admin_http_parse(const char *ans, size_t len, int *status, size_t *body);
+
+/*
+ * One HTTP/1.0 request to ternd's admin listener at url ("http://HOST:PORT")
+ * (http.c): method, path (with its query), and "Authorization: Bearer
+ * token" unless token is NULL; at most timeout_ms per step. Returns 0 with
+ * *status and *body (malloc'd, terminated; the caller frees it), or an
+ * errno with a sentence in why.
+ */
+int admin_http(const char *url, const char *method, const char *path,
+	       const char *token, unsigned timeout_ms, int *status, char **body,
+	       char *why, size_t whylen);
 
 /* Print "tern-admin: <sentence>\n" to x->err and return status. */
 int admin_say(const struct admin_ctx *x, int status, const char *fmt, ...)

@@ -34,6 +34,9 @@ void admin_usage(FILE *f)
 	      "              [--uri URI]...\n"
 	      "  key --user NAME --realm REALM [--password PASS] [--sha256]\n"
 	      "  import-coturn FILE [--output OUT]\n"
+	      "  sessions [--user NAME] [--json] [ADMIN OPTIONS]\n"
+	      "  kill (USER | SESSION-ID | --user NAME) [--json] [ADMIN "
+	      "OPTIONS]\n"
 	      "\n"
 	      "command options:\n"
 	      "  -r, --realm REALM       the realm (coturn's realm, ternd's "
@@ -59,6 +62,18 @@ void admin_usage(FILE *f)
 	      "  -o, --output OUT        import-coturn: write here, mode 0600 "
 	      "(default stdout)\n"
 	      "\n"
+	      "admin options (sessions, kill: ternd's admin listener):\n"
+	      "      --admin URL         http://HOST:PORT (default "
+	      "$TERN_ADMIN_URL, else\n"
+	      "                          http://127.0.0.1:9641)\n"
+	      "      --token-file FILE   the admin token on its first line "
+	      "(default\n"
+	      "                          $TERN_ADMIN_TOKEN, else none)\n"
+	      "      --json              the listener's JSON instead of a "
+	      "table\n"
+	      "  A SESSION-ID is the 16 hex digits of the allocation log "
+	      "lines' session=.\n"
+	      "\n"
 	      "global options (Redis, in coturn's key layout):\n"
 	      "      --redis HOST[:PORT] Redis server, or a Unix socket path "
 	      "(127.0.0.1:6379)\n"
@@ -75,9 +90,10 @@ void admin_usage(FILE *f)
 	      "exist to print\n"
 	      "them: secret list, credentials, key.\n"
 	      "\n"
-	      "exit status: 0 done, 1 failed (Redis unreachable or refused, "
-	      "no such\n"
-	      "entry, unreadable file), 2 usage error\n",
+	      "exit status: 0 done, 1 failed (Redis or the admin listener "
+	      "unreachable or\n"
+	      "refused, no such entry or session, unreadable file), 2 usage "
+	      "error\n",
 	      f);
 }
 
@@ -132,9 +148,14 @@ static const struct {
 	const char *name;
 	int (*fn)(struct admin_ctx *x, int argc, char **argv);
 } commands[] = {
-	{ "user", admin_cmd_user },   { "secret", admin_cmd_secret },
-	{ "quota", admin_cmd_quota }, { "credentials", admin_cmd_credentials },
-	{ "key", admin_cmd_key },     { "import-coturn", admin_cmd_import },
+	{ "user", admin_cmd_user },
+	{ "secret", admin_cmd_secret },
+	{ "quota", admin_cmd_quota },
+	{ "credentials", admin_cmd_credentials },
+	{ "key", admin_cmd_key },
+	{ "import-coturn", admin_cmd_import },
+	{ "sessions", admin_cmd_sessions },
+	{ "kill", admin_cmd_kill },
 };
 
 enum { O_REDIS = 256, O_USERDB, O_PASSWORD, O_DB };

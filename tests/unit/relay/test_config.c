@@ -1596,3 +1596,49 @@ Test(config, reference_file_turns_turn_on)
 	cr_assert_str_eq(cfg->users[0].name, "tern");
 	cr_assert_eq(cfg->nrelay_addrs, 2);
 }
+
+/* ---- admin.token, admin.token_file --------------------------------------- */
+
+Test(config, admin_off_loopback_needs_a_token)
+{
+	expect_bad("admin = { address = \"0.0.0.0\"; port = 9641; };\n",
+		   "t.conf:1: admin.address '0.0.0.0' is not a loopback "
+		   "address, and no admin.token_file (or admin.token) is set");
+	expect_bad("admin = { address = \"::\"; port = 9641; };\n",
+		   "admin.address '::' is not a loopback address");
+	expect_ok(load_text("admin = { address = \"::1\"; port = 9641; };\n"));
+	config_free(cfg);
+	cfg = NULL;
+	expect_ok(
+	    load_text("admin = { address = \"127.0.0.2\"; port = 1; };\n"));
+	config_free(cfg);
+	cfg = NULL;
+	expect_ok(load_text("admin = { address = \"0.0.0.0\"; port = 9641; "
+			    "token = \"0123456789abcdef\"; };\n"));
+	cr_assert_str_eq(cfg->admin_token, "0123456789abcdef");
+}
+
+Test(config, admin_token_file_first_line)
+{
+	put("tok", "  \n");
+	expect_bad("admin = { port = 9641; token_file = \"tok\"; };\n",
+		   "admin.token_file: the token must be 16-256 visible ASCII");
+	put("tok", "abcdefghijklmnopqrstuvwxyz\nsecond line\n");
+	expect_ok(load_text("admin = { address = \"0.0.0.0\"; port = 9641; "
+			    "token_file = \"tok\"; };\n"));
+	cr_assert_str_eq(cfg->admin_token, "abcdefghijklmnopqrstuvwxyz");
+}
+
+Test(config, admin_token_refusals)
+{
+	expect_bad("admin = { token = \"short\"; };\n",
+		   "t.conf:1: admin.token: the token must be 16-256 visible "
+		   "ASCII characters");
+	expect_bad("admin = { token = \"0123456789 abcdef\"; };\n",
+		   "admin.token: the token must be");
+	expect_bad("admin = { token = \"0123456789abcdef\"; token_file = "
+		   "\"tok\"; };\n",
+		   "admin.token and admin.token_file are both set");
+	expect_bad("admin = { token_file = \"missing\"; };\n",
+		   "admin.token_file '");
+}
