@@ -51,6 +51,9 @@ unit() {
 	local dir=$1 p=0 f=0 s=0 n=0 log counts trs
 	local name="unit tests in ${dir#"$TOP"/}"
 	say "unit tests (${dir#"$TOP"/})"
+	# a log left by an earlier run must not stand in for a program that
+	# no longer builds or runs
+	rm -f "$dir"/tests/unit/*/test-*.log "$dir"/tests/unit/*/test-*.trs
 	make -C "$dir" -j"$(nproc)" check >"$dir/check.out" 2>&1
 	local rc=$?
 	for log in "$dir"/tests/unit/*/test-*.log; do

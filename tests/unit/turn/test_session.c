@@ -32,7 +32,7 @@ static void on_event(void *arg, enum turn_alloc_ev ev,
 
 static void two_allocations(void)
 {
-	struct turn_events ev = { on_event, NULL };
+	struct turn_events ev = { .alloc = on_event };
 
 	ends = killed = 0;
 	turn_server_set_events(H.srv, &ev);
