@@ -131,3 +131,76 @@ Test(policy, own_listener_is_never_a_peer)
 	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "203.0.113.9", 3478), 403);
 	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "203.0.113.9", 50002), 0);
 }
+
+/* Issue 16 finding 2: an IPv6 address that carries a denied IPv4 (NAT64,
+ * 6to4, Teredo, SIIT) is denied like the IPv4 itself, by the default list
+ * and by the operator's deny_peers; the IPv6 cloud metadata endpoints are
+ * denied like 169.254.169.254. */
+Test(policy, embedded_ipv4_is_judged_as_ipv4)
+{
+	static const char *const bad[] = {
+		"64:ff9b::7f00:1",
+		"64:ff9b::a9fe:a9fe",
+		"64:ff9b::a00:1",
+		"64:ff9b:1:7f00:0:100::",
+		"64:ff9b:1::a00:1",
+		"64:ff9b:1:0:a9:fea9:fe00::",
+		"2002:7f00:1::1",
+		"2002:a9fe:a9fe::1",
+		"2002:a00:1::1",
+		"2001:0:7f00:1::1",
+		"2001::ffff:ffff:80ff:fffe",
+		"2001::ffff:ffff:5601:5601",
+		"2001:0:4136:e378::f5ff:fffe",
+		"::ffff:0:127.0.0.1",
+		"::ffff:0:169.254.169.254",
+		"::ffff:0:10.0.0.1",
+		"fd00:ec2::254",
+		"fd00:ec2::253",
+		"fd00:ec2::123",
+		"fd20:ce::254",
+		"64:ff9b::a83f:8110", /* Azure WireServer */
+	};
+	unsigned i;
+
+	cr_assert_eq(cidr_set_add_str(&deny, "10.0.0.0/8"), 0);
+	H.cfg.peer_deny = &deny;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(permit_any(bad[i]), 403, "%s was allowed", bad[i]);
+	cr_assert_eq(permit_any("168.63.129.16"), 403);
+	cr_assert_eq(permit_any("100.100.100.200"), 403);
+	/* positive controls: 2001:db8:: is not Teredo, global forms pass */
+	cr_assert_eq(permit_any("2001:db8::1"), 0);
+	cr_assert_eq(permit_any("64:ff9b::c000:201"), 0, "192.0.2.1");
+	cr_assert_eq(permit_any("2002:c000:201::1"), 0);
+	cr_assert_eq(permit_any("2001:0:c000:201::3fff:fefe"), 0);
+	cr_assert_eq(h_permit("2001:db8::7", 1, "::ffff:0:192.0.2.1"), 0);
+	cr_assert_eq(permit_any("fd00:ec3::254"), 0);
+	cr_assert_eq(permit_any("fd20:ce::253"), 0);
+}
+
+/* An allow rule exempts only what it covers: allowing the NAT64 prefix
+ * does not open the loopback inside it; allowing the IPv4 opens its
+ * embedded forms. */
+Test(policy, embedded_ipv4_allow_rules)
+{
+	cr_assert_eq(cidr_set_add_str(&allow, "64:ff9b::/96"), 0);
+	cr_assert_eq(cidr_set_add_str(&allow, "127.0.0.7/32"), 0);
+	H.cfg.peer_allow = &allow;
+	cr_assert_eq(permit_any("64:ff9b::7f00:1"), 403);
+	cr_assert_eq(permit_any("64:ff9b::7f00:7"), 0);
+	cr_assert_eq(permit_any("2002:7f00:7::1"), 0);
+	cr_assert_eq(permit_any("2002:7f00:1::1"), 403);
+}
+
+/* The server's own listener is not a peer behind a translator either. */
+Test(policy, embedded_own_listener)
+{
+	cr_assert_eq(sa_set_str(&self[0], "203.0.113.9", 3478), 0);
+	H.cfg.self = self;
+	H.cfg.nself = 1;
+	cr_assert_eq(
+	    h_bind("2001:db8::7", 1, 0x4000, "64:ff9b::cb00:7109", 3478), 403);
+	cr_assert_eq(
+	    h_bind("2001:db8::7", 1, 0x4000, "64:ff9b::cb00:7109", 50002), 0);
+}
