@@ -145,8 +145,25 @@ static int perm_install(struct turn_server *s, struct turn_alloc *a,
 	return 0;
 }
 
-uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
-			  uint64_t now, bool all)
+/* Does an entry go? SWEEP_ALL: yes; SWEEP_EXPIRED: when expired at now;
+ * SWEEP_DENIED: when the current policy refuses its peer (a permission
+ * names an IP, any port; a channel a transport address). */
+enum sweep { SWEEP_EXPIRED, SWEEP_ALL, SWEEP_DENIED };
+
+static bool entry_goes(const struct turn_server *s, const struct taddr *peer,
+		       uint64_t expires, uint64_t now, enum sweep how,
+		       bool with_port)
+{
+	struct sa sa, norm;
+
+	if (how != SWEEP_DENIED)
+		return how == SWEEP_ALL || expires <= now;
+	taddr_to_sa(&sa, peer);
+	return !turn_policy_allows(s->cfg, &sa, with_port, &norm);
+}
+
+static uint64_t sweep(struct turn_server *s, struct turn_alloc *a, uint64_t now,
+		      enum sweep how)
 {
 	struct turn_perm **pp = &a->perms;
 	struct turn_chan **cp = &a->chans;
@@ -155,7 +172,7 @@ uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
 	while (*pp) {
 		struct turn_perm *p = *pp;
 
-		if (!all && p->expires > now) {
+		if (!entry_goes(s, &p->peer, p->expires, now, how, false)) {
 			next = p->expires < next ? p->expires : next;
 			pp = &p->next;
 			continue;
@@ -169,7 +186,7 @@ uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
 	while (*cp) {
 		struct turn_chan *c = *cp;
 
-		if (!all && c->expires > now) {
+		if (!entry_goes(s, &c->peer, c->expires, now, how, true)) {
 			next = c->expires < next ? c->expires : next;
 			cp = &c->next;
 			continue;
@@ -182,6 +199,20 @@ uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
 		free(c);
 	}
 	return next;
+}
+
+uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
+			  uint64_t now, bool all)
+{
+	return sweep(s, a, now, all ? SWEEP_ALL : SWEEP_EXPIRED);
+}
+
+uint64_t turn_perms_prune(struct turn_server *s, struct turn_alloc *a)
+{
+	uint32_t before = (uint32_t)a->nperm + a->nchan;
+
+	sweep(s, a, 0, SWEEP_DENIED);
+	return before - ((uint32_t)a->nperm + a->nchan);
 }
 
 /* Read and vet one XOR-PEER-ADDRESS: 0, or 400 / 443 / 403. */

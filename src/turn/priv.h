@@ -280,6 +280,9 @@ enum turn_verdict turn_channel_bind(struct turn_server *s,
  * all is false; returns the earliest remaining expiry (UINT64_MAX). */
 uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
 			  uint64_t now, bool all);
+/* Free the permissions and channels of a whose peer the current policy
+ * (s->cfg) denies; returns how many went. */
+uint64_t turn_perms_prune(struct turn_server *s, struct turn_alloc *a);
 /* The permission of a for the IP address ip (port 0), or NULL (expired
  * ones included: the caller checks expires). */
 struct turn_perm *turn_perm_find(const struct turn_server *s,

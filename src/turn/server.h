@@ -393,6 +393,13 @@ void turn_server_free(struct turn_server *s);
 void turn_server_set_cfg(struct turn_server *s,
 			 const struct turn_server_cfg *cfg);
 
+/* After a reload: free every permission and channel whose peer the current
+ * peer policy denies (a tightened allow_peers or deny_peers reaches them at
+ * once, not when they expire); the data path then drops the peer's packets
+ * both ways and a new ChannelBind or CreatePermission is 403. now_ms as in
+ * turn_server_input. Returns how many permissions and channels went. */
+uint64_t turn_server_prune_policy(struct turn_server *s, uint64_t now_ms);
+
 /*
  * Handle one packet. `in` and its buffer are borrowed for the call only.
  * `now_ms` is the caller's monotonic clock.

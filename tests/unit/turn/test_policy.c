@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "base/cursor.h"
 #include "harness.h"
 
 #define CLIENT "198.51.100.7"
@@ -203,4 +204,48 @@ Test(policy, embedded_own_listener)
 	    h_bind("2001:db8::7", 1, 0x4000, "64:ff9b::cb00:7109", 3478), 403);
 	cr_assert_eq(
 	    h_bind("2001:db8::7", 1, 0x4000, "64:ff9b::cb00:7109", 50002), 0);
+}
+
+/* Issue 16 finding 4: a tightened policy reaches the permissions and
+ * channels made under the old one when the server is told to prune (a
+ * reload), both ways; channels to peers still allowed stay. */
+Test(policy, prune_after_tightening)
+{
+	uint8_t cd1[9] = { 0x40, 0x01, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o' };
+	uint8_t cd2[9] = { 0x40, 0x02, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o' };
+	unsigned nclient;
+
+	cr_assert_eq(cidr_set_add_str(&allow, "127.0.0.1/32"), 0);
+	H.cfg.peer_allow = &allow;
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4001, "127.0.0.1", 9000), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4002, "192.0.2.90", 9000), 0);
+	cr_assert_eq(permit_any("127.0.0.1"), 0);
+	cr_assert_eq(h_feed(cd1, 9, CLIENT, 1), TURN_CONSUMED);
+	cr_assert_eq(h_peer_send(h_relay(AF_INET), "127.0.0.1", 9000,
+				 (const uint8_t *)"abcde", 5),
+		     TURN_CONSUMED);
+	cr_assert_eq(turn_server_prune_policy(H.srv, H.now), 0,
+		     "nothing denied yet");
+
+	cidr_set_reset(&allow); /* the reload's new policy */
+	cr_assert_eq(turn_server_prune_policy(H.srv, H.now), 2,
+		     "the permission and the channel to 127.0.0.1");
+	cr_assert_eq(turn_server_stats(H.srv)->channels_active, 1);
+	cr_assert_eq(turn_server_stats(H.srv)->perms_active, 1);
+	H.peer_len = 0;
+	cr_assert_eq(h_feed(cd1, 9, CLIENT, 1), TURN_DROP_UNEXPECTED);
+	cr_assert_eq(H.peer_len, 0);
+	nclient = H.nclient;
+	cr_assert_neq(h_peer_send(h_relay(AF_INET), "127.0.0.1", 9000,
+				  (const uint8_t *)"abcde", 5),
+		      TURN_CONSUMED);
+	cr_assert_eq(H.nclient, nclient);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4001, "127.0.0.1", 9000), 403);
+	/* the positive control keeps relaying */
+	cr_assert_eq(h_feed(cd2, 9, CLIENT, 1), TURN_CONSUMED);
+	cr_assert_eq(H.peer_len, 5);
+	cr_assert_eq(h_peer_send(h_relay(AF_INET), "192.0.2.90", 9000,
+				 (const uint8_t *)"abcde", 5),
+		     TURN_CONSUMED);
+	cr_assert_eq(get_be16(H.last), 0x4002);
 }
