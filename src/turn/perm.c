@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define DEFAULT_MAX_PERMS 128u
+#define DEFAULT_MAX_CHANS 128u
 
 /* An allocation with at most this many permissions (channels) is searched
  * along its own list: a WebRTC allocation has one or two of each, and a
@@ -215,14 +216,17 @@ uint64_t turn_perms_prune(struct turn_server *s, struct turn_alloc *a)
 	return before - ((uint32_t)a->nperm + a->nchan);
 }
 
-/* Read and vet one XOR-PEER-ADDRESS: 0, or 400 / 443 / 403. */
+/* Read and vet one XOR-PEER-ADDRESS: 0, or 400 / 443 / 403. with_port
+ * (ChannelBind): the port is part of the binding, and port 0 names no
+ * peer (nothing can be sent to it), so it is a 400. A permission ignores
+ * the port (RFC 8656 §10.2), and clients (libtern among them) send 0. */
 static uint16_t vet_peer(struct turn_server *s, struct turn_alloc *a,
 			 const struct stun_attr *at, const struct stun_msg *m,
 			 bool with_port, struct taddr *out)
 {
 	struct sa peer, norm;
 
-	if (stun_attr_xaddr(at, m, &peer))
+	if (stun_attr_xaddr(at, m, &peer) || (with_port && !sa_port(&peer)))
 		return 400;
 	if (!turn_policy_allows(s->cfg, &peer, with_port, &norm)) {
 		s->st.policy_denied++;
@@ -290,6 +294,14 @@ bool turn_channel_valid(const struct turn_server_cfg *cfg, uint16_t num)
 	return num >= STUN_CHANNEL_MIN && num <= max;
 }
 
+static uint32_t max_chans(const struct turn_server_cfg *cfg)
+{
+	uint32_t max = cfg->max_chans_per_alloc ? cfg->max_chans_per_alloc
+						: DEFAULT_MAX_CHANS;
+
+	return max < UINT16_MAX ? max : UINT16_MAX; /* a->nchan's range */
+}
+
 /* ChannelBind (§12.2): number in range, the binding unique both ways. */
 static uint16_t bind_check(struct turn_server *s, struct turn_alloc *a,
 			   const struct stun_msg *req, uint16_t *num,
@@ -315,6 +327,10 @@ static uint16_t bind_check(struct turn_server *s, struct turn_alloc *a,
 	 * bound to a different channel number": else 400. */
 	if ((by_num && by_num != by_peer) || (by_peer && by_peer != by_num))
 		return 400;
+	/* a new binding beyond the cap: 508, as a permission beyond its cap
+	 * (RFC 8656 §9 leaves both limits to the server) */
+	if (!by_num && a->nchan >= max_chans(s->cfg))
+		return 508;
 	*existing = by_num;
 	return 0;
 }

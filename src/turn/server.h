@@ -218,6 +218,9 @@ struct turn_server_cfg {
 	uint32_t max_allocs;	      /* in total: 0 = no limit */
 	uint32_t max_allocs_per_user; /* 0 = no limit */
 	uint32_t max_perms_per_alloc; /* 0: 128 */
+	/* Channel bindings per allocation: a ChannelBind for a new channel
+	 * beyond it is 508, as for permissions. 0: 128 */
+	uint32_t max_chans_per_alloc;
 	/* Channel numbers 0x4000-0x7FFF (RFC 5766 §11, coturn) rather than
 	 * 0x4000-0x4FFF (RFC 8656 §12): ChannelBind accepts them, and a
 	 * packet whose first byte is 0x50-0x7F is ChannelData. */
