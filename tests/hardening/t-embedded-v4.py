@@ -59,7 +59,11 @@ def forms(v4):
 def main():
     K.on_sigterm()
     work = K.Work("embedded")
-    srv = H.Ternd(work, "srv", allow_peers="", deny_peers="10.0.0.0/8")
+    opts = dict(allow_peers="", deny_peers="10.0.0.0/8")
+    if K.impl() == "coturn":  # the reference: no /metrics
+        srv = K.Server(os.path.join(work.dir, "srv"), **opts)
+    else:
+        srv = H.Ternd(work, "srv", **opts)
     return H.serve(C, work, srv, run)
 
 
