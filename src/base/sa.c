@@ -211,6 +211,8 @@ size_t sa_embedded_v4(const struct sa *a, struct sa *out, size_t max)
 	if (sa_family(a) != AF_INET6 || !out)
 		return 0;
 	b = a->u.in6.sin6_addr.s6_addr;
+	if (all_zero(b, 15) && b[15] <= 1)
+		return 0; /* :: and ::1 are themselves, not ::0.0.0.x */
 	if (all_zero(b, 10) &&
 	    ((b[10] == 0xff && b[11] == 0xff) || (b[10] == 0 && b[11] == 0)))
 		embed_add(out, max, &n, b, last, 0, port); /* mapped, compat */

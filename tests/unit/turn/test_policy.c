@@ -192,6 +192,10 @@ Test(policy, embedded_ipv4_allow_rules)
 	cr_assert_eq(permit_any("64:ff9b::7f00:7"), 0);
 	cr_assert_eq(permit_any("2002:7f00:7::1"), 0);
 	cr_assert_eq(permit_any("2002:7f00:1::1"), 403);
+	/* ::1 is loopback, not IPv4-compatible 0.0.0.1: its allow rule is
+	 * enough (turnutils_uclient -x relays to ::1 so) */
+	cr_assert_eq(cidr_set_add_str(&allow, "::1/128"), 0);
+	cr_assert_eq(permit_any("::1"), 0);
 }
 
 /* The server's own listener is not a peer behind a translator either. */
