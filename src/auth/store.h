@@ -57,6 +57,9 @@ struct auth_store {
 	void (*lookup)(void *ctx, const struct auth_query *q, auth_done_fn done,
 		       void *arg);
 	void *ctx;
+	/* A lookup costs a round trip to another server (Redis): the TURN
+	 * server rate-limits them per client address before asking. */
+	bool remote;
 };
 
 /*

@@ -170,6 +170,71 @@ void sa_unmap(struct sa *a)
 	sa_set_raw(a, AF_INET, v4, port);
 }
 
+/* Append the IPv4 address made of b[i0..i3] (XOR x) to out. */
+static void embed_add(struct sa *out, size_t max, size_t *n, const uint8_t *b,
+		      const uint8_t idx[4], uint8_t x, uint16_t port)
+{
+	uint8_t v4[4];
+	unsigned i;
+
+	if (*n >= max)
+		return;
+	for (i = 0; i < 4; i++)
+		v4[i] = b[idx[i]] ^ x;
+	sa_set_raw(&out[(*n)++], AF_INET, v4, port);
+}
+
+static bool all_zero(const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+size_t sa_embedded_v4(const struct sa *a, struct sa *out, size_t max)
+{
+	static const uint8_t last[4] = { 12, 13, 14, 15 };
+	static const uint8_t teredo_srv[4] = { 4, 5, 6, 7 };
+	static const uint8_t sixtofour[4] = { 2, 3, 4, 5 };
+	/* RFC 6052 §2.2: bits 64-71 (byte 8) are "u", always skipped */
+	static const uint8_t p48[4] = { 6, 7, 9, 10 };
+	static const uint8_t p56[4] = { 7, 9, 10, 11 };
+	static const uint8_t p64[4] = { 9, 10, 11, 12 };
+	static const uint8_t nat64[6] = { 0x00, 0x64, 0xff, 0x9b, 0, 0 };
+	const uint8_t *b;
+	uint16_t port = sa_port(a);
+	size_t n = 0;
+
+	if (sa_family(a) != AF_INET6 || !out)
+		return 0;
+	b = a->u.in6.sin6_addr.s6_addr;
+	if (all_zero(b, 15) && b[15] <= 1)
+		return 0; /* :: and ::1 are themselves, not ::0.0.0.x */
+	if (all_zero(b, 10) &&
+	    ((b[10] == 0xff && b[11] == 0xff) || (b[10] == 0 && b[11] == 0)))
+		embed_add(out, max, &n, b, last, 0, port); /* mapped, compat */
+	else if (all_zero(b, 8) && b[8] == 0xff && b[9] == 0xff && b[10] == 0 &&
+		 b[11] == 0)
+		embed_add(out, max, &n, b, last, 0, port); /* SIIT */
+	else if (!memcmp(b, nat64, 4) && all_zero(b + 4, 8))
+		embed_add(out, max, &n, b, last, 0, port); /* 64:ff9b::/96 */
+	else if (!memcmp(b, nat64, 4) && b[4] == 0 && b[5] == 1) {
+		embed_add(out, max, &n, b, p48, 0, port); /* 64:ff9b:1::/48 */
+		embed_add(out, max, &n, b, p56, 0, port);
+		embed_add(out, max, &n, b, p64, 0, port);
+		embed_add(out, max, &n, b, last, 0, port);
+	} else if (b[0] == 0x20 && b[1] == 0x02)
+		embed_add(out, max, &n, b, sixtofour, 0, port);
+	else if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) {
+		embed_add(out, max, &n, b, teredo_srv, 0, port);
+		embed_add(out, max, &n, b, last, 0xff, port);
+	}
+	return n;
+}
+
 const char *sa_print_addr(const struct sa *a, char *buf, size_t size)
 {
 	const void *p = NULL;

@@ -95,6 +95,23 @@ bool sa_equal_addr(const struct sa *a, const struct sa *b);
  * the port. Anything else is left as it is. */
 void sa_unmap(struct sa *a);
 
+/* Most IPv4 addresses sa_embedded_v4() finds in one IPv6 address. */
+#define SA_EMBED_MAX 4
+
+/*
+ * The IPv4 addresses an IPv6 address a carries, so a policy can judge them
+ * as well: IPv4-mapped ::ffff:0:0/96 and IPv4-compatible ::/96 (RFC 4291
+ * §2.5.5), SIIT ::ffff:0:0:0/96 (RFC 2765 §2.1), NAT64 64:ff9b::/96
+ * (RFC 6052 §2.1) and 64:ff9b:1::/48 (RFC 8215; the prefix length inside it
+ * is the operator's, so every RFC 6052 §2.2 position from /48 to /96 is
+ * given), 6to4 2002::/16 (RFC 3056 §2: bits 16-47) and Teredo 2001::/32
+ * (RFC 4380 §4: the server is bits 32-63, the client the last 32 bits
+ * XOR 0xffffffff). Writes up to max addresses (each AF_INET with a's port)
+ * to out and returns how many; 0 for IPv4 and for any other IPv6 address.
+ * Pure: no lookup, no state.
+ */
+size_t sa_embedded_v4(const struct sa *a, struct sa *out, size_t max);
+
 /* Write "a.b.c.d:port" or "[v6]:port" into buf (SA_STRLEN is enough).
  * Returns buf, so it can be used inside a log call. */
 const char *sa_print(const struct sa *a, char *buf, size_t size);

@@ -130,6 +130,7 @@ struct ternd_config {
 	unsigned max_permissions; /* per allocation */
 	bool rfc5766_channels;	  /* channels 0x4000-0x7FFF (RFC 5766 §11)
 				     rather than 0x4000-0x4FFF (RFC 8656 §12) */
+	unsigned max_channels;	  /* channel bindings per allocation */
 	struct cidr_set peer_allow, peer_deny;
 
 	/* drain (SIGUSR1; SIGTERM with drain_timeout_s > 0) */

@@ -197,6 +197,7 @@ static const struct opt opts[] = {
 	NUM("relay.max_permissions", K_UINT, max_permissions, 1, 65535, 128,
 	    NULL),
 	NUM("relay.rfc5766_channels", K_BOOL, rfc5766_channels, 0, 1, 0, NULL),
+	NUM("relay.max_channels", K_UINT, max_channels, 1, 16384, 128, NULL),
 	LIST("relay.allow_peers", take_allow),
 	LIST("relay.deny_peers", take_deny),
 	GROUP("drain"),

@@ -204,6 +204,7 @@ static int fill_template(struct turncfg *t, const struct ternd_config *c,
 	s->max_allocs = c->max_allocations;
 	s->max_allocs_per_user = c->user_quota;
 	s->max_perms_per_alloc = c->max_permissions;
+	s->max_chans_per_alloc = c->max_channels;
 	s->rfc5766_channels = c->rfc5766_channels;
 	s->bandwidth_bps = c->bandwidth;
 	s->challenge_rate = c->challenge_rate;

@@ -253,7 +253,8 @@ static void realm_limits_apply(struct worker *w)
  * Take the pool's latest reload if this worker has not yet. It runs
  * between two events of this loop, so a packet is handled wholly under
  * the old settings or wholly under the new. The server keeps its
- * allocations, permissions, channels and pending lookups: none of them
+ * allocations, permissions, channels and pending lookups (except the
+ * permissions and channels the new peer policy denies): none of them
  * points into the settings (the config-file store answers within the
  * lookup call, and a Redis lookup copies what it asks). Then tell the
  * main thread, which frees the old settings once every worker has.
@@ -262,6 +263,7 @@ static void realm_limits_apply(struct worker *w)
 static bool worker_reload(struct worker *w)
 {
 	struct worker_pool *p = w->pool;
+	uint64_t pruned;
 	struct gen g;
 
 	if (atomic_load(&p->rl_gen) == w->gen)
@@ -276,6 +278,11 @@ static bool worker_reload(struct worker *w)
 	 * again what it leaves unlimited */
 	realm_limits_apply(w);
 	turn_server_set_cfg(w->srv, &w->scfg);
+	pruned = turn_server_prune_policy(w->srv, clock_mono_ms());
+	if (pruned)
+		log_info("worker %u: reload: %llu permissions and channels to "
+			 "peers the new policy denies removed",
+			 w->id, (unsigned long long)pruned);
 	env_timeouts(w);
 	worker_ssl(w, g.tls, g.dtls);
 	pthread_mutex_lock(&p->rl_lock);

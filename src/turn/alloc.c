@@ -51,6 +51,26 @@ bool taddr_equal(const struct taddr *a, const struct taddr *b)
 
 /* ---- the timer heap (a binary min-heap of allocation deadlines) ---- */
 
+/* Every live allocation is in the heap: walk it (the heap is not
+ * reordered, since deadlines are left as they are: one that fires early
+ * finds nothing and reschedules). */
+uint64_t turn_server_prune_policy(struct turn_server *s, uint64_t now)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	if (!s)
+		return 0;
+	s->now_ms = now;
+	for (i = 0; i < s->nheap; i++) {
+		struct turn_alloc *a = turn_timer_alloc(s->heap[i]);
+
+		if (a->state == TURN_ALLOC_LIVE)
+			n += turn_perms_prune(s, a);
+	}
+	return n;
+}
+
 static void heap_set(struct turn_server *s, uint32_t i, struct turn_timer *t)
 {
 	s->heap[i] = t;

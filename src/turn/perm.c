@@ -10,6 +10,7 @@
 #include <string.h>
 
 #define DEFAULT_MAX_PERMS 128u
+#define DEFAULT_MAX_CHANS 128u
 
 /* An allocation with at most this many permissions (channels) is searched
  * along its own list: a WebRTC allocation has one or two of each, and a
@@ -145,8 +146,25 @@ static int perm_install(struct turn_server *s, struct turn_alloc *a,
 	return 0;
 }
 
-uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
-			  uint64_t now, bool all)
+/* Does an entry go? SWEEP_ALL: yes; SWEEP_EXPIRED: when expired at now;
+ * SWEEP_DENIED: when the current policy refuses its peer (a permission
+ * names an IP, any port; a channel a transport address). */
+enum sweep { SWEEP_EXPIRED, SWEEP_ALL, SWEEP_DENIED };
+
+static bool entry_goes(const struct turn_server *s, const struct taddr *peer,
+		       uint64_t expires, uint64_t now, enum sweep how,
+		       bool with_port)
+{
+	struct sa sa, norm;
+
+	if (how != SWEEP_DENIED)
+		return how == SWEEP_ALL || expires <= now;
+	taddr_to_sa(&sa, peer);
+	return !turn_policy_allows(s->cfg, &sa, with_port, &norm);
+}
+
+static uint64_t sweep(struct turn_server *s, struct turn_alloc *a, uint64_t now,
+		      enum sweep how)
 {
 	struct turn_perm **pp = &a->perms;
 	struct turn_chan **cp = &a->chans;
@@ -155,7 +173,7 @@ uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
 	while (*pp) {
 		struct turn_perm *p = *pp;
 
-		if (!all && p->expires > now) {
+		if (!entry_goes(s, &p->peer, p->expires, now, how, false)) {
 			next = p->expires < next ? p->expires : next;
 			pp = &p->next;
 			continue;
@@ -169,7 +187,7 @@ uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
 	while (*cp) {
 		struct turn_chan *c = *cp;
 
-		if (!all && c->expires > now) {
+		if (!entry_goes(s, &c->peer, c->expires, now, how, true)) {
 			next = c->expires < next ? c->expires : next;
 			cp = &c->next;
 			continue;
@@ -201,7 +219,24 @@ static void report_denied(struct turn_server *s, const struct turn_in *in,
 	s->ev.peer_denied(s->ev.arg, &d);
 }
 
-/* Read and vet one XOR-PEER-ADDRESS: 0, or 400 / 443 / 403. */
+uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
+			  uint64_t now, bool all)
+{
+	return sweep(s, a, now, all ? SWEEP_ALL : SWEEP_EXPIRED);
+}
+
+uint64_t turn_perms_prune(struct turn_server *s, struct turn_alloc *a)
+{
+	uint32_t before = (uint32_t)a->nperm + a->nchan;
+
+	sweep(s, a, 0, SWEEP_DENIED);
+	return before - ((uint32_t)a->nperm + a->nchan);
+}
+
+/* Read and vet one XOR-PEER-ADDRESS: 0, or 400 / 443 / 403. with_port
+ * (ChannelBind): the port is part of the binding, and port 0 names no
+ * peer (nothing can be sent to it), so it is a 400. A permission ignores
+ * the port (RFC 8656 §10.2), and clients (libtern among them) send 0. */
 static uint16_t vet_peer(struct turn_server *s, const struct turn_in *in,
 			 struct turn_alloc *a, const struct stun_attr *at,
 			 const struct stun_msg *m, bool with_port,
@@ -209,7 +244,7 @@ static uint16_t vet_peer(struct turn_server *s, const struct turn_in *in,
 {
 	struct sa peer, norm;
 
-	if (stun_attr_xaddr(at, m, &peer))
+	if (stun_attr_xaddr(at, m, &peer) || (with_port && !sa_port(&peer)))
 		return 400;
 	if (!turn_policy_allows(s->cfg, &peer, with_port, &norm)) {
 		s->st.policy_denied++;
@@ -278,6 +313,14 @@ bool turn_channel_valid(const struct turn_server_cfg *cfg, uint16_t num)
 	return num >= STUN_CHANNEL_MIN && num <= max;
 }
 
+static uint32_t max_chans(const struct turn_server_cfg *cfg)
+{
+	uint32_t max = cfg->max_chans_per_alloc ? cfg->max_chans_per_alloc
+						: DEFAULT_MAX_CHANS;
+
+	return max < UINT16_MAX ? max : UINT16_MAX; /* a->nchan's range */
+}
+
 /* ChannelBind (§12.2): number in range, the binding unique both ways. */
 static uint16_t bind_check(struct turn_server *s, const struct turn_in *in,
 			   struct turn_alloc *a, const struct stun_msg *req,
@@ -304,6 +347,10 @@ static uint16_t bind_check(struct turn_server *s, const struct turn_in *in,
 	 * bound to a different channel number": else 400. */
 	if ((by_num && by_num != by_peer) || (by_peer && by_peer != by_num))
 		return 400;
+	/* a new binding beyond the cap: 508, as a permission beyond its cap
+	 * (RFC 8656 §9 leaves both limits to the server) */
+	if (!by_num && a->nchan >= max_chans(s->cfg))
+		return 508;
 	*existing = by_num;
 	return 0;
 }

@@ -293,6 +293,9 @@ enum turn_verdict turn_channel_bind(struct turn_server *s,
  * all is false; returns the earliest remaining expiry (UINT64_MAX). */
 uint64_t turn_perms_sweep(struct turn_server *s, struct turn_alloc *a,
 			  uint64_t now, bool all);
+/* Free the permissions and channels of a whose peer the current policy
+ * (s->cfg) denies; returns how many went. */
+uint64_t turn_perms_prune(struct turn_server *s, struct turn_alloc *a);
 /* The permission of a for the IP address ip (port 0), or NULL (expired
  * ones included: the caller checks expires). */
 struct turn_perm *turn_perm_find(const struct turn_server *s,
@@ -331,7 +334,9 @@ bool turn_policy_allows(const struct turn_server_cfg *cfg,
 /*
  * Which rule denies norm (a peer turn_policy_allows refused, as it
  * normalised it), for the log: "self", "not-ip", "default-deny
- * 127.0.0.0/8", "deny-rule 10.0.0.0/8". Written to buf; returns buf.
+ * 127.0.0.0/8", "deny-rule 10.0.0.0/8", or for an IPv4 address inside an
+ * IPv6 one "embedded 127.0.0.1: default-deny 127.0.0.0/8" ("none" when
+ * nothing denies it). Written to buf; returns buf.
  */
 const char *turn_policy_rule(const struct turn_server_cfg *cfg,
 			     const struct sa *norm, bool with_port, char *buf,

@@ -91,7 +91,8 @@ enum turn_verdict turn_send_indication(struct turn_server *s,
 		s->st.drop_no_alloc++;
 		return TURN_DROP_UNEXPECTED;
 	}
-	if (!pa || !d || stun_attr_xaddr(pa, msg, &peer))
+	/* port 0 names no peer: as bad as a missing address */
+	if (!pa || !d || stun_attr_xaddr(pa, msg, &peer) || !sa_port(&peer))
 		return TURN_DROP_MALFORMED;
 	if (!turn_policy_allows(s->cfg, &peer, true, &norm)) {
 		s->st.policy_dropped++;

@@ -299,6 +299,14 @@ static enum turn_verdict ask_store(struct turn_server *s,
 				c->alg,	    cfg->rest };
 	struct turn_pending *p;
 
+	/* A remote lookup spends a token of the client address's 401
+	 * bucket first: a flood of unknown usernames with a valid nonce
+	 * from one address would otherwise send Redis one query each (the
+	 * 401 that follows spends another). */
+	if (cfg->store->remote && !turn_challenge_allowed(s, &in->from)) {
+		s->st.auth_fail[TURN_AUTHF_RATE_LIMITED]++;
+		return TURN_DROP_POLICY;
+	}
 	if (s->st.lookups_pending >= max) {
 		/* Dropped, not answered: a UDP client retransmits. */
 		s->st.auth_fail[TURN_AUTHF_BUSY]++;

@@ -218,6 +218,9 @@ struct turn_server_cfg {
 	uint32_t max_allocs;	      /* in total: 0 = no limit */
 	uint32_t max_allocs_per_user; /* 0 = no limit */
 	uint32_t max_perms_per_alloc; /* 0: 128 */
+	/* Channel bindings per allocation: a ChannelBind for a new channel
+	 * beyond it is 508, as for permissions. 0: 128 */
+	uint32_t max_chans_per_alloc;
 	/* Channel numbers 0x4000-0x7FFF (RFC 5766 §11, coturn) rather than
 	 * 0x4000-0x4FFF (RFC 8656 §12): ChannelBind accepts them, and a
 	 * packet whose first byte is 0x50-0x7F is ChannelData. */
@@ -429,6 +432,13 @@ void turn_server_free(struct turn_server *s);
 /* Swap in a new configuration (reload). cfg is borrowed as in alloc. */
 void turn_server_set_cfg(struct turn_server *s,
 			 const struct turn_server_cfg *cfg);
+
+/* After a reload: free every permission and channel whose peer the current
+ * peer policy denies (a tightened allow_peers or deny_peers reaches them at
+ * once, not when they expire); the data path then drops the peer's packets
+ * both ways and a new ChannelBind or CreatePermission is 403. now_ms as in
+ * turn_server_input. Returns how many permissions and channels went. */
+uint64_t turn_server_prune_policy(struct turn_server *s, uint64_t now_ms);
 
 /*
  * Handle one packet. `in` and its buffer are borrowed for the call only.

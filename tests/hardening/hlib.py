@@ -169,3 +169,26 @@ class SocketReader(threading.Thread):
         self.halt = True
         self.join(2)
         self.sel.close()
+
+
+class Redis:
+    """A private redis-server on 127.0.0.1 (no persistence) in work.dir/redis.
+    start(tag) spawns it (log redis-TAG.log) and says whether it answers PING
+    within 5 s; cli(*args) runs redis-cli against it; proc is the process."""
+
+    def __init__(self, work):
+        self.port = K.free_ports(1)[0]
+        self.dir = os.path.join(work.dir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.proc = None
+
+    def start(self, tag="first"):
+        self.proc = K.spawn(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", self.dir, "--protected-mode", "yes"],
+                            os.path.join(self.dir, "redis-%s.log" % tag))
+        return K.wait_for(lambda: self.cli("PING") == "PONG", 5)
+
+    def cli(self, *args):
+        r = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args), capture_output=True, text=True,
+                           timeout=5)
+        return r.stdout.strip()

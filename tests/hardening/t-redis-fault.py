@@ -31,7 +31,6 @@ import shutil
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -58,21 +57,14 @@ def main():
         C.fail("tools", "redis-server and redis-cli are needed (Debian: redis-server)")
         return 1
     work = K.Work("redis")
-    rport = K.free_ports(1)[0]
-    rdir = os.path.join(work.dir, "redis")
-    os.makedirs(rdir)
+    rs = H.Redis(work)
+    rport, rcli = rs.port, rs.cli
     redis = {"p": None}
 
     def redis_start(tag):
-        redis["p"] = K.spawn(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", rdir, "--protected-mode", "yes"],
-                             os.path.join(rdir, "redis-%s.log" % tag))
-        return K.wait_for(lambda: rcli("PING") == "PONG", 5)
-
-    def rcli(*args):
-        r = subprocess.run(["redis-cli", "-p", str(rport)] + list(args), capture_output=True, text=True,
-                           timeout=5)
-        return r.stdout.strip()
+        ok = rs.start(tag)
+        redis["p"] = rs.proc
+        return ok
 
     if not redis_start("first"):
         C.fail("redis-start", "redis-server did not answer PING on 127.0.0.1:%d" % rport)

@@ -33,6 +33,7 @@ $TURN_TERND_EXTRA_CONF is appended to every ternd config; $TURN_CERT_DIR holds
 cert.pem/key.pem; $TURN_SERVER_PORTS_FILE (if set) gets "PORT TLS_PORT" lines.
 """
 
+import ipaddress
 import os
 import random
 import re
@@ -82,6 +83,14 @@ def _conf_value(v, q):
     if v in ("true", "false") or v.lstrip("-").isdigit():
         return v
     return q(v)
+
+
+def _cidr_range(c):
+    """coturn's "first-last" form of a CIDR prefix (a bare address as is)."""
+    if "/" not in c:
+        return c
+    n = ipaddress.ip_network(c, strict=False)
+    return "%s-%s" % (n.network_address, n.broadcast_address)
 
 
 def _split(v):
@@ -215,6 +224,7 @@ def prepare(d, opts):
         if opts.get("max_allocations", "0") != "0":
             argv.append("--total-quota=" + opts["max_allocations"])
         argv += ["--denied-peer-ip=" + r for r in COTURN_DENY]
+        argv += ["--denied-peer-ip=" + _cidr_range(r) for r in _split(opts.get("deny_peers", ""))]
         loop = False
         for a in allow:
             if a.startswith("127.") or a.startswith("::1"):

@@ -122,10 +122,11 @@ class TurnClient:
         """Refresh LIFETIME 0."""
         return self.refresh(0, user=user, password=password)
 
-    def permission(self, ip, extra=(), user=None, password=None):
-        """CreatePermission for ip (extra: more attributes)."""
+    def permission(self, ip, extra=(), user=None, password=None, port=9):
+        """CreatePermission for ip (extra: more attributes). The port is
+        ignored by the permission (RFC 8656 §9) but port 0 is refused."""
         tid = os.urandom(12)
-        return self.request(CREATE_PERMISSION, [(XOR_PEER_ADDRESS, xor_addr(ip, 0, tid))] + list(extra),
+        return self.request(CREATE_PERMISSION, [(XOR_PEER_ADDRESS, xor_addr(ip, port, tid))] + list(extra),
                             tid=tid, user=user, password=password)
 
     def channel_bind(self, num, peer, user=None, password=None):

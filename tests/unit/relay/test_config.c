@@ -1562,6 +1562,21 @@ Test(config, relay_max_permissions_range)
 		   "(1-65535)");
 }
 
+Test(config, relay_max_channels)
+{
+	expect_ok(load_text(""));
+	cr_assert_eq(cfg->max_channels, 128);
+	config_free(cfg);
+	cfg = NULL;
+	expect_ok(load_text("relay = { max_channels = 2; };\n"));
+	cr_assert_eq(cfg->max_channels, 2);
+	config_free(cfg);
+	cfg = NULL;
+	expect_bad("relay = { max_channels = 0; };\n",
+		   "t.conf:1: relay.max_channels = 0 is out of range "
+		   "(1-16384)");
+}
+
 Test(config, relay_rfc5766_channels)
 {
 	expect_ok(load_text(""));

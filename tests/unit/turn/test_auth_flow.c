@@ -339,7 +339,7 @@ static void slow_lookup(void *ctx, const struct auth_query *q,
 			(const uint8_t *)H_PASS, strlen(H_PASS));
 }
 
-static struct auth_store slow_store = { slow_lookup, NULL };
+static struct auth_store slow_store = { slow_lookup, NULL, false };
 
 Test(auth_flow, async_lookup_answers_later_and_503s_when_down)
 {

@@ -235,3 +235,57 @@ Test(ops, challenges_are_rate_limited_per_address)
 	H.cfg.challenge_rate = 0;
 	cr_assert_eq(h_allocate("198.51.100.7", 42000, NULL, NULL), 0);
 }
+
+/* Issue 16 finding 9c: with a remote store (Redis) a lookup spends a token
+ * of the client address's 401 bucket before it is sent, so a flood of
+ * unknown usernames under a valid nonce cannot make the server send the
+ * store one query each. */
+static struct auth_store inner;
+static unsigned nlookups;
+
+static void counting_lookup(void *ctx, const struct auth_query *q,
+			    auth_done_fn done, void *arg)
+{
+	(void)ctx;
+	nlookups++;
+	inner.lookup(inner.ctx, q, done, arg);
+}
+
+static unsigned unknown_user_flood(const char *ip, unsigned n)
+{
+	static const struct cred nobody = { .user = "nobody" };
+	unsigned before = nlookups, i;
+	struct req r;
+
+	for (i = 0; i < n; i++) {
+		rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
+		rq_finish(&r, &nobody);
+		h_feed(r.buf, r.len, ip, (uint16_t)(43000 + i));
+	}
+	return nlookups - before;
+}
+
+Test(ops, remote_lookups_spend_the_challenge_bucket)
+{
+	const struct turn_stats *st;
+
+	H.cfg.challenge_rate = 5;
+	H.cfg.challenge_burst = 10;
+	h_restart();
+	st = turn_server_stats(H.srv);
+	cr_assert_eq(bare_allocate("198.51.100.7", 40000), TURN_ANSWERED);
+	h_take_nonce(); /* the nonce is for the address, any port */
+	inner = H.store;
+	H.store.lookup = counting_lookup;
+	H.store.remote = true;
+	/* 9 tokens left: a lookup and its 401 spend one each */
+	cr_assert_eq(unknown_user_flood("198.51.100.7", 100), 5);
+	cr_assert_geq(st->auth_fail[TURN_AUTHF_RATE_LIMITED], 95);
+	/* one second refills five tokens */
+	H.now += 1000;
+	cr_assert_eq(unknown_user_flood("198.51.100.7", 100), 3);
+	/* the config-file store answers within the call: not limited */
+	H.store.remote = false;
+	cr_assert_eq(unknown_user_flood("198.51.100.7", 20), 20);
+	H.store = inner;
+}

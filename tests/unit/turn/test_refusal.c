@@ -114,7 +114,7 @@ static void down_lookup(void *ctx, const struct auth_query *q,
 	done(arg, EAGAIN, NULL, 0);
 }
 
-static struct auth_store down_store = { down_lookup, NULL };
+static struct auth_store down_store = { .lookup = down_lookup, .remote = true };
 
 Test(refusal, store_down_is_a_server_refusal)
 {

@@ -307,3 +307,63 @@ Test(relay, sizeof_idle_allocation)
 		    sizeof(struct turn_chan));
 	cr_assert_leq(sizeof(struct turn_alloc), 320);
 }
+
+/* Issue 16 finding 9a: relay.max_channels caps the channel bindings of
+ * one allocation; a new one beyond it is 508 and changes nothing, while
+ * refreshing a binding and binding again after one expired still work. */
+Test(relay, channel_cap_is_508)
+{
+	H.cfg.max_chans_per_alloc = 2;
+	cr_assert_eq(h_allocate(CLIENT, 1, NULL, NULL), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "192.0.2.80", 7000), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4001, "192.0.2.80", 7001), 0);
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4002, "192.0.2.81", 7000), 508);
+	cr_assert_eq(turn_server_stats(H.srv)->channels_active, 2);
+	cr_assert_eq(turn_server_stats(H.srv)->perms_active, 1,
+		     "a refused binding installs no permission");
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4001, "192.0.2.80", 7001), 0,
+		     "a refresh is not a new binding");
+	H.cfg.max_chans_per_alloc = 0; /* the default, 128 */
+	cr_assert_eq(h_bind(CLIENT, 1, 0x4002, "192.0.2.81", 7000), 0);
+}
+
+static void peer_port0(struct req *r, void *arg)
+{
+	struct sa p;
+
+	(void)arg;
+	cr_assert_eq(sa_set_str(&p, "192.0.2.80", 0), 0);
+	stun_enc_channel(&r->e, 0x4000);
+	stun_enc_xaddr(&r->e, STUN_ATTR_XOR_PEER_ADDRESS, &p);
+}
+
+static void perm_port0(struct req *r, void *arg)
+{
+	struct sa p;
+
+	(void)arg;
+	cr_assert_eq(sa_set_str(&p, "192.0.2.80", 0), 0);
+	stun_enc_xaddr(&r->e, STUN_ATTR_XOR_PEER_ADDRESS, &p);
+}
+
+/* Issue 16 finding 9b: port 0 names no peer. ChannelBind to it is 400 and
+ * a Send indication to it is dropped; CreatePermission ignores the port
+ * (RFC 8656 §10.2) and accepts 0, which clients send. */
+Test(relay, peer_port_zero)
+{
+	uint8_t buf[512];
+	size_t n;
+
+	cr_assert_eq(h_allocate(CLIENT, 1, NULL, NULL), 0);
+	cr_assert_eq(
+	    h_request(STUN_METHOD_CHANNEL_BIND, CLIENT, 1, peer_port0, NULL),
+	    400);
+	cr_assert_eq(turn_server_stats(H.srv)->channels_active, 0);
+	cr_assert_eq(turn_server_stats(H.srv)->perms_active, 0);
+	cr_assert_eq(h_request(STUN_METHOD_CREATE_PERMISSION, CLIENT, 1,
+			       perm_port0, NULL),
+		     0);
+	n = send_ind(buf, sizeof(buf), "192.0.2.80", 0, "hello", 5);
+	cr_assert_eq(h_feed(buf, n, CLIENT, 1), TURN_DROP_MALFORMED);
+	cr_assert_eq(H.nrelay_send, 0);
+}
