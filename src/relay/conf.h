@@ -28,6 +28,14 @@ struct cfg_listen {
 			  unset */
 };
 
+/* relay.advertise: behind 1:1 NAT, the address announced for one the
+ * server binds. bound unset: every bound address of pub's family that no
+ * other entry names. Ports 0. */
+struct cfg_advert {
+	struct sa bound;
+	struct sa pub;
+};
+
 /* A user of the config-file credential store (auth.users). */
 struct cfg_user {
 	char *name;
@@ -129,6 +137,8 @@ struct ternd_config {
 	bool rfc5766_channels;	  /* channels 0x4000-0x7FFF (RFC 5766 §11)
 				     rather than 0x4000-0x4FFF (RFC 8656 §12) */
 	struct cidr_set peer_allow, peer_deny;
+	struct cfg_advert *advertise; /* relay.advertise, in file order */
+	size_t nadvertise;
 
 	/* drain (SIGUSR1; SIGTERM with drain_timeout_s > 0) */
 	unsigned drain_timeout_s; /* 0: SIGTERM stops at once */

@@ -323,6 +323,46 @@ static int check_relay(struct loader *ld)
 	return relay_from_listen(ld);
 }
 
+/* Is a one of the addresses ternd binds (a wildcard listener binds them
+ * all)? */
+static bool binds(const struct ternd_config *c, const struct sa *a)
+{
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const struct cfg_listen *l = &c->listen[i];
+
+		if (sa_equal_addr(&l->addr, a) ||
+		    (sa_is_set(&l->alt) && sa_equal_addr(&l->alt, a)) ||
+		    (conf_is_wildcard(&l->addr) &&
+		     sa_family(&l->addr) == sa_family(a)))
+			return true;
+	}
+	for (size_t i = 0; i < c->nrelay_addrs; i++)
+		if (sa_equal_addr(&c->relay_addrs[i], a))
+			return true;
+	return false;
+}
+
+/* relay.advertise names addresses ternd binds: a typo there would leave
+ * the private address announced without a word. */
+static int check_advertise(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	char a[SA_STRLEN];
+
+	for (size_t i = 0; i < c->nadvertise; i++) {
+		const struct sa *b = &c->advertise[i].bound;
+
+		if (sa_is_set(b) && !binds(c, b))
+			return conf_fail(
+			    ld, conf_src(ld, "relay.advertise"),
+			    "relay.advertise[%zu]: %s is neither a listen "
+			    "nor a relay address; name the private address "
+			    "ternd binds after the '/'",
+			    i, sa_print_addr(b, a, sizeof(a)));
+	}
+	return 0;
+}
+
 /* drain.alternate_server: "ADDR:PORT", "[V6]:PORT" or a bare address
  * (port 3478); admin.address: a numeric address. */
 static int check_lifecycle(struct loader *ld)
@@ -368,6 +408,8 @@ int conf_check_settings(struct loader *ld)
 		rc = check_redis(ld);
 	if (!rc)
 		rc = check_relay(ld);
+	if (!rc)
+		rc = check_advertise(ld);
 	if (!rc)
 		rc = check_lifecycle(ld);
 	return rc;

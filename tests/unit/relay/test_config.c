@@ -1596,3 +1596,42 @@ Test(config, reference_file_turns_turn_on)
 	cr_assert_str_eq(cfg->users[0].name, "tern");
 	cr_assert_eq(cfg->nrelay_addrs, 2);
 }
+
+Test(config, relay_advertise_pairs_and_bare)
+{
+	char a[SA_STRLEN];
+
+	expect_ok(load_text(
+	    NOTLS "listen = ( { address = \"192.0.2.5\"; },"
+		  " { address = \"2001:db8::5\"; } );\n"
+		  "relay = { advertise = [ \"203.0.113.10/192.0.2.5\","
+		  " \"2001:db8:1::10\" ]; };\n"));
+	cr_assert_eq(cfg->nadvertise, 2);
+	cr_assert_str_eq(sa_print_addr(&cfg->advertise[0].pub, a, sizeof(a)),
+			 "203.0.113.10");
+	cr_assert_str_eq(sa_print_addr(&cfg->advertise[0].bound, a, sizeof(a)),
+			 "192.0.2.5");
+	cr_assert(!sa_is_set(&cfg->advertise[1].bound));
+}
+
+Test(config, relay_advertise_bad)
+{
+	expect_bad("relay = { advertise = [ \"203.0.113.10/24\" ]; };\n",
+		   "t.conf:1: relay.advertise[0] '203.0.113.10/24' is not "
+		   "\"PUBLIC/PRIVATE\"");
+	expect_bad("relay = { advertise = [ \"0.0.0.0/127.0.0.1\" ]; };\n",
+		   "must be specific");
+	expect_bad("relay = { advertise = [ \"2001:db8::1/127.0.0.1\" ]; };\n",
+		   "maps one address family onto the other");
+	expect_bad("relay = { advertise = [ \"203.0.113.1/127.0.0.1\", "
+		   "\"203.0.113.2/127.0.0.1\" ]; };\n",
+		   "relay.advertise[1] '203.0.113.2/127.0.0.1': an earlier "
+		   "entry already says");
+	expect_bad("relay = { advertise = [ \"203.0.113.1\", "
+		   "\"203.0.113.2\" ]; };\n",
+		   "already says what to advertise for that family");
+	expect_bad("relay = {\n advertise = [ \"203.0.113.1/192.0.2.99\" ];\n"
+		   "};\n",
+		   "t.conf:2: relay.advertise[0]: 192.0.2.99 is neither a "
+		   "listen nor a relay address");
+}
