@@ -26,6 +26,7 @@ struct cfg_listen {
 	struct sa addr;
 	struct sa alt; /* RFC 5780 alternate address of the same family, or
 			  unset */
+	unsigned line; /* of the entry in the file; 0: the default */
 };
 
 /* relay.advertise: behind 1:1 NAT, the address announced for one the
@@ -161,6 +162,14 @@ int config_load(struct ternd_config **cfgp, const char *path, char *err,
 		size_t errlen);
 
 void config_free(struct ternd_config *cfg);
+
+/*
+ * A TURN server whose every listen and relay address is private or
+ * loopback, with no relay.advertise, hands out relayed addresses nobody
+ * outside can reach (a cloud VM behind 1:1 NAT). Writes that warning into
+ * buf and returns true; false when it does not apply.
+ */
+bool config_nat_warning(const struct ternd_config *cfg, char *buf, size_t size);
 
 /*
  * The i-th setting ternd knows, as a dotted name ("ports.udp"; a member of

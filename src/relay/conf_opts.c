@@ -725,6 +725,7 @@ static int take_listen(struct loader *ld, const config_setting_t *s)
 			    "\"192.0.2.1\"; } (got %s)",
 			    sh, type_noun(e));
 		ld->cur = i;
+		l[i].line = (unsigned)config_setting_source_line(e);
 		rc = conf_walk(ld, e, "listen", sh);
 		if (!rc && !sa_is_set(&l[i].addr))
 			rc = conf_fail(ld, e,

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "relay/mgmt.h"
+#include "relay/bindhint.h"
 #include "relay/conf.h"
 #include "relay/notify.h"
 #include "relay/privs.h"
@@ -478,6 +479,25 @@ static int serve(struct ternd *t)
 	return 0;
 }
 
+/* The workers with their listeners, once the relay addresses are known to
+ * be on this host (a 1:1 NAT's public address is not). */
+static int start_pool(struct worker_pool **pp, const struct ternd_config *cfg,
+		      char *err, size_t errlen)
+{
+	struct worker_pool *pool;
+	int rc = worker_pool_start(&pool, cfg, err, errlen);
+
+	if (!rc && cfg->turn &&
+	    (rc = bind_check_relay(cfg->relay_addrs, cfg->nrelay_addrs, err,
+				   errlen))) {
+		worker_pool_stop(pool);
+		return rc;
+	}
+	if (!rc)
+		*pp = pool;
+	return rc;
+}
+
 /* Run until stopped. Returns 0 or an errno. */
 static int run(struct ternd *t)
 {
@@ -497,7 +517,7 @@ static int run(struct ternd *t)
 		log_error("cannot start: %s", err);
 		goto out;
 	}
-	rc = worker_pool_start(&pool, cfg, err, sizeof(err));
+	rc = start_pool(&pool, cfg, err, sizeof(err));
 	if (rc) {
 		log_error("cannot start: %s", err[0] ? err : strerror(rc));
 		goto out;
@@ -552,6 +572,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ternd: %s\n", err);
 		return 1;
 	}
+	if (config_nat_warning(t.cfg, err, sizeof(err)) && o.check_only)
+		fprintf(stderr, "ternd: warning: %s\n", err);
 	if (o.check_only) {
 		printf("%s: configuration OK\n", t.cfg->path);
 		config_free(t.cfg);
@@ -560,6 +582,8 @@ int main(int argc, char **argv)
 	log_open(o.log_stderr ? LOG_TO_STDERR : t.cfg->log_target,
 		 t.lvl_override ? t.lvl : t.cfg->log_level, "ternd");
 	log_set_json(t.cfg->log_json);
+	if (config_nat_warning(t.cfg, err, sizeof(err)))
+		log_warn("%s", err);
 	/* A peer closing a TLS or TCP connection must not kill the server. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(&t);
