@@ -396,27 +396,6 @@ static int check_lifecycle(struct loader *ld)
 	return 0;
 }
 
-/* Addresses no one on the Internet reaches directly (RFC 1918, RFC 6598
- * shared space, loopback, link-local, RFC 4193 unique local). */
-static const struct cidr non_public[] = {
-	{ AF_INET, 8, { 10 } },		  { AF_INET, 12, { 172, 16 } },
-	{ AF_INET, 16, { 192, 168 } },	  { AF_INET, 10, { 100, 64 } },
-	{ AF_INET, 8, { 127 } },	  { AF_INET, 16, { 169, 254 } },
-	{ AF_INET6, 128, { [15] = 1 } },  { AF_INET6, 7, { 0xfc } },
-	{ AF_INET6, 10, { 0xfe, 0x80 } },
-};
-
-static bool is_non_public(const struct sa *a)
-{
-	size_t i, n;
-	const uint8_t *b = sa_addr_bytes(a, &n);
-
-	for (i = 0; i < sizeof(non_public) / sizeof(non_public[0]); i++)
-		if (cidr_match_raw(&non_public[i], sa_family(a), b))
-			return true;
-	return false;
-}
-
 bool config_nat_warning(const struct ternd_config *cfg, char *buf, size_t size)
 {
 	size_t i;
@@ -424,10 +403,10 @@ bool config_nat_warning(const struct ternd_config *cfg, char *buf, size_t size)
 	if (!cfg->turn || cfg->nadvertise)
 		return false;
 	for (i = 0; i < cfg->nlisten; i++)
-		if (!is_non_public(&cfg->listen[i].addr))
+		if (!cidr_is_non_public(&cfg->listen[i].addr))
 			return false;
 	for (i = 0; i < cfg->nrelay_addrs; i++)
-		if (!is_non_public(&cfg->relay_addrs[i]))
+		if (!cidr_is_non_public(&cfg->relay_addrs[i]))
 			return false;
 	snprintf(buf, size,
 		 "every listen and relay address is private or loopback and "

@@ -11,11 +11,13 @@ With relay.advertise = [ "203.0.113.10/192.0.2.10" ]:
   - an Allocate from [a] to 203.0.113.10 gets XOR-RELAYED-ADDRESS 203.0.113.10;
   - coturn's turnutils_uclient in [a] relays through it to turnutils_peer in
     [b] without loss;
+  - turn-probe from [a] gives no private-relay warning;
   - aiortc: a relay-only RTCPeerConnection in [a] (TURN: the NATed ternd) and
     one in [b] (TURN: the public ternd in [b]) connect and echo a data-channel
     message; [a]'s relay candidates carry 203.0.113.10.
 Control, the same without relay.advertise: the relayed address is 192.0.2.10
-and the call fails ([b]'s TURN server is told to permit 192.0.2.10, which
+turn-probe warns that it is private while the server was reached on a
+public address, and the call fails ([b]'s TURN server is told to permit 192.0.2.10, which
 nobody outside can reach nor is seen as), so the checks distinguish.
 Every process is killed and every namespace deleted on the way out, failure
 or not. About 40 s.
@@ -186,6 +188,32 @@ def relay_hosts(res):
     return sorted({ln.split()[4] for ln in res.get("candidates", []) if " typ relay" in ln})
 
 
+def probe_tool():
+    p = os.environ.get("TURN_PROBE") or os.path.join(os.path.dirname(os.environ["TERND"]), "..", "tools",
+                                                      "turn-probe")
+    return p if os.access(p, os.X_OK) else None
+
+
+def probe(work, name, want_warning):
+    """turn-probe from [a]: warns about a private relayed address from a
+    server it reached on a public one, and only then."""
+    tool = probe_tool()
+    if not tool:
+        C.skip(name, "no turn-probe beside TERND (set TURN_PROBE)")
+        return
+    # 192.0.2.0/24 (documentation space) plays the private network here
+    r = subprocess.run(nsx("a", tool, "-u", "alice", "-p", "wonderland", "-d", "1", "--private", "192.0.2.0/24",
+                           "turn:%s:%d" % (PUB, PORT)),
+                       capture_output=True, text=True, timeout=30)
+    text = r.stdout + r.stderr
+    with open(os.path.join(work, name + ".out"), "w") as f:
+        f.write(text)
+    warned = "relayed-address" in text and "1:1 NAT" in text
+    C.check(name, warned == want_warning and "allocate" in text,
+            "turn-probe %s the private-relay warning (exit %d): %s"
+            % ("did not give" if want_warning else "gave", r.returncode, text.strip()[-400:]))
+
+
 def have_aiortc():
     return subprocess.run([SYSPY, "-c", "import aiortc"], capture_output=True).returncode == 0
 
@@ -195,6 +223,7 @@ def mapped(work):
     rel = relayed_from_a()
     C.check("relayed-address-is-public", rel == PUB, "XOR-RELAYED-ADDRESS %s, want %s" % (rel, PUB))
     uclient(work)
+    probe(work, "probe-quiet-when-advertised", False)
     if have_aiortc():
         off, ans = call(work, "mapped", 25)
         C.note("mapped call: offer %r; answer %r" % (off, ans))
@@ -212,6 +241,7 @@ def control(work):
     rel = relayed_from_a()
     C.check("control-relayed-address-private", rel == PRIV,
             "XOR-RELAYED-ADDRESS %s, want %s without relay.advertise" % (rel, PRIV))
+    probe(work, "probe-warns-private-relay", True)
     if have_aiortc():
         off, ans = call(work, "control", 12)
         C.note("control call: offer %r; answer %r" % (off, ans))
