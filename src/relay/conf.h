@@ -35,6 +35,7 @@ struct cfg_listen {
 struct cfg_advert {
 	struct sa bound;
 	struct sa pub;
+	bool discovered; /* by relay.discover at start, not in the file */
 };
 
 /* A user of the config-file credential store (auth.users). */
@@ -140,6 +141,8 @@ struct ternd_config {
 	struct cidr_set peer_allow, peer_deny;
 	struct cfg_advert *advertise; /* relay.advertise, in file order */
 	size_t nadvertise;
+	char *discover;		   /* relay.discover: STUN server, NULL = off */
+	struct sa discover_server; /* ... resolved at load */
 
 	/* drain (SIGUSR1; SIGTERM with drain_timeout_s > 0) */
 	unsigned drain_timeout_s; /* 0: SIGTERM stops at once */

@@ -6,6 +6,7 @@
  */
 #include "relay/conf_priv.h"
 
+#include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,6 +324,51 @@ static int check_relay(struct loader *ld)
 	return relay_from_listen(ld);
 }
 
+/* "HOST[:PORT]" with HOST a name: resolve it. */
+static int resolve(const char *text, struct sa *server)
+{
+	char host[256];
+	const char *colon = strrchr(text, ':');
+	size_t n = colon ? (size_t)(colon - text) : strlen(text);
+	unsigned long port = 3478;
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
+	int rc;
+
+	if (!n || n >= sizeof(host))
+		return EINVAL;
+	if (colon) {
+		char *end;
+
+		port = strtoul(colon + 1, &end, 10);
+		if (*end || !port || port > 65535)
+			return EINVAL;
+	}
+	memcpy(host, text, n);
+	host[n] = 0;
+	if (getaddrinfo(host, NULL, &hints, &ai) || !ai)
+		return ENOENT;
+	rc = sa_set_sockaddr(server, ai->ai_addr, ai->ai_addrlen) ? ENOENT : 0;
+	freeaddrinfo(ai);
+	if (!rc)
+		sa_set_port(server, (uint16_t)port);
+	return rc;
+}
+
+/* relay.discover: "stun:HOST[:PORT]", "HOST[:PORT]" or "[V6][:PORT]"
+ * (port 3478); a host name is resolved here. Returns 0, EINVAL or ENOENT. */
+static int discover_parse(const char *text, struct sa *server)
+{
+	if (!text || !*text)
+		return EINVAL;
+	if (!strncmp(text, "stun:", 5))
+		text += 5;
+	if (!sa_parse(server, text, 3478))
+		return sa_port(server) ? 0 : EINVAL;
+	if (strchr(text, '[') || strchr(text, '/'))
+		return EINVAL;
+	return resolve(text, server);
+}
+
 /* Is a one of the addresses ternd binds (a wildcard listener binds them
  * all)? */
 static bool binds(const struct ternd_config *c, const struct sa *a)
@@ -349,6 +395,12 @@ static int check_advertise(struct loader *ld)
 	struct ternd_config *c = ld->cfg;
 	char a[SA_STRLEN];
 
+	if (c->discover && discover_parse(c->discover, &c->discover_server))
+		return conf_fail(
+		    ld, conf_src(ld, "relay.discover"),
+		    "relay.discover '%s' is not \"stun:HOST[:PORT]\" "
+		    "with a host that resolves",
+		    c->discover);
 	for (size_t i = 0; i < c->nadvertise; i++) {
 		const struct sa *b = &c->advertise[i].bound;
 
@@ -400,7 +452,7 @@ bool config_nat_warning(const struct ternd_config *cfg, char *buf, size_t size)
 {
 	size_t i;
 
-	if (!cfg->turn || cfg->nadvertise)
+	if (!cfg->turn || cfg->nadvertise || cfg->discover)
 		return false;
 	for (i = 0; i < cfg->nlisten; i++)
 		if (!cidr_is_non_public(&cfg->listen[i].addr))

@@ -201,6 +201,7 @@ static const struct opt opts[] = {
 	LIST("relay.allow_peers", take_allow),
 	LIST("relay.deny_peers", take_deny),
 	LIST("relay.advertise", take_advertise),
+	STR("relay.discover", K_STRING, discover, ""),
 	GROUP("drain"),
 	NUM("drain.timeout", K_UINT, drain_timeout_s, 0, 86400, 0,
 	    "0-86400 seconds; 0 = SIGTERM stops at once"),

@@ -20,6 +20,7 @@
 #include "relay/mgmt.h"
 #include "relay/bindhint.h"
 #include "relay/conf.h"
+#include "relay/discover.h"
 #include "relay/notify.h"
 #include "relay/privs.h"
 #include "relay/reload.h"
@@ -582,6 +583,11 @@ int main(int argc, char **argv)
 	log_open(o.log_stderr ? LOG_TO_STDERR : t.cfg->log_target,
 		 t.lvl_override ? t.lvl : t.cfg->log_level, "ternd");
 	log_set_json(t.cfg->log_json);
+	if (t.cfg->turn && t.cfg->discover && discover_run(t.cfg)) {
+		log_error("cannot start: out of memory");
+		config_free(t.cfg);
+		return 1;
+	}
 	if (config_nat_warning(t.cfg, err, sizeof(err)))
 		log_warn("%s", err);
 	/* A peer closing a TLS or TCP connection must not kill the server. */

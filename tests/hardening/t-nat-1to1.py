@@ -19,6 +19,9 @@ Control, the same without relay.advertise: the relayed address is 192.0.2.10
 turn-probe warns that it is private while the server was reached on a
 public address, and the call fails ([b]'s TURN server is told to permit 192.0.2.10, which
 nobody outside can reach nor is seen as), so the checks distinguish.
+relay.discover = "stun:203.0.113.30:3478" (the public ternd) instead of the
+mapping: ternd learns 203.0.113.10 at start and logs it; a STUN server that
+does not answer is logged and the start goes on with 192.0.2.10.
 Every process is killed and every namespace deleted on the way out, failure
 or not. About 40 s.
 """
@@ -27,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -110,15 +114,18 @@ def spawn(ns, argv, log):
     return p
 
 
-def ternd(work, ns, name, addr, advertise):
+def ternd(work, ns, name, addr, advertise, discover=None):
     conf = os.path.join(work, name + ".conf")
+    extra = ' advertise = [ "%s" ];' % advertise if advertise else ""
+    if discover:
+        extra += ' discover = "%s";' % discover
     with open(conf, "w") as f:
         f.write('workers = 1;\nlog = { target = "stderr"; level = "debug"; };\n'
                 'listen = ( { address = "%s"; } );\n'
                 "ports = { udp = %d; tcp = %d; tls = 0; dtls = 0; };\n"
                 'auth = { realm = "tern.test"; users = ( { name = "alice"; password = "wonderland"; } ); };\n'
                 "relay = { port_min = 49152; port_max = 49407; rfc5766_channels = true;%s };\n"
-                % (addr, PORT, PORT, ' advertise = [ "%s" ];' % advertise if advertise else ""))
+                % (addr, PORT, PORT, extra))
     p = spawn(ns, [os.environ["TERND"], "-c", conf], os.path.join(work, name + ".log"))
     probe = "a" if ns != "a" else "b"
     ok = K.wait_for(lambda: p.poll() is None and sh(*nsx(probe, SYSPY, HELPER, "ping", addr if ns != "c" else PUB,
@@ -253,6 +260,34 @@ def control(work):
     stop(cloud)
 
 
+def discovered(work):
+    """relay.discover: the public ternd in [b] as the STUN server tells the
+    NATed ternd its public address; a STUN server that never answers leaves
+    the bound address and the start goes on."""
+    url = "stun:%s:%d" % (B, PORT)
+    cloud = ternd(work, "c", "ternd-discover", PRIV, None, discover=url)
+    rel = relayed_from_a()
+    cloud.send_signal(signal.SIGHUP)  # asked once: a reload keeps the result
+    time.sleep(1)
+    rel2 = relayed_from_a()
+    C.check("discover-kept-across-reload", rel2 == PUB, "after SIGHUP: XOR-RELAYED-ADDRESS %s" % rel2)
+    stop(cloud)
+    with open(os.path.join(work, "ternd-discover.log")) as f:
+        log = f.read()
+    line = "advertising %s for %s, discovered from %s" % (PUB, PRIV, url)
+    C.check("discover-relayed-address-public", rel == PUB and line in log,
+            "XOR-RELAYED-ADDRESS %s (want %s); log line %r %s" % (rel, PUB, line,
+                                                                  "found" if line in log else "missing"))
+    cloud = ternd(work, "c", "ternd-discover-fail", PRIV, None, discover="stun:203.0.113.99:%d" % PORT)
+    rel = relayed_from_a()
+    stop(cloud)
+    with open(os.path.join(work, "ternd-discover-fail.log")) as f:
+        log = f.read()
+    C.check("discover-failure-logged-start-goes-on", rel == PRIV and "relay.discover: no answer" in log,
+            "XOR-RELAYED-ADDRESS %s (want %s); warning %s" % (
+                rel, PRIV, "found" if "relay.discover: no answer" in log else "missing"))
+
+
 def main():
     K.on_sigterm()
     if os.geteuid() != 0 or not shutil.which("nft"):
@@ -265,6 +300,7 @@ def main():
         public = ternd(work.dir, "b", "ternd-public", B, None)
         C.guard("mapped", mapped, work.dir)
         C.guard("control", control, work.dir)
+        C.guard("discovered", discovered, work.dir)
         C.check("public-server-exit", stop(public) == 0, "the public ternd did not stop cleanly")
     except Exception as e:  # noqa: BLE001 - reported; teardown below
         C.fail("setup", "%s: %s" % (type(e).__name__, e))

@@ -1635,3 +1635,25 @@ Test(config, relay_advertise_bad)
 		   "t.conf:2: relay.advertise[0]: 192.0.2.99 is neither a "
 		   "listen nor a relay address");
 }
+
+Test(config, relay_discover_forms)
+{
+	char a[SA_STRLEN];
+
+	expect_ok(
+	    load_text("relay = { discover = \"stun:192.0.2.7:3479\"; };\n"));
+	cr_assert_str_eq(sa_print(&cfg->discover_server, a, sizeof(a)),
+			 "192.0.2.7:3479");
+	config_free(cfg);
+	cfg = NULL;
+	expect_ok(load_text("relay = { discover = \"[2001:db8::7]\"; };\n"));
+	cr_assert_str_eq(sa_print(&cfg->discover_server, a, sizeof(a)),
+			 "[2001:db8::7]:3478");
+	config_free(cfg);
+	cfg = NULL;
+	expect_bad("relay = {\n discover = \"stun:192.0.2.7:99999\";\n};\n",
+		   "t.conf:2: relay.discover 'stun:192.0.2.7:99999' is not "
+		   "\"stun:HOST[:PORT]\"");
+	expect_bad("relay = { discover = \"stun:no-such-host.invalid\"; };\n",
+		   "with a host that resolves");
+}
