@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """relay.advertise (issue 15, public address behind 1:1 NAT), on loopback.
 
-ternd binds 127.0.0.1 (alternate 127.0.0.2) and is told the provider maps
-203.0.113.10 onto it (and 203.0.113.11 onto the alternate):
+ternd binds 127.0.0.1 (alternate 127.0.0.2) and ::1 and is told the provider
+maps 203.0.113.10 onto the first (203.0.113.11 onto the alternate,
+2001:db8::10 onto ::1):
   - XOR-RELAYED-ADDRESS of an Allocate carries 203.0.113.10 with the port of
     the relay socket ternd bound on 127.0.0.1;
   - a Binding's RESPONSE-ORIGIN and OTHER-ADDRESS (RFC 5780) carry the
@@ -27,7 +28,7 @@ import hlib as H  # noqa: E402
 from hlib import K  # noqa: E402  tests/lib/ternkit
 
 C = K.Reporter("advertise")
-PUB, PUB_ALT = "203.0.113.10", "203.0.113.11"
+PUB, PUB_ALT, PUB6 = "203.0.113.10", "203.0.113.11", "2001:db8::10"
 
 
 def binding(srv):
@@ -91,6 +92,14 @@ def mapped(srv):
         c.release()
     finally:
         c.close()
+    c6 = K.client(srv.addr)
+    try:
+        rel = K.relayed(c6.allocate(family=2))
+        C.check("relayed-ipv6-is-advertised", rel is not None and rel[0] == PUB6,
+                "IPv6 XOR-RELAYED-ADDRESS %s, want %s (relay.advertise \"%s/::1\")" % (rel, PUB6, PUB6))
+        c6.release()
+    finally:
+        c6.close()
 
 
 def control(srv):
@@ -112,7 +121,7 @@ def main():
     K.on_sigterm()
     work = K.Work("advertise")
     srv = H.Ternd(work, "mapped", metrics=False, alternate="127.0.0.2",
-                  advertise="%s/127.0.0.1,%s/127.0.0.2" % (PUB, PUB_ALT))
+                  advertise="%s/127.0.0.1,%s/127.0.0.2,%s/::1" % (PUB, PUB_ALT, PUB6))
     if not H.start(C, work, srv):
         return 1
     try:
