@@ -146,3 +146,25 @@ void cidr_set_reset(struct cidr_set *s)
 	s->n = 0;
 	s->cap = 0;
 }
+
+static const struct cidr non_public[] = {
+	{ AF_INET, 8, { 10 } },		  { AF_INET, 12, { 172, 16 } },
+	{ AF_INET, 16, { 192, 168 } },	  { AF_INET, 10, { 100, 64 } },
+	{ AF_INET, 8, { 127 } },	  { AF_INET, 16, { 169, 254 } },
+	{ AF_INET6, 128, { [15] = 1 } },  { AF_INET6, 7, { 0xfc } },
+	{ AF_INET6, 10, { 0xfe, 0x80 } },
+};
+
+bool cidr_is_non_public(const struct sa *a)
+{
+	struct sa u = *a;
+	const uint8_t *b;
+	size_t i, n;
+
+	sa_unmap(&u);
+	b = sa_addr_bytes(&u, &n);
+	for (i = 0; i < sizeof(non_public) / sizeof(non_public[0]); i++)
+		if (cidr_match_raw(&non_public[i], sa_family(&u), b))
+			return true;
+	return false;
+}

@@ -32,6 +32,11 @@ bool cidr_match(const struct cidr *c, const struct sa *a);
 /* The same on raw address bytes of family `family`. */
 bool cidr_match_raw(const struct cidr *c, int family, const uint8_t *addr);
 
+/* Is the address one no host on the Internet reaches directly: RFC 1918
+ * private, RFC 6598 shared (carrier-grade NAT), loopback, link-local or
+ * RFC 4193 unique local? (What a cloud VM behind 1:1 NAT binds.) */
+bool cidr_is_non_public(const struct sa *a);
+
 /* A growable set of prefixes; zero-initialised is an empty set. */
 struct cidr_set {
 	struct cidr *v;

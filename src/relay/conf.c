@@ -309,6 +309,8 @@ void config_free(struct ternd_config *cfg)
 	free(cfg->redis_host);
 	free(cfg->redis_password);
 	free(cfg->relay_addrs);
+	free(cfg->advertise);
+	free(cfg->discover);
 	cidr_set_reset(&cfg->peer_allow);
 	cidr_set_reset(&cfg->peer_deny);
 	free(cfg);

@@ -26,6 +26,16 @@ struct cfg_listen {
 	struct sa addr;
 	struct sa alt; /* RFC 5780 alternate address of the same family, or
 			  unset */
+	unsigned line; /* of the entry in the file; 0: the default */
+};
+
+/* relay.advertise: behind 1:1 NAT, the address announced for one the
+ * server binds. bound unset: every bound address of pub's family that no
+ * other entry names. Ports 0. */
+struct cfg_advert {
+	struct sa bound;
+	struct sa pub;
+	bool discovered; /* by relay.discover at start, not in the file */
 };
 
 /* A user of the config-file credential store (auth.users). */
@@ -132,6 +142,10 @@ struct ternd_config {
 				     rather than 0x4000-0x4FFF (RFC 8656 §12) */
 	unsigned max_channels;	  /* channel bindings per allocation */
 	struct cidr_set peer_allow, peer_deny;
+	struct cfg_advert *advertise; /* relay.advertise, in file order */
+	size_t nadvertise;
+	char *discover;		   /* relay.discover: STUN server, NULL = off */
+	struct sa discover_server; /* ... resolved at load */
 
 	/* drain (SIGUSR1; SIGTERM with drain_timeout_s > 0) */
 	unsigned drain_timeout_s; /* 0: SIGTERM stops at once */
@@ -159,6 +173,14 @@ int config_load(struct ternd_config **cfgp, const char *path, char *err,
 		size_t errlen);
 
 void config_free(struct ternd_config *cfg);
+
+/*
+ * A TURN server whose every listen and relay address is private or
+ * loopback, with no relay.advertise, hands out relayed addresses nobody
+ * outside can reach (a cloud VM behind 1:1 NAT). Writes that warning into
+ * buf and returns true; false when it does not apply.
+ */
+bool config_nat_warning(const struct ternd_config *cfg, char *buf, size_t size);
 
 /*
  * The i-th setting ternd knows, as a dotted name ("ports.udp"; a member of

@@ -325,6 +325,97 @@ static int check_relay(struct loader *ld)
 	return relay_from_listen(ld);
 }
 
+/* "HOST[:PORT]" with HOST a name: resolve it. */
+static int resolve(const char *text, struct sa *server)
+{
+	char host[256];
+	const char *colon = strrchr(text, ':');
+	size_t n = colon ? (size_t)(colon - text) : strlen(text);
+	unsigned long port = 3478;
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai = NULL;
+	int rc;
+
+	if (!n || n >= sizeof(host))
+		return EINVAL;
+	if (colon) {
+		char *end;
+
+		port = strtoul(colon + 1, &end, 10);
+		if (*end || !port || port > 65535)
+			return EINVAL;
+	}
+	memcpy(host, text, n);
+	host[n] = 0;
+	if (getaddrinfo(host, NULL, &hints, &ai) || !ai)
+		return ENOENT;
+	rc = sa_set_sockaddr(server, ai->ai_addr, ai->ai_addrlen) ? ENOENT : 0;
+	freeaddrinfo(ai);
+	if (!rc)
+		sa_set_port(server, (uint16_t)port);
+	return rc;
+}
+
+/* relay.discover: "stun:HOST[:PORT]", "HOST[:PORT]" or "[V6][:PORT]"
+ * (port 3478); a host name is resolved here. Returns 0, EINVAL or ENOENT. */
+static int discover_parse(const char *text, struct sa *server)
+{
+	if (!text || !*text)
+		return EINVAL;
+	if (!strncmp(text, "stun:", 5))
+		text += 5;
+	if (!sa_parse(server, text, 3478))
+		return sa_port(server) ? 0 : EINVAL;
+	if (strchr(text, '[') || strchr(text, '/'))
+		return EINVAL;
+	return resolve(text, server);
+}
+
+/* Is a one of the addresses ternd binds (a wildcard listener binds them
+ * all)? */
+static bool binds(const struct ternd_config *c, const struct sa *a)
+{
+	for (size_t i = 0; i < c->nlisten; i++) {
+		const struct cfg_listen *l = &c->listen[i];
+
+		if (sa_equal_addr(&l->addr, a) ||
+		    (sa_is_set(&l->alt) && sa_equal_addr(&l->alt, a)) ||
+		    (conf_is_wildcard(&l->addr) &&
+		     sa_family(&l->addr) == sa_family(a)))
+			return true;
+	}
+	for (size_t i = 0; i < c->nrelay_addrs; i++)
+		if (sa_equal_addr(&c->relay_addrs[i], a))
+			return true;
+	return false;
+}
+
+/* relay.advertise names addresses ternd binds: a typo there would leave
+ * the private address announced without a word. */
+static int check_advertise(struct loader *ld)
+{
+	struct ternd_config *c = ld->cfg;
+	char a[SA_STRLEN];
+
+	if (c->discover && discover_parse(c->discover, &c->discover_server))
+		return conf_fail(
+		    ld, conf_src(ld, "relay.discover"),
+		    "relay.discover '%s' is not \"stun:HOST[:PORT]\" "
+		    "with a host that resolves",
+		    c->discover);
+	for (size_t i = 0; i < c->nadvertise; i++) {
+		const struct sa *b = &c->advertise[i].bound;
+
+		if (sa_is_set(b) && !binds(c, b))
+			return conf_fail(
+			    ld, conf_src(ld, "relay.advertise"),
+			    "relay.advertise[%zu]: %s is neither a listen "
+			    "nor a relay address; name the private address "
+			    "ternd binds after the '/'",
+			    i, sa_print_addr(b, a, sizeof(a)));
+	}
+	return 0;
+}
+
 /* drain.alternate_server: "ADDR:PORT", "[V6]:PORT" or a bare address
  * (port 3478); admin.address: a numeric address. */
 static int check_lifecycle(struct loader *ld)
@@ -464,6 +555,27 @@ static int check_admin(struct loader *ld)
 			 c->admin_host);
 }
 
+bool config_nat_warning(const struct ternd_config *cfg, char *buf, size_t size)
+{
+	size_t i;
+
+	if (!cfg->turn || cfg->nadvertise || cfg->discover)
+		return false;
+	for (i = 0; i < cfg->nlisten; i++)
+		if (!cidr_is_non_public(&cfg->listen[i].addr))
+			return false;
+	for (i = 0; i < cfg->nrelay_addrs; i++)
+		if (!cidr_is_non_public(&cfg->relay_addrs[i]))
+			return false;
+	snprintf(buf, size,
+		 "every listen and relay address is private or loopback and "
+		 "relay.advertise is empty: clients outside this network "
+		 "get relayed addresses they cannot reach. Behind 1:1 NAT "
+		 "(AWS, GCP, Azure) set relay.advertise = [ "
+		 "\"PUBLIC/PRIVATE\" ]");
+	return true;
+}
+
 int conf_check_settings(struct loader *ld)
 {
 	int rc = check_log(ld);
@@ -479,6 +591,8 @@ int conf_check_settings(struct loader *ld)
 		rc = check_redis(ld);
 	if (!rc)
 		rc = check_relay(ld);
+	if (!rc)
+		rc = check_advertise(ld);
 	if (!rc)
 		rc = check_lifecycle(ld);
 	if (!rc)

@@ -59,6 +59,8 @@ static int take_secret(struct loader *ld, const config_setting_t *s,
 		       const char *shown, const char *v);
 static int take_relay_addr(struct loader *ld, const config_setting_t *s,
 			   const char *shown, const char *v);
+static int take_advertise(struct loader *ld, const config_setting_t *s,
+			  const char *shown, const char *v);
 static int take_allow(struct loader *ld, const config_setting_t *s,
 		      const char *shown, const char *v);
 static int take_deny(struct loader *ld, const config_setting_t *s,
@@ -200,6 +202,8 @@ static const struct opt opts[] = {
 	NUM("relay.max_channels", K_UINT, max_channels, 1, 16384, 128, NULL),
 	LIST("relay.allow_peers", take_allow),
 	LIST("relay.deny_peers", take_deny),
+	LIST("relay.advertise", take_advertise),
+	STR("relay.discover", K_STRING, discover, ""),
 	GROUP("drain"),
 	NUM("drain.timeout", K_UINT, drain_timeout_s, 0, 86400, 0,
 	    "0-86400 seconds; 0 = SIGTERM stops at once"),
@@ -726,6 +730,7 @@ static int take_listen(struct loader *ld, const config_setting_t *s)
 			    "\"192.0.2.1\"; } (got %s)",
 			    sh, type_noun(e));
 		ld->cur = i;
+		l[i].line = (unsigned)config_setting_source_line(e);
 		rc = conf_walk(ld, e, "listen", sh);
 		if (!rc && !sa_is_set(&l[i].addr))
 			rc = conf_fail(ld, e,
@@ -797,6 +802,77 @@ static int take_relay_addr(struct loader *ld, const config_setting_t *s,
 		return conf_nomem(ld);
 	c->relay_addrs = na;
 	na[c->nrelay_addrs++] = a;
+	return 0;
+}
+
+/* Does an earlier relay.advertise entry cover what e covers? */
+static bool advert_dup(const struct ternd_config *c, const struct cfg_advert *e)
+{
+	for (size_t i = 0; i < c->nadvertise; i++) {
+		const struct cfg_advert *o = &c->advertise[i];
+
+		if (sa_is_set(&e->bound)
+			? sa_equal_addr(&o->bound, &e->bound)
+			: !sa_is_set(&o->bound) &&
+			      sa_family(&o->pub) == sa_family(&e->pub))
+			return true;
+	}
+	return false;
+}
+
+/* "PUBLIC/PRIVATE" or "PUBLIC" into *e; false when it is neither. */
+static bool parse_advert(struct cfg_advert *e, const char *v)
+{
+	const char *slash = strchr(v, '/');
+	size_t n = slash ? (size_t)(slash - v) : strlen(v);
+	char pub[SA_STRLEN];
+
+	sa_init(&e->bound);
+	if (n >= sizeof(pub))
+		return false;
+	memcpy(pub, v, n);
+	pub[n] = 0;
+	if (sa_set_str(&e->pub, pub, 0))
+		return false;
+	return !slash || !sa_set_str(&e->bound, slash + 1, 0);
+}
+
+/* relay.advertise: "PUBLIC/PRIVATE" (coturn's external-ip) or "PUBLIC". */
+static int take_advertise(struct loader *ld, const config_setting_t *s,
+			  const char *shown, const char *v)
+{
+	struct ternd_config *c = ld->cfg;
+	const char *slash = strchr(v, '/');
+	struct cfg_advert e, *na;
+
+	if (!parse_advert(&e, v))
+		return conf_fail(ld, s,
+				 "%s '%s' is not \"PUBLIC/PRIVATE\" or "
+				 "\"PUBLIC\" with numeric addresses "
+				 "(\"203.0.113.10/10.0.0.5\")",
+				 shown, v);
+	sa_unmap(&e.pub);
+	sa_unmap(&e.bound);
+	if (conf_is_wildcard(&e.pub) || (slash && conf_is_wildcard(&e.bound)))
+		return conf_fail(ld, s,
+				 "%s '%s': both addresses must be specific, "
+				 "not a wildcard",
+				 shown, v);
+	if (slash && sa_family(&e.pub) != sa_family(&e.bound))
+		return conf_fail(ld, s,
+				 "%s '%s' maps one address family onto the "
+				 "other; 1:1 NAT keeps the family",
+				 shown, v);
+	if (advert_dup(c, &e))
+		return conf_fail(ld, s,
+				 "%s '%s': an earlier entry already says what "
+				 "to advertise for %s",
+				 shown, v, slash ? slash + 1 : "that family");
+	na = realloc(c->advertise, (c->nadvertise + 1) * sizeof(*na));
+	if (!na)
+		return conf_nomem(ld);
+	c->advertise = na;
+	na[c->nadvertise++] = e;
 	return 0;
 }
 

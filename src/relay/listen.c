@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/log.h"
 #include "net/dtls.h"
 #include "net/stream.h"
 #include "net/udp.h"
+#include "relay/bindhint.h"
 #include "relay/worker_priv.h"
 
 /* addr/alt x port/alt_port in turn_local order: bit 0 = alternate port,
@@ -68,13 +70,35 @@ static void wsock_free(struct wsock *ws)
 	free(ws);
 }
 
-static int bind_fail(int rc, const char *tp, const struct sa *a, char *err,
-		     size_t errlen)
+static const char *tp_name(enum turn_transport tp)
 {
-	char as[SA_STRLEN];
+	static const char *const names[] = { "UDP", "TCP", "TLS", "DTLS" };
 
-	snprintf(err, errlen, "cannot bind %s %s: %s", tp,
-		 sa_print(a, as, sizeof(as)), strerror(rc));
+	return (unsigned)tp < 4 ? names[tp] : "?";
+}
+
+/* "cannot bind UDP 192.0.2.1:3478 (listen[0] at FILE:LINE, ports.udp):
+ * Address already in use; process 812 (nginx) holds that port ..." */
+static int bind_fail(int rc, enum turn_transport tp, const struct sa *a,
+		     const struct worker *w, const struct cfg_listen *le,
+		     const char *opt, char *err, size_t errlen)
+{
+	const struct ternd_config *cfg = w->cfg;
+	char as[SA_STRLEN], where[300], hint[256];
+	size_t i = (size_t)(le - cfg->listen);
+
+	if (le->line)
+		snprintf(where, sizeof(where), "listen[%zu] at %s:%u, %s", i,
+			 cfg->path, le->line, opt);
+	else
+		snprintf(where, sizeof(where),
+			 "the default listen addresses, %s", opt);
+	bind_hint(hint, sizeof(hint), rc,
+		  tp == TURN_TP_TCP || tp == TURN_TP_TLS ? SOCK_STREAM
+							 : SOCK_DGRAM,
+		  a);
+	snprintf(err, errlen, "cannot bind %s %s (%s): %s%s", tp_name(tp),
+		 sa_print(a, as, sizeof(as)), where, strerror(rc), hint);
 	return rc;
 }
 
@@ -133,7 +157,10 @@ static int bind_udp(struct worker *w, const struct cfg_listen *le, char *err,
 		rc = net_udp_sock_alloc(&g[i]->udp, w->uio, &addrs[i],
 					w->id == 0, worker_input, g[i]);
 		if (rc)
-			return bind_fail(rc, "UDP", &addrs[i], err, errlen);
+			return bind_fail(rc, TURN_TP_UDP, &addrs[i], w, le,
+					 i & 1 ? "ports.alternate"
+					       : "ports.udp",
+					 err, errlen);
 		if (steers(w))
 			steer(w, net_udp_sock_steer(g[i]->udp, cfg->workers),
 			      "UDP", &addrs[i]);
@@ -167,7 +194,9 @@ static int bind_stream(struct worker *w, const struct cfg_listen *le,
 				       w->id == 0, worker_input, worker_closed,
 				       ws);
 	if (rc)
-		return bind_fail(rc, name, &addrs[0], err, errlen);
+		return bind_fail(rc, tp, &addrs[0], w, le,
+				 tp == TURN_TP_TLS ? "ports.tls" : "ports.tcp",
+				 err, errlen);
 	if (steers(w))
 		steer(w, net_stream_listener_steer(ws->stream, cfg->workers),
 		      name, &addrs[0]);
@@ -189,7 +218,8 @@ static int bind_dtls(struct worker *w, const struct cfg_listen *le, char *err,
 	rc = net_dtls_sock_alloc(&ws->dtls, w->dw, w->uio, &addrs[0],
 				 w->id == 0, worker_input, worker_closed, ws);
 	if (rc)
-		return bind_fail(rc, "DTLS", &addrs[0], err, errlen);
+		return bind_fail(rc, TURN_TP_DTLS, &addrs[0], w, le,
+				 "ports.dtls", err, errlen);
 	if (steers(w))
 		steer(w, net_dtls_sock_steer(ws->dtls, w->cfg->workers), "DTLS",
 		      &addrs[0]);

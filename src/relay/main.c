@@ -18,7 +18,9 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "relay/mgmt.h"
+#include "relay/bindhint.h"
 #include "relay/conf.h"
+#include "relay/discover.h"
 #include "relay/notify.h"
 #include "relay/privs.h"
 #include "relay/reload.h"
@@ -504,16 +506,36 @@ static void say_listeners(const struct ternd_config *c, char *buf, size_t size)
 	}
 }
 
+/* "PUBLIC/BOUND,..." (relay.advertise and relay.discover), or "-". */
+static void say_advertised(const struct ternd_config *c, char *buf, size_t size)
+{
+	char p[SA_STRLEN], b[SA_STRLEN];
+	size_t n = 0;
+
+	snprintf(buf, size, "-");
+	for (size_t i = 0; i < c->nadvertise && n < size; i++) {
+		const struct cfg_advert *m = &c->advertise[i];
+
+		n += (size_t)snprintf(
+		    buf + n, size - n, "%s%s/%s", n ? "," : "",
+		    sa_print_addr(&m->pub, p, sizeof(p)),
+		    sa_is_set(&m->bound)
+			? sa_print_addr(&m->bound, b, sizeof(b))
+			: "*");
+	}
+}
+
 /*
  * One line that says what this ternd serves, for whoever reads the log
  * first:
  *   serving: turn=on realm="example.org" store=config
  *     listen=udp:0.0.0.0:3478,tcp:0.0.0.0:3478 relay=192.0.2.1
- *     ports=49152-65535
+ *     ports=49152-65535 advertise=203.0.113.10/192.0.2.1
  */
 static void say_summary(const struct ternd_config *c)
 {
 	char realm[LOG_ESC_SIZE(128)] = "", ls[600], relay[200], a[SA_STRLEN];
+	char adv[300];
 	size_t n = 0;
 
 	if (c->realm)
@@ -525,12 +547,13 @@ static void say_summary(const struct ternd_config *c)
 		n += (size_t)snprintf(
 		    relay + n, sizeof(relay) - n, "%s%s", i ? "," : "",
 		    sa_print_addr(&c->relay_addrs[i], a, sizeof(a)));
+	say_advertised(c, adv, sizeof(adv));
 	log_info("serving: turn=%s realm=\"%s\" store=%s listen=%s relay=%s "
-		 "ports=%u-%u",
+		 "ports=%u-%u advertise=%s",
 		 c->turn ? "on" : "off", realm,
 		 c->store == CFG_STORE_REDIS ? "redis" : "config", ls,
 		 c->turn ? relay : "-", (unsigned)c->relay_port_min,
-		 (unsigned)c->relay_port_max);
+		 (unsigned)c->relay_port_max, adv);
 }
 
 /* Bound, privileges dropped: tell the service manager, start pinging. */
@@ -555,6 +578,25 @@ static int serve(struct ternd *t)
 	return 0;
 }
 
+/* The workers with their listeners, once the relay addresses are known to
+ * be on this host (a 1:1 NAT's public address is not). */
+static int start_pool(struct worker_pool **pp, const struct ternd_config *cfg,
+		      char *err, size_t errlen)
+{
+	struct worker_pool *pool;
+	int rc = worker_pool_start(&pool, cfg, err, errlen);
+
+	if (!rc && cfg->turn &&
+	    (rc = bind_check_relay(cfg->relay_addrs, cfg->nrelay_addrs, err,
+				   errlen))) {
+		worker_pool_stop(pool);
+		return rc;
+	}
+	if (!rc)
+		*pp = pool;
+	return rc;
+}
+
 /* Run until stopped. Returns 0 or an errno. */
 static int run(struct ternd *t)
 {
@@ -574,7 +616,7 @@ static int run(struct ternd *t)
 		log_error("cannot start: %s", err);
 		goto out;
 	}
-	rc = worker_pool_start(&pool, cfg, err, sizeof(err));
+	rc = start_pool(&pool, cfg, err, sizeof(err));
 	if (rc) {
 		log_error("cannot start: %s", err[0] ? err : strerror(rc));
 		goto out;
@@ -629,6 +671,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ternd: %s\n", err);
 		return 1;
 	}
+	if (config_nat_warning(t.cfg, err, sizeof(err)) && o.check_only)
+		fprintf(stderr, "ternd: warning: %s\n", err);
 	if (o.check_only) {
 		printf("%s: configuration OK\n", t.cfg->path);
 		config_free(t.cfg);
@@ -645,6 +689,13 @@ int main(int argc, char **argv)
 		config_free(t.cfg);
 		return 1;
 	}
+	if (t.cfg->turn && t.cfg->discover && discover_run(t.cfg)) {
+		log_error("cannot start: out of memory");
+		config_free(t.cfg);
+		return 1;
+	}
+	if (config_nat_warning(t.cfg, err, sizeof(err)))
+		log_warn("%s", err);
 	/* A peer closing a TLS or TCP connection must not kill the server. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = run(&t);

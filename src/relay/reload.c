@@ -150,6 +150,39 @@ static void keep_sockets(struct keep *k)
 	}
 }
 
+/* relay.discover asks once, at start: its server stays, and so do the
+ * addresses it found, unless the new file now names them itself. */
+static void keep_discovered(struct keep *k)
+{
+	struct ternd_config *n = k->next;
+	const struct ternd_config *r = k->run;
+	struct cfg_advert *v;
+	size_t add = 0, i, j;
+
+	keep_str(k, &n->discover, r->discover, "relay.discover");
+	n->discover_server = r->discover_server;
+	for (i = 0; i < r->nadvertise; i++)
+		add += r->advertise[i].discovered;
+	if (k->rc || !add)
+		return;
+	v = realloc(n->advertise, (n->nadvertise + add) * sizeof(*v));
+	if (!v) {
+		k->rc = ENOMEM;
+		return;
+	}
+	n->advertise = v;
+	for (i = 0; i < r->nadvertise; i++) {
+		const struct cfg_advert *d = &r->advertise[i];
+
+		for (j = 0; j < n->nadvertise; j++)
+			if (sa_is_set(&v[j].bound) &&
+			    sa_equal_addr(&v[j].bound, &d->bound))
+				break;
+		if (d->discovered && j == n->nadvertise)
+			v[n->nadvertise++] = *d;
+	}
+}
+
 static void keep_relay(struct keep *k)
 {
 	struct ternd_config *n = k->next;
@@ -164,6 +197,7 @@ static void keep_relay(struct keep *k)
 	}
 	KEEP(k, relay_port_min, "relay.port_min");
 	KEEP(k, relay_port_max, "relay.port_max");
+	keep_discovered(k);
 }
 
 static void keep_auth(struct keep *k)

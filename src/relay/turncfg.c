@@ -23,9 +23,10 @@
 struct self_list {
 	struct sa *v;
 	size_t n, cap;
+	const struct turn_server_cfg *scfg; /* its advertise list */
 };
 
-static int self_add(struct self_list *l, const struct sa *a, uint16_t port)
+static int self_add1(struct self_list *l, const struct sa *a, uint16_t port)
 {
 	struct sa e = *a;
 	size_t i;
@@ -46,6 +47,19 @@ static int self_add(struct self_list *l, const struct sa *a, uint16_t port)
 	}
 	l->v[l->n++] = e;
 	return 0;
+}
+
+/* a, and the address advertised for it (behind 1:1 NAT a peer may name
+ * either; both reach the server). */
+static int self_add(struct self_list *l, const struct sa *a, uint16_t port)
+{
+	struct sa pub = *a;
+	int rc = self_add1(l, a, port);
+
+	turn_advertised(l->scfg, &pub);
+	if (!rc && !sa_equal_addr(&pub, a))
+		rc = self_add1(l, &pub, port);
+	return rc;
 }
 
 /* addr with every port ternd listens on there. */
@@ -95,7 +109,7 @@ static int self_wildcard(struct self_list *l, const struct ternd_config *c,
  */
 static int self_build(struct turncfg *t, const struct ternd_config *c)
 {
-	struct self_list l = { NULL, 0, 0 };
+	struct self_list l = { NULL, 0, 0, &t->scfg };
 	size_t i;
 	int rc = 0;
 
@@ -115,6 +129,25 @@ static int self_build(struct turncfg *t, const struct ternd_config *c)
 	}
 	t->self = l.v;
 	t->nself = l.n;
+	return 0;
+}
+
+/* relay.advertise, in the server's form. */
+static int advert_build(struct turncfg *t, const struct ternd_config *c)
+{
+	size_t i;
+
+	if (!c->nadvertise)
+		return 0;
+	t->advert = calloc(c->nadvertise, sizeof(*t->advert));
+	if (!t->advert)
+		return ENOMEM;
+	for (i = 0; i < c->nadvertise; i++) {
+		t->advert[i].bound = c->advertise[i].bound;
+		t->advert[i].pub = c->advertise[i].pub;
+	}
+	t->scfg.advertise = t->advert;
+	t->scfg.nadvertise = c->nadvertise;
 	return 0;
 }
 
@@ -241,6 +274,10 @@ static int build(struct turncfg **tp, const struct ternd_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		return ENOMEM;
 	}
+	if ((rc = advert_build(t, cfg))) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	if (cfg->turn && (rc = self_build(t, cfg))) {
 		snprintf(err, errlen, "listing the listener addresses: %s",
 			 strerror(rc));
@@ -296,6 +333,7 @@ void turncfg_free(struct turncfg *t)
 	if (t->own_quota)
 		turn_quota_free(t->quota);
 	free(t->self);
+	free(t->advert);
 	OPENSSL_cleanse(t->nonce_secret, sizeof(t->nonce_secret));
 	free(t);
 }

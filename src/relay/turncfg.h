@@ -29,6 +29,7 @@ struct turncfg {
 	struct auth_store mem_store; /* its interface; valid when mem */
 	struct sa *self;	     /* listener transport addresses */
 	size_t nself;
+	struct turn_advert *advert; /* relay.advertise */
 	uint8_t nonce_secret[CFG_NONCE_SECRET_MAX];
 };
 

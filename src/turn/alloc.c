@@ -674,6 +674,7 @@ alloc_success(struct turn_server *s, const struct turn_in *in,
 	turn_reply_init(s, &e, req, STUN_CLASS_SUCCESS);
 	for (i = 0; i < a->nrelay; i++) {
 		taddr_to_sa(&r, &a->relay[i].addr);
+		turn_advertised(s->cfg, &r);
 		stun_enc_xaddr(&e, STUN_ATTR_XOR_RELAYED_ADDRESS, &r);
 	}
 	if (p && p->addr_err)

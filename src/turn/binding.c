@@ -74,20 +74,24 @@ static uint16_t plan_port_padding(const struct turn_in *in,
 	return 0;
 }
 
-static void add_addresses(struct stun_enc *e, const struct turn_in *in,
-			  const struct stun_msg *req, unsigned via)
+static void add_addresses(const struct turn_server *s, struct stun_enc *e,
+			  const struct turn_in *in, const struct stun_msg *req,
+			  unsigned via)
 {
 	const struct turn_local *l = in->local;
-	const struct sa *other = &l->addr[l->self ^ 3u];
+	struct sa origin = l->addr[via], other = l->addr[l->self ^ 3u];
 
+	/* behind 1:1 NAT, the addresses the client can reach */
+	turn_advertised(s->cfg, &origin);
+	turn_advertised(s->cfg, &other);
 	if (req->rfc3489) {
 		/* RFC 3489 §11.2: MAPPED-ADDRESS, SOURCE-ADDRESS and, when a
 		 * second address exists, CHANGED-ADDRESS. No XOR-MAPPED:
 		 * without the cookie there is nothing to XOR with. */
 		stun_enc_addr(e, STUN_ATTR_MAPPED_ADDRESS, &in->from);
-		stun_enc_addr(e, STUN_ATTR_SOURCE_ADDRESS, &l->addr[via]);
+		stun_enc_addr(e, STUN_ATTR_SOURCE_ADDRESS, &origin);
 		if (l->has_alt)
-			stun_enc_addr(e, STUN_ATTR_CHANGED_ADDRESS, other);
+			stun_enc_addr(e, STUN_ATTR_CHANGED_ADDRESS, &other);
 		return;
 	}
 	stun_enc_xaddr(e, STUN_ATTR_XOR_MAPPED_ADDRESS, &in->from);
@@ -95,8 +99,8 @@ static void add_addresses(struct stun_enc *e, const struct turn_in *in,
 	 * to RFC 3489's attribute set still find what they look for. */
 	stun_enc_addr(e, STUN_ATTR_MAPPED_ADDRESS, &in->from);
 	if (l->has_alt) {
-		stun_enc_addr(e, STUN_ATTR_RESPONSE_ORIGIN, &l->addr[via]);
-		stun_enc_addr(e, STUN_ATTR_OTHER_ADDRESS, other);
+		stun_enc_addr(e, STUN_ATTR_RESPONSE_ORIGIN, &origin);
+		stun_enc_addr(e, STUN_ATTR_OTHER_ADDRESS, &other);
 	}
 }
 
@@ -120,7 +124,7 @@ enum turn_verdict turn_binding_request(struct turn_server *s,
 		return turn_reply_error(s, in, req, code, NULL, NULL, 0);
 
 	turn_reply_init(s, &e, req, STUN_CLASS_SUCCESS);
-	add_addresses(&e, in, req, p.via);
+	add_addresses(s, &e, in, req, p.via);
 	if (p.padding)
 		stun_enc_attr(&e, STUN_ATTR_PADDING, zeros, p.padding);
 	if (req->fp >= 0)

@@ -172,6 +172,14 @@ const char *turn_verdict_name(enum turn_verdict v);
 /* Settings the server reads; the caller keeps them alive and unchanged while
  * the server exists (a reload makes a new server config and swaps it).
  * Zero numbers take the default named beside them. */
+/* One address the server binds and the one it announces instead (see
+ * turn_server_cfg.advertise). bound unset: every address of pub's family
+ * that no other entry names. Ports are ignored. */
+struct turn_advert {
+	struct sa bound;
+	struct sa pub;
+};
+
 struct turn_server_cfg {
 	const char *software; /* SOFTWARE attribute, NULL for none */
 	bool rfc3489;	      /* answer classic (RFC 3489) Binding requests */
@@ -238,7 +246,18 @@ struct turn_server_cfg {
 	const struct cidr_set *peer_deny;
 	const struct sa *self;
 	size_t nself;
+
+	/* Behind 1:1 NAT: XOR-RELAYED-ADDRESS, RESPONSE-ORIGIN and
+	 * OTHER-ADDRESS name advertise[i].pub where the server is bound to
+	 * advertise[i].bound (same port); the sockets stay on the bound
+	 * address. self should list both forms. */
+	const struct turn_advert *advertise;
+	size_t nadvertise;
 };
+
+/* Replace *a by the address cfg->advertise announces for it (port kept);
+ * unchanged when none is configured. */
+void turn_advertised(const struct turn_server_cfg *cfg, struct sa *a);
 
 /* Why an authentication failed (turn_stats.auth_fail). */
 enum turn_auth_fail {

@@ -101,7 +101,7 @@ def plain_server(w):
 def plain_checks(srv):
     line_check(srv, "summary", r'serving: turn=on realm="tern\.test" store=config '
                r"listen=udp:127\.0\.0\.1:%d,tcp:127\.0\.0\.1:%d,tls:127\.0\.0\.1:%d,dtls:127\.0\.0\.1:%d,"
-               r"udp:\[::1\]:%d,.* relay=127\.0\.0\.1,::1 ports=%d-%d$"
+               r"udp:\[::1\]:%d,.* relay=127\.0\.0\.1,::1 ports=%d-%d advertise=-$"
                % (srv.port, srv.port, srv.tls_port, srv.tls_port, srv.port, srv.relay_min, srv.relay_max))
     c = K.TurnClient(srv.addr)
     r = c.allocate(user="mallory", password="x")
@@ -132,11 +132,11 @@ def plain_checks(srv):
     line_check(srv, "quota-user", r'auth refused: user="alice" %s reason=quota_user$' % client_re(a2))
     a2.close()
 
-    r = a1.permission("127.0.0.1")
+    r = a1.permission("127.0.0.1", port=0)
     R.check("peer-loopback-403", r is not None and r.error() and r.error()[0] == 403, K.fmt(r))
     line_check(srv, "peer-default-deny", r'peer denied: user="alice" %s peer=127\.0\.0\.1:0 '
                r'rule="default-deny 127\.0\.0\.0/8"$' % client_re(a1))
-    r = a1.permission("198.51.100.7")
+    r = a1.permission("198.51.100.7", port=0)
     R.check("peer-rule-403", r is not None and r.error() and r.error()[0] == 403, K.fmt(r))
     line_check(srv, "peer-deny-rule", r'peer denied: user="alice" %s peer=198\.51\.100\.7:0 '
                r'rule="deny-rule 198\.51\.100\.0/24"$' % client_re(a1))

@@ -841,6 +841,49 @@ static void emit_relay_addrs(struct emit *e)
 	conf_items_free(&addrs);
 }
 
+/* "PUBLIC" or "PUBLIC/PRIVATE", both numeric, specific, one family. */
+static bool is_external(const char *s)
+{
+	char pub[64];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	bool w1 = false, w2 = false;
+
+	if (n >= sizeof(pub))
+		return false;
+	memcpy(pub, s, n);
+	pub[n] = 0;
+	if (!is_ip(pub, &w1) || w1)
+		return false;
+	if (!slash)
+		return true;
+	return is_ip(slash + 1, &w2) && !w2 &&
+	       !strchr(pub, ':') == !strchr(slash + 1, ':');
+}
+
+/* external-ip (1:1 NAT) is relay.advertise, in the same form. */
+static void emit_advertise(struct emit *e)
+{
+	const struct coturn_values *l = &e->coturn->external_ips;
+	struct conf_items adv = { 0 };
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (!is_external(l->v[i].text)) {
+			note(e, l->v[i].line, ADMIN_DIAG_SKIP, "external-ip",
+			     "not PUBLIC or PUBLIC/PRIVATE with numeric, "
+			     "non-wildcard addresses of one family");
+			continue;
+		}
+		if (!conf_items_has(&adv, l->v[i].text) &&
+		    conf_items_add(&adv, l->v[i].text, "external-ip",
+				   l->v[i].line))
+			e->err = ENOMEM;
+	}
+	if (adv.n)
+		set_list(e, "advertise", &adv);
+	conf_items_free(&adv);
+}
+
 static void emit_relay_ports(struct emit *e)
 {
 	const struct coturn_conf *coturn = e->coturn;
@@ -941,6 +984,7 @@ static void emit_relay(struct emit *e)
 	if (!e->g)
 		return;
 	emit_relay_addrs(e);
+	emit_advertise(e);
 	emit_relay_ports(e);
 	emit_quotas(e);
 	/* coturn binds channels 0x4000-0x7FFF (RFC 5766), and so do the

@@ -61,6 +61,7 @@ struct coturn_opt {
 static const struct coturn_opt coturn_opts[] = {
 	IMPORT("listening-ip", OPT_LIST, listen_ips),
 	IMPORT("relay-ip", OPT_LIST, relay_ips),
+	IMPORT("external-ip", OPT_LIST, external_ips),
 	IMPORT("listening-port", OPT_VALUE, port),
 	IMPORT("tls-listening-port", OPT_VALUE, tls_port),
 	IMPORT("alt-listening-port", OPT_VALUE, alt_port),
@@ -118,9 +119,6 @@ static const struct coturn_opt coturn_opts[] = {
 	     "ternd binds addresses, not devices: use listening-ip"),
 	SKIP("relay-device", OPT_VALUE,
 	     "ternd binds addresses, not devices: use relay-ip"),
-	SKIP("external-ip", OPT_LIST,
-	     "ternd has no 1:1 NAT address mapping: it announces the "
-	     "addresses it binds (relay.addresses)"),
 	SKIP("alt-tls-listening-port", OPT_VALUE,
 	     "ternd runs RFC 5780 over UDP only"),
 	SKIP("tcp-proxy-port", OPT_VALUE,
@@ -306,10 +304,10 @@ static void coturn_values_free(struct coturn_values *l)
 static void coturn_conf_free(struct coturn_conf *coturn)
 {
 	struct coturn_values *lists[] = {
-		&coturn->listen_ips,	&coturn->relay_ips,
-		&coturn->allowed_peers, &coturn->denied_peers,
-		&coturn->secrets,	&coturn->users,
-		&coturn->same_flags
+		&coturn->listen_ips,   &coturn->relay_ips,
+		&coturn->external_ips, &coturn->allowed_peers,
+		&coturn->denied_peers, &coturn->secrets,
+		&coturn->users,	       &coturn->same_flags
 	};
 	struct coturn_value *v = &coturn->realm,
 			    *end = &coturn->server_name + 1;

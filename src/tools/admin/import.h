@@ -27,6 +27,7 @@ struct coturn_values {
  * named after coturn's options (lt_cred_mech: lt-cred-mech). */
 struct coturn_conf {
 	struct coturn_values listen_ips, relay_ips, allowed_peers, denied_peers;
+	struct coturn_values external_ips; /* external-ip: PUBLIC[/PRIVATE] */
 	struct coturn_values secrets, users;
 	struct coturn_values same_flags; /* flags ternd already behaves as:
 					    their names */

@@ -50,6 +50,9 @@ void probe_cli_usage(FILE *f)
 	      "  -S, --size BYTES       payload per packet (160, at most "
 	      "1200)\n"
 	      "\n"
+	      "      --private CIDR     count CIDR as private too when judging "
+	      "the relayed\n"
+	      "                         address (repeatable, up to 8)\n"
 	      "  -t, --timeout S        seconds to wait for each answer (3)\n"
 	      "  -j, --json             one JSON object on stdout\n"
 	      "  -h, --help             this text\n"
@@ -178,6 +181,7 @@ static const struct option longopts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "size", required_argument, NULL, 'S' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "private", required_argument, NULL, 'P' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -211,6 +215,12 @@ static int one_opt(struct probe_opts *o, struct cred_args *c, int ch,
 		break;
 	case 'j':
 		o->json = true;
+		break;
+	case 'P':
+		if (o->nprivate == PROBE_MAX_PRIVATE)
+			e = E2BIG;
+		else if (!(e = cidr_parse(&o->private_nets[o->nprivate], arg)))
+			o->nprivate++;
 		break;
 	case 'T':
 		e = num_parse(arg, 1, 1e9, &c->ttl);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/cidr.h"
 #include "base/sa.h"
 
 #include "tools/common/cred.h"
@@ -69,6 +70,8 @@ int probe_ice_parse(struct probe_targets *out, const char *json, size_t len,
 
 /* ---- options ----------------------------------------------------------- */
 
+#define PROBE_MAX_PRIVATE 8
+
 struct probe_opts {
 	struct probe_targets targets;
 	const char *realm; /* NULL: take the server's */
@@ -79,6 +82,10 @@ struct probe_opts {
 	double duration;   /* seconds */
 	unsigned size;	   /* relay payload bytes */
 	bool json;
+	/* --private: more ranges counted as private when judging the
+	 * relayed address (a network that uses public space inside) */
+	struct cidr private_nets[PROBE_MAX_PRIVATE];
+	unsigned nprivate;
 };
 
 /*

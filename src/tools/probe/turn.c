@@ -158,8 +158,42 @@ static const char *alloc_hint(uint16_t code)
 	}
 }
 
+/* A private relayed address from a server reached on a public one: the
+ * server sits behind 1:1 NAT and announces the address it binds, which
+ * no peer outside can reach. */
+static bool is_private(const struct probe_opts *o, const struct sa *a)
+{
+	for (unsigned i = 0; i < o->nprivate; i++)
+		if (cidr_match(&o->private_nets[i], a))
+			return true;
+	return cidr_is_non_public(a);
+}
+
+static void report_private_relay(const struct probe_opts *o,
+				 const struct probe_side *sd,
+				 const struct sa *server,
+				 struct probe_result *r)
+{
+	struct sa rel;
+
+	if (sa_set_sockaddr(&rel, (const struct sockaddr *)&sd->info.relayed,
+			    sizeof(sd->info.relayed)) ||
+	    !is_private(o, &rel) || is_private(o, server))
+		return;
+	probe_add(r, "relayed-address", PROBE_WARN,
+		  "the server is probably behind 1:1 NAT and announces the "
+		  "address it binds; ternd: relay.advertise = [ "
+		  "\"PUBLIC/PRIVATE\" ], coturn: external-ip=PUBLIC/PRIVATE",
+		  "relayed address %s is private, but the server was reached "
+		  "on a public address: peers outside its network cannot "
+		  "reach the relay",
+		  r->relayed);
+}
+
 /* Check 6. Returns true when allocated. */
-static bool report_alloc(const struct probe_side *sd, struct probe_result *r)
+static bool report_alloc(const struct probe_opts *o,
+			 const struct probe_side *sd, const struct sa *server,
+			 struct probe_result *r)
 {
 	if (sd->err) {
 		probe_add(r, "allocate", PROBE_FAIL, alloc_hint(sd->code),
@@ -172,6 +206,7 @@ static bool report_alloc(const struct probe_side *sd, struct probe_result *r)
 	probe_add(r, "allocate", PROBE_OK, NULL,
 		  "relayed address %s, lifetime %" PRIu32 " s", r->relayed,
 		  r->lifetime);
+	report_private_relay(o, sd, server, r);
 	return true;
 }
 
@@ -194,7 +229,7 @@ void probe_turn(const struct probe_opts *o, const struct probe_target *t,
 		return;
 	}
 	allocate(&a, base, o, t, server);
-	if (report_auth(o, t, &a, r) && report_alloc(&a, r)) {
+	if (report_auth(o, t, &a, r) && report_alloc(o, &a, server, r)) {
 		b.echo = true;
 		allocate(&b, base, o, t, server);
 		if (b.err)

@@ -26,6 +26,7 @@ ternd only:
   nonce_secret=<hex>                  auth.nonce_secret (default: random per start)
   tls_min_version=1.3                 tls.min_version (default: ternd's, 1.2)
   rfc5766_channels=true               relay.rfc5766_channels
+  advertise=203.0.113.10/127.0.0.1    relay.advertise (comma-separated)
   limits.NAME=V  admin.NAME=V         written into a limits / admin group
                                       (numbers and true/false as they are,
                                       anything else quoted)
@@ -181,6 +182,10 @@ def prepare(d, opts):
             # coturn's turnutils_uclient binds channels from the RFC 5766
             # range 0x4000-0x7FFF, which ternd accepts only when asked.
             "  rfc5766_channels = %s;" % opts.get("rfc5766_channels", "true"),
+        ]
+        if opts.get("advertise"):
+            conf.append("  advertise = [ %s ];" % ", ".join(q(a) for a in _split(opts["advertise"])))
+        conf += [
             "};",
         ]
         for group in ("limits", "admin"):

@@ -54,3 +54,30 @@ Test(cidr, parse_errors_and_sets)
 	cidr_set_reset(&s);
 	cr_assert(!cidr_set_match(&s, &a));
 }
+
+static bool np(const char *addr)
+{
+	struct sa a;
+
+	cr_assert_eq(sa_set_str(&a, addr, 0), 0, "%s", addr);
+	return cidr_is_non_public(&a);
+}
+
+/* What a cloud VM behind 1:1 NAT binds, and what it does not. */
+Test(cidr, non_public_ranges)
+{
+	cr_assert(np("10.0.0.5"));
+	cr_assert(np("172.31.255.1"));
+	cr_assert(!np("172.32.0.1"));
+	cr_assert(np("192.168.1.1"));
+	cr_assert(np("100.64.0.1"));
+	cr_assert(!np("100.128.0.1"));
+	cr_assert(np("127.0.0.1"));
+	cr_assert(np("169.254.169.254"));
+	cr_assert(np("::1"));
+	cr_assert(np("fd00::5"));
+	cr_assert(np("fe80::1"));
+	cr_assert(np("::ffff:10.1.2.3"));
+	cr_assert(!np("203.0.113.10"));
+	cr_assert(!np("2001:db8::10"));
+}

@@ -1657,3 +1657,64 @@ Test(config, admin_token_refusals)
 	expect_bad("admin = { token_file = \"missing\"; };\n",
 		   "admin.token_file '");
 }
+
+Test(config, relay_advertise_pairs_and_bare)
+{
+	char a[SA_STRLEN];
+
+	expect_ok(load_text(
+	    NOTLS "listen = ( { address = \"192.0.2.5\"; },"
+		  " { address = \"2001:db8::5\"; } );\n"
+		  "relay = { advertise = [ \"203.0.113.10/192.0.2.5\","
+		  " \"2001:db8:1::10\" ]; };\n"));
+	cr_assert_eq(cfg->nadvertise, 2);
+	cr_assert_str_eq(sa_print_addr(&cfg->advertise[0].pub, a, sizeof(a)),
+			 "203.0.113.10");
+	cr_assert_str_eq(sa_print_addr(&cfg->advertise[0].bound, a, sizeof(a)),
+			 "192.0.2.5");
+	cr_assert(!sa_is_set(&cfg->advertise[1].bound));
+}
+
+Test(config, relay_advertise_bad)
+{
+	expect_bad("relay = { advertise = [ \"203.0.113.10/24\" ]; };\n",
+		   "t.conf:1: relay.advertise[0] '203.0.113.10/24' is not "
+		   "\"PUBLIC/PRIVATE\"");
+	expect_bad("relay = { advertise = [ \"0.0.0.0/127.0.0.1\" ]; };\n",
+		   "must be specific");
+	expect_bad("relay = { advertise = [ \"2001:db8::1/127.0.0.1\" ]; };\n",
+		   "maps one address family onto the other");
+	expect_bad("relay = { advertise = [ \"203.0.113.1/127.0.0.1\", "
+		   "\"203.0.113.2/127.0.0.1\" ]; };\n",
+		   "relay.advertise[1] '203.0.113.2/127.0.0.1': an earlier "
+		   "entry already says");
+	expect_bad("relay = { advertise = [ \"203.0.113.1\", "
+		   "\"203.0.113.2\" ]; };\n",
+		   "already says what to advertise for that family");
+	expect_bad("relay = {\n advertise = [ \"203.0.113.1/192.0.2.99\" ];\n"
+		   "};\n",
+		   "t.conf:2: relay.advertise[0]: 192.0.2.99 is neither a "
+		   "listen nor a relay address");
+}
+
+Test(config, relay_discover_forms)
+{
+	char a[SA_STRLEN];
+
+	expect_ok(
+	    load_text("relay = { discover = \"stun:192.0.2.7:3479\"; };\n"));
+	cr_assert_str_eq(sa_print(&cfg->discover_server, a, sizeof(a)),
+			 "192.0.2.7:3479");
+	config_free(cfg);
+	cfg = NULL;
+	expect_ok(load_text("relay = { discover = \"[2001:db8::7]\"; };\n"));
+	cr_assert_str_eq(sa_print(&cfg->discover_server, a, sizeof(a)),
+			 "[2001:db8::7]:3478");
+	config_free(cfg);
+	cfg = NULL;
+	expect_bad("relay = {\n discover = \"stun:192.0.2.7:99999\";\n};\n",
+		   "t.conf:2: relay.discover 'stun:192.0.2.7:99999' is not "
+		   "\"stun:HOST[:PORT]\"");
+	expect_bad("relay = { discover = \"stun:no-such-host.invalid\"; };\n",
+		   "with a host that resolves");
+}

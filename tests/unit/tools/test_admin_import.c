@@ -226,7 +226,7 @@ Test(admin_import, peer_ranges_become_exact_prefixes)
 
 Test(admin_import, what_has_no_equivalent_is_listed_with_its_line)
 {
-	import("external-ip=203.0.113.1/10.0.0.1\n"
+	import("alt-tls-listening-port=5350\n"
 	       "cli-password=hunter2\n"
 	       "frobnicate=1\n"
 	       "mobility=false\n" /* turned off: nothing to miss */
@@ -235,7 +235,7 @@ Test(admin_import, what_has_no_equivalent_is_listed_with_its_line)
 	       "log-file=/var/log/turn.log\n"
 	       "pkey-pwd=hunter3\n"
 	       "no-auth\n");
-	skipped("external-ip", 1);
+	skipped("alt-tls-listening-port", 1);
 	skipped("cli-password", 2);
 	skipped("frobnicate", 3);
 	cr_assert_null(diag_for("mobility", 4));
@@ -325,4 +325,18 @@ Test(admin_import, diagnostics_are_printable)
 		for (const char *p = im.diag[i].text; *p; p++)
 			cr_assert_geq((unsigned char)*p, 0x20, "%s",
 				      im.diag[i].text);
+}
+
+Test(admin_import, external_ip_becomes_relay_advertise)
+{
+	import("listening-ip=10.0.0.1\n"
+	       "external-ip=203.0.113.1/10.0.0.1\n"
+	       "external-ip=2001:db8::1\n"
+	       "external-ip=203.0.113.1/2001:db8::5\n"
+	       "external-ip=0.0.0.0\n");
+	has("advertise = [");
+	has("\"203.0.113.1/10.0.0.1\",  # external-ip, line 2");
+	has("\"2001:db8::1\"  # external-ip, line 3");
+	skipped("external-ip", 4);
+	skipped("external-ip", 5);
 }
