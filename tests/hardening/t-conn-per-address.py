@@ -178,8 +178,8 @@ def closed_by_server(s, timeout):
 
 def fill(name, srv, held, make):
     """CAP connections from A, each answered; then the next from A must be
-    refused and one from B answered. Returns the connections from A."""
-    conns, bad = [], []
+    refused and one from B answered. All are left in held."""
+    bad = []
     for i in range(CAP):
         try:
             c = make(srv, A)
@@ -187,7 +187,6 @@ def fill(name, srv, held, make):
             bad.append("#%d: %s" % (i + 1, e))
             continue
         held.append(c)
-        conns.append(c)
         why = binding_answered(c)
         if why:
             bad.append("#%d: %s" % (i + 1, why))
@@ -210,32 +209,28 @@ def fill(name, srv, held, make):
         why = str(e)
     C.check("%s-other-address-served" % name, why is None,
             "a connection from %s while %s is at its cap: %s" % (B, A, why))
-    return conns
 
 
-def drop(held, conns):
-    for c in conns:
-        if c in held:
-            held.remove(c)
-        c.close()
+def drop(held):
+    """Close every connection held so far."""
+    while held:
+        held.pop().close()
 
 
 def cap_checks(srv, held):
-    conns = fill("tcp", srv, held, tcp)
-    drop(held, list(held))
+    fill("tcp", srv, held, tcp)
+    drop(held)
     time.sleep(0.5)  # the server sees the FINs and gives the places back
-    conns = fill("tls", srv, held, tls)
-    drop(held, list(held))
+    fill("tls", srv, held, tls)
+    drop(held)
     dtls_cap(srv, held)
-    del conns
 
 
 def dtls_cap(srv, held):
-    sess, bad = [], []
+    bad = []
     for i in range(CAP):
         d = Dtls(srv, A)
         held.append(d)
-        sess.append(d)
         why = d.binding()
         if why:
             bad.append("#%d: %s" % (i + 1, why))
