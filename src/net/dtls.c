@@ -66,6 +66,7 @@ enum sess_why {
 	WHY_HS_FAIL,
 	WHY_HS_TIMEOUT,
 	WHY_IDLE,
+	WHY_ALLOC_TIMEOUT,
 	WHY_NOTIFY,
 	WHY_GARBAGE,
 	WHY_ERROR,
@@ -104,7 +105,9 @@ struct dtls_sess {
 	struct cookie_ctx ck;
 	uint64_t hs_deadline; /* 0 once the handshake is done */
 	uint64_t last_rx;     /* last authenticated record */
+	uint64_t born;	      /* ms the session was created */
 	uint32_t hash;
+	uint32_t slot; /* its address's counter (net_limits) */
 };
 
 struct net_dtls_sock {
@@ -326,6 +329,9 @@ static void sess_count(struct dtls_sess *ss, enum sess_why why)
 	case WHY_IDLE:
 		st->dtls_closed_idle++;
 		break;
+	case WHY_ALLOC_TIMEOUT:
+		st->dtls_closed_alloc_timeout++;
+		break;
 	case WHY_NOTIFY:
 		st->dtls_closed_notify++;
 		break;
@@ -344,7 +350,8 @@ static void sess_close(struct dtls_sess *ss, enum sess_why why)
 	struct net_dtls_sock *s = ss->s;
 
 	sess_count(ss, why);
-	if (why == WHY_NOTIFY || why == WHY_GARBAGE || why == WHY_IDLE) {
+	if (why == WHY_NOTIFY || why == WHY_GARBAGE || why == WHY_IDLE ||
+	    why == WHY_ALLOC_TIMEOUT) {
 		if (!ss->hs_deadline && SSL_shutdown(ss->ssl) >= 0)
 			sess_flush(ss);
 	}
@@ -355,13 +362,21 @@ static void sess_close(struct dtls_sess *ss, enum sess_why why)
 	if (ss->timer)
 		event_free(ss->timer);
 	SSL_free(ss->ssl);
-	atomic_fetch_sub(&s->d->env->limits->dtls_sessions, 1);
+	net_limits_put(s->d->env->limits, NET_CAP_DTLS, ss->slot);
 	free(ss);
 }
 
 static uint64_t after(uint64_t t, uint32_t ms)
 {
 	return ms ? t + ms : UINT64_MAX;
+}
+
+/* The allocate deadline: a session not answered an authenticated success
+ * by then is closed, whatever else it sends. */
+static uint64_t sess_alloc_deadline(const struct dtls_sess *ss)
+{
+	return ss->conn.authed ? UINT64_MAX
+			       : after(ss->born, ss->s->d->env->to.alloc_ms);
 }
 
 /* Sleep until the next deadline: handshake end or retransmission while
@@ -380,6 +395,8 @@ static void sess_arm(struct dtls_sess *ss, uint64_t now)
 		}
 	} else {
 		d = after(ss->last_rx, ss->s->d->env->to.idle_ms);
+		ms = sess_alloc_deadline(ss);
+		d = ms < d ? ms : d;
 	}
 	if (d == UINT64_MAX) {
 		event_del(ss->timer);
@@ -403,6 +420,8 @@ static void sess_timer_cb(evutil_socket_t fd, short what, void *arg)
 		why = WHY_HS_TIMEOUT;
 	else if (ss->hs_deadline && DTLSv1_handle_timeout(ss->ssl) < 0)
 		why = WHY_HS_FAIL; /* too many retransmissions */
+	else if (!ss->hs_deadline && now >= sess_alloc_deadline(ss))
+		why = WHY_ALLOC_TIMEOUT;
 	else if (!ss->hs_deadline &&
 		 now >= after(ss->last_rx, ss->s->d->env->to.idle_ms))
 		why = WHY_IDLE;
@@ -519,16 +538,23 @@ static SSL *listen_ssl_new(struct net_dtls_worker *d)
 	return ssl;
 }
 
-/* Take a place under the server-wide session cap. */
-static bool sess_admit(struct net_limits *lim)
+/* Count and log a session refused over a cap (rc of net_limits_take). */
+static void sess_refused(struct net_env *env, const struct sa *peer, int rc,
+			 uint64_t now)
 {
-	unsigned n = atomic_fetch_add(&lim->dtls_sessions, 1);
+	bool addr = rc == EDQUOT;
+	char a[SA_STRLEN];
 
-	if (lim->max_dtls_sessions && n >= lim->max_dtls_sessions) {
-		atomic_fetch_sub(&lim->dtls_sessions, 1);
-		return false;
-	}
-	return true;
+	if (addr)
+		env->stats->dtls_refused_addr++;
+	else
+		env->stats->dtls_refused++;
+	log_limited(&env->ll_cap, now, LOG_LVL_WARN,
+		    "DTLS %ssession limit %u reached: refusing %s",
+		    addr ? "per-address " : "",
+		    addr ? env->limits->max_per_addr
+			 : env->limits->max_dtls_sessions,
+		    sa_print(peer, a, sizeof(a)));
 }
 
 /* The listening SSL accepted a cookie: it becomes the session's. */
@@ -538,22 +564,21 @@ static void sess_create(struct net_dtls_sock *s, const struct net_pkt *pkt,
 	struct net_dtls_worker *d = s->d;
 	struct net_env *env = d->env;
 	struct dtls_sess *ss;
-	char a[SA_STRLEN];
+	uint32_t slot = 0;
+	int rc;
 
-	if (!sess_admit(env->limits)) {
-		env->stats->dtls_refused++;
-		log_limited(&env->ll_cap, pkt->now_ms, LOG_LVL_WARN,
-			    "DTLS session limit %u reached: refusing %s",
-			    env->limits->max_dtls_sessions,
-			    sa_print(pkt->from, a, sizeof(a)));
+	rc = net_limits_take(env->limits, NET_CAP_DTLS, pkt->from, &slot);
+	if (rc) {
+		sess_refused(env, pkt->from, rc, pkt->now_ms);
 		return;
 	}
 	ss = calloc(1, sizeof(*ss));
 	if (!ss || !(ss->timer = evtimer_new(env->base, sess_timer_cb, ss))) {
 		free(ss);
-		atomic_fetch_sub(&env->limits->dtls_sessions, 1);
+		net_limits_put(env->limits, NET_CAP_DTLS, slot);
 		return;
 	}
+	ss->slot = slot;
 	ss->conn.ops = &sess_ops;
 	ss->s = s;
 	ss->ssl = d->listen;
@@ -568,6 +593,7 @@ static void sess_create(struct net_dtls_sock *s, const struct net_pkt *pkt,
 	ss->hash = h;
 	ss->hs_deadline = after(pkt->now_ms, env->to.handshake_ms);
 	ss->last_rx = pkt->now_ms;
+	ss->born = pkt->now_ms;
 	tab_insert(s, ss);
 	env->stats->dtls_sessions++;
 	sess_step(ss, pkt->now_ms);

@@ -16,9 +16,11 @@
  *                 net_conn_send(session) -> SSL_write -> datagram(s)
  *
  * Sessions end on close_notify, on a fatal alert, when the handshake is not
- * done within handshake_ms, when nothing arrives for idle_ms, and when the
- * input function returns EBADMSG. env->limits->max_dtls_sessions caps them
- * over the whole server.
+ * done within handshake_ms, when nothing arrives for idle_ms, when it has
+ * not been marked authed (net_conn.authed) alloc_ms after it was created,
+ * and when the input function returns EBADMSG.
+ * env->limits->max_dtls_sessions caps them over the whole server, its
+ * max_per_addr per client address (a session over it is not created).
  */
 #ifndef TERN_NET_DTLS_H
 #define TERN_NET_DTLS_H

@@ -39,6 +39,10 @@ struct net_conn_ops {
 
 struct net_conn {
 	const struct net_conn_ops *ops;
+	/* Set from above (on the connection's worker) once the server has
+	 * answered it a successful authenticated request: from then on the
+	 * allocate deadline (net_timeouts.alloc_ms) no longer applies. */
+	bool authed;
 };
 
 static inline int net_conn_send(struct net_conn *c, const uint8_t *buf,
@@ -74,18 +78,61 @@ typedef int (*net_input_fn)(void *arg, const struct net_pkt *pkt);
  */
 typedef void (*net_closed_fn)(void *arg, struct net_conn *c);
 
-/* Limits over the whole server, shared by every worker. */
+/* Slots of the per-address counters (a power of two). */
+#define NET_ADDR_SLOTS 4096u
+
+/*
+ * Limits over the whole server, shared by every worker. Besides the
+ * server-wide caps, TCP + TLS connections and DTLS sessions are each
+ * capped per client address (max_per_addr): counters in fixed tables of
+ * NET_ADDR_SLOTS, indexed by a keyed hash of the address (an IPv6 address
+ * by its /64, an IPv4-mapped one as IPv4). Memory is fixed whatever the
+ * number of sources; two addresses that share a slot share the cap.
+ * Fill it with net_limits_init (limits.c).
+ */
 struct net_limits {
 	atomic_uint conns;	    /* open TCP + TLS connections */
 	unsigned max_conns;	    /* 0 = no limit */
 	atomic_uint dtls_sessions;  /* DTLS sessions past the cookie */
 	unsigned max_dtls_sessions; /* 0 = no limit */
+	unsigned max_per_addr;	    /* per address and kind, 0 = no limit */
+	uint32_t addr_seed;	    /* keys the slot hash */
+	atomic_uint addr_conns[NET_ADDR_SLOTS];
+	atomic_uint addr_dtls[NET_ADDR_SLOTS];
 };
+
+/* What a place under the caps is taken for. */
+enum net_cap {
+	NET_CAP_STREAM, /* a TCP or TLS connection */
+	NET_CAP_DTLS,	/* a DTLS session */
+};
+
+/* Set the caps (0 = no limit) and draw the slot hash's key; the counters
+ * must be zero (a calloc'ed or static struct). Returns 0 or the error of
+ * the CSPRNG. */
+int net_limits_init(struct net_limits *lim, unsigned max_conns,
+		    unsigned max_dtls_sessions, unsigned max_per_addr);
+
+/*
+ * Take a place for a connection or session from peer under the
+ * server-wide cap of its kind and under its address's. Returns 0 (*slot
+ * names the address's counter: hand it back to net_limits_put), EUSERS
+ * when the server-wide cap is reached, EDQUOT when the address's is.
+ * Thread-safe (atomics).
+ */
+int net_limits_take(struct net_limits *lim, enum net_cap cap,
+		    const struct sa *peer, uint32_t *slot);
+
+/* Give back a place net_limits_take gave. */
+void net_limits_put(struct net_limits *lim, enum net_cap cap, uint32_t slot);
 
 struct net_timeouts {
 	uint32_t idle_ms;      /* nothing received for this long: close */
 	uint32_t frame_ms;     /* a started frame incomplete this long */
 	uint32_t handshake_ms; /* TLS / DTLS handshake not done in this */
+	/* a connection or DTLS session not authed (net_conn.authed) this
+	 * long after it was accepted: close. 0 = no deadline */
+	uint32_t alloc_ms;
 };
 
 /*
@@ -106,10 +153,14 @@ struct net_timeouts {
 	/* TCP and TLS */                                                      \
 	X(tcp_accepted, "connections accepted")                                \
 	X(tcp_refused, "connections refused over max_connections")             \
+	X(tcp_refused_addr,                                                    \
+	  "connections refused over max_connections_per_address")              \
 	X(tcp_closed_peer, "connections closed by the peer (EOF, error)")      \
 	X(tcp_closed_idle, "connections closed: idle_timeout")                 \
 	X(tcp_closed_frame_timeout, "connections closed: frame_timeout")       \
 	X(tcp_closed_garbage, "connections closed: input not STUN")            \
+	X(tcp_closed_alloc_timeout,                                            \
+	  "connections closed: no authenticated request in allocate_timeout")  \
 	X(tcp_out_dropped, "replies dropped: connection output full")          \
 	X(tcp_accept_err, "accept() failures (EMFILE, ...)")                   \
 	X(tls_handshake_fail, "TLS handshakes failed")                         \
@@ -118,11 +169,15 @@ struct net_timeouts {
 	X(dtls_cookies_sent, "DTLS HelloVerifyRequests sent")                  \
 	X(dtls_sessions, "DTLS sessions created (cookie verified)")            \
 	X(dtls_refused, "DTLS sessions refused over dtls_max_sessions")        \
+	X(dtls_refused_addr,                                                   \
+	  "DTLS sessions refused over max_connections_per_address")            \
 	X(dtls_handshake_fail, "DTLS handshakes failed")                       \
 	X(dtls_handshake_timeout, "DTLS handshakes timed out")                 \
 	X(dtls_closed_idle, "DTLS sessions closed: idle_timeout")              \
 	X(dtls_closed_notify, "DTLS sessions closed by close_notify")          \
 	X(dtls_closed_garbage, "DTLS sessions closed: input not STUN")         \
+	X(dtls_closed_alloc_timeout, "DTLS sessions closed: no authenticated " \
+				     "request in allocate_timeout")            \
 	X(dtls_drop_stray,                                                     \
 	  "DTLS datagrams from no session, not a ClientHello")                 \
 	X(dtls_out_dropped, "DTLS replies dropped: session not ready")         \

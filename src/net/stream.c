@@ -46,6 +46,7 @@ enum close_why {
 	CLOSE_GARBAGE,
 	CLOSE_HS_FAIL,
 	CLOSE_HS_TIMEOUT,
+	CLOSE_ALLOC_TIMEOUT,
 	CLOSE_SHUTDOWN,
 };
 
@@ -56,10 +57,12 @@ struct stream_conn {
 	struct bufferevent *bev;
 	struct event *timer;
 	struct sa peer, local;
+	uint64_t born;		/* ms it was accepted */
 	uint64_t last_rx;	/* ms of the last read */
 	uint64_t partial_since; /* ms a partial frame started, 0 = none */
 	uint64_t hs_deadline;	/* TLS handshake deadline, 0 = done / TCP */
 	uint64_t armed;		/* deadline the timer is set for */
+	uint32_t slot;		/* its address's counter (net_limits) */
 	enum close_why dead_why;
 	bool in_input; /* frames are being handed up */
 	bool dead;     /* close when the frame loop returns */
@@ -107,6 +110,9 @@ static void conn_count(struct stream_conn *c, enum close_why why)
 	case CLOSE_HS_TIMEOUT:
 		st->tls_handshake_timeout++;
 		break;
+	case CLOSE_ALLOC_TIMEOUT:
+		st->tcp_closed_alloc_timeout++;
+		break;
 	case CLOSE_SHUTDOWN:
 		break;
 	}
@@ -131,7 +137,7 @@ static void conn_close(struct stream_conn *c, enum close_why why)
 		event_free(c->timer);
 	if (c->bev)
 		bufferevent_free(c->bev);
-	atomic_fetch_sub(&l->env->limits->conns, 1);
+	net_limits_put(l->env->limits, NET_CAP_STREAM, c->slot);
 	free(c);
 }
 
@@ -142,11 +148,21 @@ static uint64_t after(uint64_t t, uint32_t ms)
 	return ms ? t + ms : UINT64_MAX;
 }
 
+/* The allocate deadline: a connection that has not been answered an
+ * authenticated success by then is closed, whatever else it sends. */
+static uint64_t conn_alloc_deadline(const struct stream_conn *c)
+{
+	return c->conn.authed ? UINT64_MAX
+			      : after(c->born, c->l->env->to.alloc_ms);
+}
+
 static uint64_t conn_deadline(const struct stream_conn *c)
 {
 	const struct net_timeouts *to = &c->l->env->to;
 	uint64_t d = after(c->last_rx, to->idle_ms), f;
 
+	f = conn_alloc_deadline(c);
+	d = f < d ? f : d;
 	if (c->partial_since) {
 		f = after(c->partial_since, to->frame_ms);
 		d = f < d ? f : d;
@@ -182,6 +198,8 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->hs_deadline && now >= c->hs_deadline)
 		conn_close(c, CLOSE_HS_TIMEOUT);
+	else if (now >= conn_alloc_deadline(c))
+		conn_close(c, CLOSE_ALLOC_TIMEOUT);
 	else if (c->partial_since &&
 		 now >= after(c->partial_since, to->frame_ms))
 		conn_close(c, CLOSE_FRAME);
@@ -407,7 +425,8 @@ static void conn_addrs(struct stream_conn *c, int fd, const struct sockaddr *sa,
  * into l; on failure fd is still the caller's. Returns 0 or ENOMEM.
  */
 static int conn_alloc(struct net_stream_listener *l, int fd,
-		      const struct sockaddr *sa, int salen, uint64_t now)
+		      const struct sockaddr *sa, int salen, uint32_t slot,
+		      uint64_t now)
 {
 	struct stream_conn *c;
 	int one = 1;
@@ -425,9 +444,11 @@ static int conn_alloc(struct net_stream_listener *l, int fd,
 	}
 	c->conn.ops = &conn_ops;
 	c->l = l;
+	c->slot = slot;
 	conn_addrs(c, fd, sa, salen);
 	/* replies are whole messages: send them now */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->born = now;
 	c->last_rx = now;
 	if (l->tls)
 		c->hs_deadline = after(now, l->env->to.handshake_ms);
@@ -442,16 +463,26 @@ static int conn_alloc(struct net_stream_listener *l, int fd,
 	return 0;
 }
 
-/* Take a place under the server-wide connection cap. */
-static bool conn_admit(struct net_limits *lim)
+/* Count and log a connection refused over a cap (rc of net_limits_take). */
+static void conn_refused(struct net_stream_listener *l, const struct sa *peer,
+			 int rc, uint64_t now)
 {
-	unsigned n = atomic_fetch_add(&lim->conns, 1);
+	struct net_env *env = l->env;
+	char a[SA_STRLEN];
 
-	if (lim->max_conns && n >= lim->max_conns) {
-		atomic_fetch_sub(&lim->conns, 1);
-		return false;
+	if (rc == EDQUOT) {
+		env->stats->tcp_refused_addr++;
+		log_limited(&env->ll_cap, now, LOG_LVL_WARN,
+			    "per-address connection limit %u reached: "
+			    "refusing %s",
+			    env->limits->max_per_addr,
+			    sa_print_addr(peer, a, sizeof(a)));
+		return;
 	}
-	return true;
+	env->stats->tcp_refused++;
+	log_limited(&env->ll_cap, now, LOG_LVL_WARN,
+		    "connection limit %u reached: refusing connections on %s",
+		    env->limits->max_conns, sa_print(&l->addr, a, sizeof(a)));
 }
 
 static void lst_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
@@ -460,21 +491,21 @@ static void lst_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct net_stream_listener *l = arg;
 	struct net_env *env = l->env;
 	uint64_t now = clock_mono_ms();
-	char a[SA_STRLEN];
+	struct sa peer;
+	uint32_t slot = 0;
+	int rc;
 
 	(void)lev;
-	if (!conn_admit(env->limits)) {
-		env->stats->tcp_refused++;
-		log_limited(&env->ll_cap, now, LOG_LVL_WARN,
-			    "connection limit %u reached: refusing connections "
-			    "on %s",
-			    env->limits->max_conns,
-			    sa_print(&l->addr, a, sizeof(a)));
+	sa_init(&peer);
+	sa_set_sockaddr(&peer, sa, (socklen_t)salen);
+	rc = net_limits_take(env->limits, NET_CAP_STREAM, &peer, &slot);
+	if (rc) {
+		conn_refused(l, &peer, rc, now);
 		close(fd);
 		return;
 	}
-	if (conn_alloc(l, fd, sa, salen, now)) {
-		atomic_fetch_sub(&env->limits->conns, 1);
+	if (conn_alloc(l, fd, sa, salen, slot, now)) {
+		net_limits_put(env->limits, NET_CAP_STREAM, slot);
 		close(fd);
 		return;
 	}

@@ -18,8 +18,10 @@
  * function returns EBADMSG (garbage), when nothing arrives for
  * idle_ms, when a started frame stays incomplete for frame_ms (a client
  * trickling a byte a second holds no connection for long), and when a TLS
- * handshake takes longer than handshake_ms. Connections over
- * env->limits->max_conns (whole server) are accepted and closed at once.
+ * handshake takes longer than handshake_ms, and when it has not been
+ * marked authed (net_conn.authed) alloc_ms after it was accepted.
+ * Connections over env->limits->max_conns (whole server) or its
+ * max_per_addr (one client address) are accepted and closed at once.
  */
 #ifndef TERN_NET_STREAM_H
 #define TERN_NET_STREAM_H

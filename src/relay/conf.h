@@ -103,6 +103,14 @@ struct ternd_config {
 	unsigned challenge_rate;  /* 401 answers per second per client
 				     address (hashed buckets); 0 = no limit */
 	unsigned challenge_burst; /* ... bucket size */
+	/* issue 16: one address cannot take every slot, and a connection
+	 * must authenticate in time */
+	unsigned max_conns_per_addr; /* TCP + TLS connections, and DTLS
+					sessions, per client address (/64);
+					0 = no limit */
+	unsigned allocate_timeout_s; /* TURN on: a connection with no
+					authenticated success by then is
+					closed; 0 = no deadline */
 
 	/* auth. TURN is on when turn is true: users or secrets given, or
 	 * store = "redis"; otherwise ternd is STUN-only. */

@@ -155,6 +155,11 @@ static const struct opt opts[] = {
 	    "0-1000000 per second; 0 = unlimited"),
 	NUM("limits.challenge_burst", K_UINT, challenge_burst, 1, 1000000, 200,
 	    NULL),
+	/* issue 16: per-address cap, deadline to authenticate */
+	NUM("limits.max_connections_per_address", K_UINT, max_conns_per_addr, 0,
+	    1000000, 64, "0-1000000; 0 = no limit"),
+	NUM("limits.allocate_timeout", K_UINT, allocate_timeout_s, 0, 86400, 60,
+	    "0-86400 seconds; 0 = no deadline"),
 	GROUP("auth"),
 	/* RFC 8489 §14.9: REALM has fewer than 128 characters */
 	{ .name = "auth.realm",

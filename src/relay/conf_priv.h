@@ -19,7 +19,7 @@
 #define MAX_WORKERS 256
 
 /* The settings in conf_opts.c's table (checked there at compile time). */
-#define CONF_NOPTS 79
+#define CONF_NOPTS 81
 
 enum kind {
 	K_GROUP,   /* a { } group of the settings named below it */

@@ -228,8 +228,13 @@ int worker_pool_start(struct worker_pool **pp, const struct ternd_config *cfg,
 	}
 	if ((rc = turncfg_alloc(&p->tc, cfg, cfg->workers, err, errlen)))
 		goto out;
-	p->limits.max_conns = cfg->max_connections;
-	p->limits.max_dtls_sessions = cfg->dtls_max_sessions;
+	if ((rc = net_limits_init(&p->limits, cfg->max_connections,
+				  cfg->dtls_max_sessions,
+				  cfg->max_conns_per_addr))) {
+		snprintf(err, errlen, "cannot seed the connection limits: %s",
+			 strerror(rc));
+		goto out;
+	}
 	if ((rc = pool_ssl(cfg, &p->tls, &p->dtls, err, errlen)))
 		goto out;
 	p->rl_req = (struct gen){ 0, cfg, p->tc, p->tls, p->dtls, NULL };

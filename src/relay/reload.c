@@ -7,8 +7,10 @@
  *   rebound on another port would be another reuseport group, and the
  *   steering program depends on the order sockets joined it, listen.c);
  * - TLS or DTLS turned on or off: listeners that do not exist;
- * - limits.max_connections, limits.dtls_max_sessions: counters all
- *   workers read without a lock;
+ * - limits.max_connections, limits.dtls_max_sessions,
+ *   limits.max_connections_per_address: caps all workers read without
+ *   a lock (limits.allocate_timeout is reloadable: a timeout, read by
+ *   each worker's own connections);
  * - limits.log_interval, log.target: the log limiters and the sink are
  *   set up once;
  * - log.file: the file is opened before privileges are dropped; SIGHUP
@@ -140,6 +142,7 @@ static void keep_sockets(struct keep *k)
 	KEEP(k, udp_batch, "limits.udp_batch");
 	KEEP(k, max_connections, "limits.max_connections");
 	KEEP(k, dtls_max_sessions, "limits.dtls_max_sessions");
+	KEEP(k, max_conns_per_addr, "limits.max_connections_per_address");
 	/* TLS or DTLS kept on by the above, but the file turned both off
 	 * (so it names no certificate): the running files stay */
 	if ((n->tls_port || n->dtls_port) && !n->tls_cert) {

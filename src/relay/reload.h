@@ -28,6 +28,7 @@ typedef void (*reload_warn_fn)(void *arg, const char *setting);
  * Put the running value of every restart-only setting of run into next:
  * workers, listen, ports.*, the TLS files when TLS or DTLS would otherwise
  * be left without them, limits.max_connections, limits.dtls_max_sessions,
+ * limits.max_connections_per_address,
  * limits.udp_batch, limits.log_interval, log.target, TURN on or off,
  * auth.realm, auth.store, the redis connection settings (with store =
  * "redis"), relay.addresses, relay.port_min and port_max, admin.address and

@@ -20,6 +20,7 @@
 #include "net/relay.h"
 #include "net/udp.h"
 #include "relay/worker_priv.h"
+#include "stun/stun.h"
 
 /* ---- the seam: packets up, replies down --------------------------------- */
 
@@ -87,6 +88,31 @@ void worker_closed(void *arg, struct net_conn *c)
 	turn_server_conn_closed(ws->w->srv, c);
 }
 
+/*
+ * Mark a stream or DTLS session authenticated when the server answers it a
+ * success to a request other than Binding that carries MESSAGE-INTEGRITY
+ * (-SHA256): only a request that authenticated earns one (an Allocate,
+ * Refresh, ...). From then on the allocate deadline no longer applies
+ * (net_timeouts.alloc_ms); Bindings, which need no credentials, never
+ * extend it. Looked at here, on the way out, so answers deferred by a
+ * credential lookup count too.
+ */
+static void conn_note_reply(struct net_conn *c, const uint8_t *buf, size_t len)
+{
+	struct stun_msg m;
+	uint16_t type;
+
+	if (c->authed || len < STUN_HEADER_SIZE || (buf[0] & 0xc0))
+		return;
+	type = (uint16_t)(buf[0] << 8 | buf[1]);
+	if (stun_type_class(type) != STUN_CLASS_SUCCESS ||
+	    stun_type_method(type) == STUN_METHOD_BINDING)
+		return;
+	if (stun_msg_decode(&m, buf, len, 0) == 0 &&
+	    (m.mi >= 0 || m.mi256 >= 0))
+		c->authed = true;
+}
+
 /* turn_out.send. Streams and DTLS sessions take the bytes directly; a UDP
  * reply leaves from the sibling `via` names of the socket the packet came
  * in on (in->sock, set by worker_input), from the address the packet's
@@ -99,6 +125,7 @@ static void w_send(void *arg, const struct turn_in *in, unsigned via,
 	const struct sa *src;
 
 	if (in->conn) {
+		conn_note_reply(in->conn, buf, len);
 		net_conn_send(in->conn, buf, len);
 		return;
 	}
@@ -155,6 +182,7 @@ static void w_send_client(void *arg, void *conn, const struct sa *local,
 	const struct sa *src;
 
 	if (conn) {
+		conn_note_reply(conn, buf, len);
 		net_conn_send(conn, buf, len);
 		return;
 	}

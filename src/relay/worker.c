@@ -181,6 +181,9 @@ static void env_timeouts(struct worker *w)
 	w->env.to.idle_ms = cfg->idle_timeout_s * 1000u;
 	w->env.to.frame_ms = cfg->frame_timeout_s * 1000u;
 	w->env.to.handshake_ms = cfg->handshake_timeout_s * 1000u;
+	/* STUN-only: Binding is all a connection can do, so there is
+	 * nothing to authenticate; idle_timeout and the caps bound it */
+	w->env.to.alloc_ms = cfg->turn ? cfg->allocate_timeout_s * 1000u : 0;
 	w->env.frame_flags = cfg->rfc5766_channels ? STUN_FRAME_RFC5766 : 0;
 	w->env.udp_gso = cfg->udp_gso;
 }
