@@ -51,8 +51,8 @@ static const uint8_t *nonce_key(const struct turn_server *s, size_t *len)
  * (REALM, NONCE, PASSWORD-ALGORITHMS), so a spoofed flood would reflect
  * more bytes than it costs at whoever owns the source address; and every
  * challenge costs an HMAC. Token buckets in a fixed table, indexed by a
- * keyed hash of the source IP address: bounded memory whatever the number
- * of sources, and nothing kept per client before authentication (two
+ * keyed hash of the source IP address (IPv6: its /64): bounded memory whatever
+ * the number of sources, and nothing kept per client before authentication (two
  * addresses sharing a bucket share a limit). Tokens are in thousandths.
  */
 #define CHAL_BUCKETS 4096u
@@ -75,19 +75,36 @@ void turn_challenge_free(struct turn_server *s)
 	s->chal = NULL;
 }
 
+/* Which bucket an address draws from. IPv4 by address (/32); IPv6 by its
+ * /64, because one subscriber or one host usually holds a whole /64 and
+ * could otherwise spread its guesses over 2^64 buckets; an IPv4-mapped
+ * address counts as the IPv4 address it maps. */
+static uint32_t chal_index(const struct turn_server *s, const struct sa *from)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *ip;
+	size_t n;
+
+	ip = sa_addr_bytes(from, &n);
+	if (n == 16 && memcmp(ip, v4mapped, sizeof(v4mapped)) == 0) {
+		ip += 12;
+		n = 4;
+	} else if (n == 16) {
+		n = 8;
+	}
+	return hmap_hash_bytes(s->seed ^ 0x5bd1e995u, ip, n) &
+	       (CHAL_BUCKETS - 1);
+}
+
 bool turn_challenge_allowed(struct turn_server *s, const struct sa *from)
 {
 	const struct turn_server_cfg *c = s->cfg;
 	uint64_t rate = c->challenge_rate, cap, have, dt;
 	struct turn_chal_bucket *b;
-	const uint8_t *ip;
-	size_t n;
 
 	if (!rate || !s->chal)
 		return true;
-	ip = sa_addr_bytes(from, &n);
-	b = &s->chal[hmap_hash_bytes(s->seed ^ 0x5bd1e995u, ip, n) &
-		     (CHAL_BUCKETS - 1)];
+	b = &s->chal[chal_index(s, from)];
 	cap = (c->challenge_burst ? c->challenge_burst : rate) * 1000u;
 	dt = s->now_ms > b->last_ms ? s->now_ms - b->last_ms : 0;
 	have = !b->used || dt >= cap / rate + 1 ? cap : b->milli + dt * rate;
