@@ -1012,7 +1012,7 @@ void auth_redis_free(struct auth_redis *r)
 
 struct auth_store auth_redis_store(struct auth_redis *r)
 {
-	struct auth_store s = { redis_lookup, r };
+	struct auth_store s = { redis_lookup, r, false };
 
 	return s;
 }

@@ -57,6 +57,10 @@ struct auth_store {
 	void (*lookup)(void *ctx, const struct auth_query *q, auth_done_fn done,
 		       void *arg);
 	void *ctx;
+	/* Lookups are in memory and answer before lookup returns: cheap
+	 * enough to repeat on every request of an allocation, to find users
+	 * and secrets removed since its Allocate. */
+	bool local;
 };
 
 /*

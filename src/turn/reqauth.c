@@ -23,6 +23,8 @@ struct turn_pending {
 	struct turn_in in;
 	struct turn_local local;
 	uint16_t alg;
+	bool
+	    recheck; /* of an allocation: its cached key if the store is down */
 	size_t len;
 	uint8_t buf[];
 };
@@ -238,6 +240,20 @@ static void pending_unlink(struct turn_server *s, struct turn_pending *p)
 	}
 }
 
+/* The allocation's own key: for its requests when the store is not asked,
+ * or cannot answer (Redis down: allocations keep working). */
+static enum turn_verdict cached_key(struct turn_server *s,
+				    const struct turn_in *in,
+				    const struct stun_msg *req,
+				    const struct creds *c)
+{
+	struct turn_alloc *a = turn_alloc_find(s, in);
+
+	if (a && a->key.alg == c->alg && mi_ok(req, &a->key))
+		return authenticated(s, in, req, c, &a->key);
+	return challenge(s, in, req, 401, TURN_AUTHF_BAD_MI);
+}
+
 /* The answer of one lookup, for one pending request (RFC 8489 §9.2.4
  * from "the server uses the key"). */
 static enum turn_verdict on_answer(struct turn_server *s,
@@ -253,6 +269,8 @@ static enum turn_verdict on_answer(struct turn_server *s,
 	c.alg = p->alg;
 	if (err == ENOENT)
 		return challenge(s, &p->in, &req, 401, TURN_AUTHF_UNKNOWN_USER);
+	if ((err || !n) && p->recheck)
+		return cached_key(s, &p->in, &req, &c);
 	if (err || !n) {
 		s->st.auth_fail[TURN_AUTHF_STORE_DOWN]++;
 		return turn_reply_error(s, &p->in, &req, 500,
@@ -288,7 +306,7 @@ static void lookup_done(void *arg, int err, const struct auth_key *keys,
 /* Ask the store; the answer may come now or later. */
 static enum turn_verdict ask_store(struct turn_server *s,
 				   const struct turn_in *in,
-				   const struct creds *c)
+				   const struct creds *c, bool recheck)
 {
 	const struct turn_server_cfg *cfg = s->cfg;
 	uint32_t max =
@@ -313,6 +331,7 @@ static enum turn_verdict ask_store(struct turn_server *s,
 	p->in.buf = p->buf;
 	p->in.flags &= ~TURN_BUF_KEPT; /* the copy lives as long as p */
 	p->alg = c->alg;
+	p->recheck = recheck;
 	p->len = in->len;
 	memcpy(p->buf, in->buf, in->len);
 	p->next = s->pending;
@@ -344,19 +363,25 @@ static enum turn_verdict check_user(struct turn_server *s,
 		s->st.auth_fail[TURN_AUTHF_WRONG_USER]++;
 		return turn_reply_error(s, in, req, 441, NULL, NULL, 0);
 	}
-	if (a && a->key.alg == c->alg) {
-		/* Refresh, CreatePermission, ChannelBind: no store round trip,
-		 * and they keep working while the store is down. */
-		if (mi_ok(req, &a->key))
-			return authenticated(s, in, req, c, &a->key);
-		return challenge(s, in, req, 401, TURN_AUTHF_BAD_MI);
-	}
 	/* TURN REST API: an expired username is refused before the store is
-	 * asked. An allocation made while it was valid lives on through
-	 * Refreshes (above), as coturn's do. */
+	 * asked, on an existing allocation too: unlike coturn's, an
+	 * allocation does not outlive its credentials through Refreshes. */
 	if (s->cfg->rest && auth_rest_expired(c->user, c->ulen, turn_unix_s(s)))
 		return challenge(s, in, req, 401, TURN_AUTHF_REST_EXPIRED);
-	return ask_store(s, in, c);
+	if (a && a->key.alg == c->alg) {
+		/* Refresh, CreatePermission, ChannelBind. The key is cached in
+		 * the allocation, but a user removed, a password changed or a
+		 * REST secret withdrawn since the Allocate must end it: ask the
+		 * store again when that is cheap (in memory: every request),
+		 * else on Refresh only (Redis: the request that extends the
+		 * allocation; one round trip per refresh interval). An answer
+		 * "no such user" or no matching key is 401; a store that cannot
+		 * answer leaves the cached key in force. */
+		if (s->cfg->store->local || req->method == STUN_METHOD_REFRESH)
+			return ask_store(s, in, c, true);
+		return cached_key(s, in, req, c);
+	}
+	return ask_store(s, in, c, false);
 }
 
 enum turn_verdict turn_auth_request(struct turn_server *s,
