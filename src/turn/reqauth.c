@@ -148,7 +148,9 @@ static enum turn_verdict challenge(struct turn_server *s,
 	if (auth_nonce_make(key, klen, feat, turn_unix_s(s) + life, &in->from,
 			    nonce))
 		return turn_reply_error(s, in, req, 500, NULL, NULL, 0);
-	turn_reply_init(s, &e, req, STUN_CLASS_ERROR);
+	/* No SOFTWARE: the request is not authenticated, and its source may
+	 * be spoofed (docs/SECURITY.md: amplification). */
+	stun_enc_reply(&e, s->tx, sizeof(s->tx), req, STUN_CLASS_ERROR);
 	stun_enc_errcode(&e, code, NULL);
 	stun_enc_text(&e, STUN_ATTR_REALM, c->realm, strlen(c->realm));
 	stun_enc_text(&e, STUN_ATTR_NONCE, nonce, AUTH_NONCE_LEN);

@@ -114,21 +114,13 @@ def rest_secrets(srv, held):
 def main():
     K.on_sigterm()
     work = K.Work("revoke")
-    st = H.Ternd(work, "static", metrics=False, users="alice:wonderland,bob:builder")
-    rs = H.Ternd(work, "rest", metrics=False, secrets="s-one,s-two")
-    if not H.start(C, work, st, rs):
-        return 1
-    held = []
-    try:
-        C.guard("static", static_users, st, held)
-        C.guard("rest", rest_secrets, rs, held)
-    finally:
-        for x in held:
-            x.close()
-        C.check("server-exit-static", st.stop())
-        C.check("server-exit-rest", rs.stop())
-    work.done(C.failed)
-    return C.exit_status()
+    servers = {"static": H.Ternd(work, "static", metrics=False, users="alice:wonderland,bob:builder"),
+               "rest": H.Ternd(work, "rest", metrics=False, secrets="s-one,s-two")}
+
+    def run(srv, held):
+        C.guard("static", static_users, srv["static"], held)
+        C.guard("rest", rest_secrets, srv["rest"], held)
+    return H.serve_many(C, work, servers, run)
 
 
 if __name__ == "__main__":

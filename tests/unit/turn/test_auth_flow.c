@@ -50,6 +50,8 @@ Test(auth_flow, challenge_carries_realm_and_nonce_and_no_state)
 	cr_assert_eq(n, AUTH_NONCE_LEN);
 	cr_assert(!memcmp(s, "obMatJos2AAAA", 13), "no SHA-256 offered");
 	cr_assert_null(stun_msg_attr(m, STUN_ATTR_PASSWORD_ALGORITHMS));
+	cr_assert_null(stun_msg_attr(m, STUN_ATTR_SOFTWARE),
+		       "no SOFTWARE to an unauthenticated request");
 	cr_assert_eq(turn_server_stats(H.srv)->allocs_active, 0);
 	cr_assert_eq(H.nopen, 0);
 }
