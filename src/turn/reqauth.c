@@ -271,7 +271,9 @@ static enum turn_verdict on_answer(struct turn_server *s,
 	c.alg = p->alg;
 	if (err == ENOENT)
 		return challenge(s, &p->in, &req, 401, TURN_AUTHF_UNKNOWN_USER);
-	if ((err || !n) && p->recheck)
+	/* the allocation may have ended while the store was asked: then it is
+	 * a request like any other */
+	if ((err || !n) && p->recheck && turn_alloc_find(s, &p->in))
 		return cached_key(s, &p->in, &req, &c);
 	if (err || !n) {
 		s->st.auth_fail[TURN_AUTHF_STORE_DOWN]++;

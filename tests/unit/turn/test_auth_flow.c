@@ -562,4 +562,15 @@ Test(auth_flow, async_store_rechecks_on_refresh_only)
 	slow.done(slow.arg, ENOENT, NULL, 0);
 	cr_assert_eq(h_code(), 401);
 	cr_assert_eq(turn_server_allocs(H.srv), 1);
+
+	/* the allocation ends while the store is asked, and the store is
+	 * down: 500, as for any request without an allocation */
+	rq_start(&r, STUN_METHOD_REFRESH, STUN_CLASS_REQUEST);
+	rq_finish(&r, &(struct cred){ 0 });
+	h_feed(r.buf, r.len, "198.51.100.7", 40000);
+	H.now += 601 * 1000;
+	turn_server_tick(H.srv, H.now);
+	cr_assert_eq(turn_server_allocs(H.srv), 0);
+	slow.done(slow.arg, EAGAIN, NULL, 0);
+	cr_assert_eq(h_code(), 500);
 }
