@@ -258,7 +258,7 @@ static void mem_lookup(void *ctx, const struct auth_query *q, auth_done_fn done,
 
 struct auth_store auth_mem_store(struct auth_mem *m)
 {
-	struct auth_store s = { mem_lookup, m, false };
+	struct auth_store s = { .lookup = mem_lookup, .ctx = m, .local = true };
 
 	return s;
 }

@@ -1012,7 +1012,9 @@ void auth_redis_free(struct auth_redis *r)
 
 struct auth_store auth_redis_store(struct auth_redis *r)
 {
-	struct auth_store s = { redis_lookup, r, true };
+	struct auth_store s = { .lookup = redis_lookup,
+				.ctx = r,
+				.remote = true };
 
 	return s;
 }

@@ -60,6 +60,10 @@ struct auth_store {
 	/* A lookup costs a round trip to another server (Redis): the TURN
 	 * server rate-limits them per client address before asking. */
 	bool remote;
+	/* Lookups are in memory and answer before lookup returns: cheap
+	 * enough to repeat on every request of an allocation, to find users
+	 * and secrets removed since its Allocate. */
+	bool local;
 };
 
 /*

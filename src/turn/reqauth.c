@@ -23,6 +23,8 @@ struct turn_pending {
 	struct turn_in in;
 	struct turn_local local;
 	uint16_t alg;
+	bool
+	    recheck; /* of an allocation: its cached key if the store is down */
 	size_t len;
 	uint8_t buf[];
 };
@@ -51,8 +53,8 @@ static const uint8_t *nonce_key(const struct turn_server *s, size_t *len)
  * (REALM, NONCE, PASSWORD-ALGORITHMS), so a spoofed flood would reflect
  * more bytes than it costs at whoever owns the source address; and every
  * challenge costs an HMAC. Token buckets in a fixed table, indexed by a
- * keyed hash of the source IP address: bounded memory whatever the number
- * of sources, and nothing kept per client before authentication (two
+ * keyed hash of the source IP address (IPv6: its /64): bounded memory whatever
+ * the number of sources, and nothing kept per client before authentication (two
  * addresses sharing a bucket share a limit). Tokens are in thousandths.
  */
 #define CHAL_BUCKETS 4096u
@@ -75,19 +77,36 @@ void turn_challenge_free(struct turn_server *s)
 	s->chal = NULL;
 }
 
+/* Which bucket an address draws from. IPv4 by address (/32); IPv6 by its
+ * /64, because one subscriber or one host usually holds a whole /64 and
+ * could otherwise spread its guesses over 2^64 buckets; an IPv4-mapped
+ * address counts as the IPv4 address it maps. */
+static uint32_t chal_index(const struct turn_server *s, const struct sa *from)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *ip;
+	size_t n;
+
+	ip = sa_addr_bytes(from, &n);
+	if (n == 16 && memcmp(ip, v4mapped, sizeof(v4mapped)) == 0) {
+		ip += 12;
+		n = 4;
+	} else if (n == 16) {
+		n = 8;
+	}
+	return hmap_hash_bytes(s->seed ^ 0x5bd1e995u, ip, n) &
+	       (CHAL_BUCKETS - 1);
+}
+
 bool turn_challenge_allowed(struct turn_server *s, const struct sa *from)
 {
 	const struct turn_server_cfg *c = s->cfg;
 	uint64_t rate = c->challenge_rate, cap, have, dt;
 	struct turn_chal_bucket *b;
-	const uint8_t *ip;
-	size_t n;
 
 	if (!rate || !s->chal)
 		return true;
-	ip = sa_addr_bytes(from, &n);
-	b = &s->chal[hmap_hash_bytes(s->seed ^ 0x5bd1e995u, ip, n) &
-		     (CHAL_BUCKETS - 1)];
+	b = &s->chal[chal_index(s, from)];
 	cap = (c->challenge_burst ? c->challenge_burst : rate) * 1000u;
 	dt = s->now_ms > b->last_ms ? s->now_ms - b->last_ms : 0;
 	have = !b->used || dt >= cap / rate + 1 ? cap : b->milli + dt * rate;
@@ -153,7 +172,9 @@ static enum turn_verdict challenge(struct turn_server *s,
 	if (auth_nonce_make(key, klen, feat, turn_unix_s(s) + life, &in->from,
 			    nonce))
 		return turn_reply_error(s, in, req, 500, NULL, NULL, 0);
-	turn_reply_init(s, &e, req, STUN_CLASS_ERROR);
+	/* No SOFTWARE: the request is not authenticated, and its source may
+	 * be spoofed (docs/SECURITY.md: amplification). */
+	stun_enc_reply(&e, s->tx, sizeof(s->tx), req, STUN_CLASS_ERROR);
 	stun_enc_errcode(&e, code, NULL);
 	stun_enc_text(&e, STUN_ATTR_REALM, c->realm, strlen(c->realm));
 	stun_enc_text(&e, STUN_ATTR_NONCE, nonce, AUTH_NONCE_LEN);
@@ -237,6 +258,20 @@ static void pending_unlink(struct turn_server *s, struct turn_pending *p)
 	}
 }
 
+/* The allocation's own key: for its requests when the store is not asked,
+ * or cannot answer (Redis down: allocations keep working). */
+static enum turn_verdict cached_key(struct turn_server *s,
+				    const struct turn_in *in,
+				    const struct stun_msg *req,
+				    const struct creds *c)
+{
+	struct turn_alloc *a = turn_alloc_find(s, in);
+
+	if (a && a->key.alg == c->alg && mi_ok(req, &a->key))
+		return authenticated(s, in, req, c, &a->key);
+	return challenge(s, in, req, 401, TURN_AUTHF_BAD_MI);
+}
+
 /* The answer of one lookup, for one pending request (RFC 8489 §9.2.4
  * from "the server uses the key"). */
 static enum turn_verdict on_answer(struct turn_server *s,
@@ -252,6 +287,10 @@ static enum turn_verdict on_answer(struct turn_server *s,
 	c.alg = p->alg;
 	if (err == ENOENT)
 		return challenge(s, &p->in, &req, 401, TURN_AUTHF_UNKNOWN_USER);
+	/* the allocation may have ended while the store was asked: then it is
+	 * a request like any other */
+	if ((err || !n) && p->recheck && turn_alloc_find(s, &p->in))
+		return cached_key(s, &p->in, &req, &c);
 	if (err || !n) {
 		s->st.auth_fail[TURN_AUTHF_STORE_DOWN]++;
 		report_auth(s, &p->in, &req, TURN_REFUSE_SERVER,
@@ -289,7 +328,7 @@ static void lookup_done(void *arg, int err, const struct auth_key *keys,
 /* Ask the store; the answer may come now or later. */
 static enum turn_verdict ask_store(struct turn_server *s,
 				   const struct turn_in *in,
-				   const struct creds *c)
+				   const struct creds *c, bool recheck)
 {
 	const struct turn_server_cfg *cfg = s->cfg;
 	uint32_t max =
@@ -322,6 +361,7 @@ static enum turn_verdict ask_store(struct turn_server *s,
 	p->in.buf = p->buf;
 	p->in.flags &= ~TURN_BUF_KEPT; /* the copy lives as long as p */
 	p->alg = c->alg;
+	p->recheck = recheck;
 	p->len = in->len;
 	memcpy(p->buf, in->buf, in->len);
 	p->next = s->pending;
@@ -355,19 +395,25 @@ static enum turn_verdict check_user(struct turn_server *s,
 			    TURN_AUTHF_WRONG_USER);
 		return turn_reply_error(s, in, req, 441, NULL, NULL, 0);
 	}
-	if (a && a->key.alg == c->alg) {
-		/* Refresh, CreatePermission, ChannelBind: no store round trip,
-		 * and they keep working while the store is down. */
-		if (mi_ok(req, &a->key))
-			return authenticated(s, in, req, c, &a->key);
-		return challenge(s, in, req, 401, TURN_AUTHF_BAD_MI);
-	}
 	/* TURN REST API: an expired username is refused before the store is
-	 * asked. An allocation made while it was valid lives on through
-	 * Refreshes (above), as coturn's do. */
+	 * asked, on an existing allocation too: unlike coturn's, an
+	 * allocation does not outlive its credentials through Refreshes. */
 	if (s->cfg->rest && auth_rest_expired(c->user, c->ulen, turn_unix_s(s)))
 		return challenge(s, in, req, 401, TURN_AUTHF_REST_EXPIRED);
-	return ask_store(s, in, c);
+	if (a && a->key.alg == c->alg) {
+		/* Refresh, CreatePermission, ChannelBind. The key is cached in
+		 * the allocation, but a user removed, a password changed or a
+		 * REST secret withdrawn since the Allocate must end it: ask the
+		 * store again when that is cheap (in memory: every request),
+		 * else on Refresh only (Redis: the request that extends the
+		 * allocation; one round trip per refresh interval). An answer
+		 * "no such user" or no matching key is 401; a store that cannot
+		 * answer leaves the cached key in force. */
+		if (s->cfg->store->local || req->method == STUN_METHOD_REFRESH)
+			return ask_store(s, in, c, true);
+		return cached_key(s, in, req, c);
+	}
+	return ask_store(s, in, c, false);
 }
 
 enum turn_verdict turn_auth_request(struct turn_server *s,

@@ -4,8 +4,8 @@ tests/hardening/t-*.py. Standard library only; loopback only.
 - Ternd(work, tag, ...): a kit Server in work/tag with /metrics (when this
   ternd has an admin listener), for the "counted" checks.
 - counted: a check on how far a /metrics counter moved.
-- start, serve: a test's server start (and the whole main() of one-server
-  tests).
+- start, serve, serve_many: a test's server start (and the whole main() of
+  one-server and several-server tests).
 - udp_sockets; /proc readings: resident memory, open descriptors, CPU seconds;
   is_asan; udp_sockets_in (ss).
 - SocketReader: a thread reading many sockets.
@@ -75,6 +75,24 @@ def serve(C, work, srv, run, *args):
         for x in held:
             x.close()
         C.check("server-exit", srv.stop())
+    work.done(C.failed)
+    return C.exit_status()
+
+
+def serve_many(C, work, servers, run):
+    """serve() for several servers, servers = {tag: Server}: start them all,
+    C.guard("run", run, servers, held), close held, stop each (check
+    "server-exit-<tag>"). Returns the exit status."""
+    if not start(C, work, *servers.values()):
+        return 1
+    held = []
+    try:
+        C.guard("run", run, servers, held)
+    finally:
+        for x in held:
+            x.close()
+        for tag, srv in servers.items():
+            C.check("server-exit-" + tag, srv.stop())
     work.done(C.failed)
     return C.exit_status()
 

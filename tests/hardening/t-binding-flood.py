@@ -8,8 +8,9 @@ requests of every shape (plain, FINGERPRINT, PADDING of 1-1400 bytes,
 unknown optional and required attributes, RFC 3489 without cookie,
 CHANGE-REQUEST, RESPONSE-PORT, PADDING with RESPONSE-PORT, SOFTWARE) and
 malformed STUN (length field wrong, attribute past the end):
-  - every response is at most the request's length plus what ternd adds to
-    any Binding answer (src/turn/binding.c): XOR-MAPPED-ADDRESS,
+  - every response is at most the request's length plus what ternd once
+    added to any Binding answer (src/turn/binding.c; it adds less since
+    issue 16, see tests/hardening/t-amplification.py): XOR-MAPPED-ADDRESS,
     MAPPED-ADDRESS, RESPONSE-ORIGIN and OTHER-ADDRESS (12 bytes each for
     IPv4; IPv6 has no alternate here: 2 x 24) and SOFTWARE "tern" (8) = 56
     bytes. PADDING is echoed at most at the request's own length and

@@ -18,6 +18,14 @@ static size_t plain_allocate(struct req *r)
 	return rq_finish(r, NULL);
 }
 
+/* The same, signed as H_USER with H.nonce. */
+static void signed_allocate(struct req *r)
+{
+	rq_start(r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
+	stun_enc_transport(&r->e, 17);
+	rq_finish(r, &(struct cred){ 0 });
+}
+
 Test(auth_flow, challenge_carries_realm_and_nonce_and_no_state)
 {
 	const struct stun_msg *m;
@@ -42,6 +50,8 @@ Test(auth_flow, challenge_carries_realm_and_nonce_and_no_state)
 	cr_assert_eq(n, AUTH_NONCE_LEN);
 	cr_assert(!memcmp(s, "obMatJos2AAAA", 13), "no SHA-256 offered");
 	cr_assert_null(stun_msg_attr(m, STUN_ATTR_PASSWORD_ALGORITHMS));
+	cr_assert_null(stun_msg_attr(m, STUN_ATTR_SOFTWARE),
+		       "no SOFTWARE to an unauthenticated request");
 	cr_assert_eq(turn_server_stats(H.srv)->allocs_active, 0);
 	cr_assert_eq(H.nopen, 0);
 }
@@ -163,18 +173,14 @@ Test(auth_flow, forged_nonce_is_401_and_other_address_too)
 	h_feed(r.buf, r.len, "198.51.100.7", 40000);
 	h_take_nonce();
 	/* The nonce is bound to the IP: useless from another one. */
-	rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
-	stun_enc_transport(&r.e, 17);
-	rq_finish(&r, &(struct cred){ 0 });
+	signed_allocate(&r);
 	h_feed(r.buf, r.len, "198.51.100.8", 40000);
 	cr_assert_eq(h_code(), 401);
 	/* ... but fine from another port of the same IP (new TCP socket). */
 	h_feed(r.buf, r.len, "198.51.100.7", 40002);
 	cr_assert_eq(h_code(), 0);
 	H.nonce[20] ^= 1;
-	rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
-	stun_enc_transport(&r.e, 17);
-	rq_finish(&r, &(struct cred){ 0 });
+	signed_allocate(&r);
 	h_feed(r.buf, r.len, "198.51.100.7", 40004);
 	cr_assert_eq(h_code(), 401);
 	cr_assert_eq(turn_server_stats(H.srv)->auth_fail[TURN_AUTHF_BAD_NONCE],
@@ -193,24 +199,18 @@ Test(auth_flow, stale_nonce_is_438_except_within_allocate_grace)
 	cr_assert_null(stun_msg_attr(h_reply(), STUN_ATTR_MESSAGE_INTEGRITY));
 	cr_assert_not_null(stun_msg_attr(h_reply(), STUN_ATTR_REALM));
 	/* Allocate (Chromium: 438 is fatal there) is still accepted. */
-	rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
-	stun_enc_transport(&r.e, 17);
-	rq_finish(&r, &(struct cred){ 0 });
+	signed_allocate(&r);
 	h_feed(r.buf, r.len, "198.51.100.7", 40001);
 	cr_assert_eq(h_code(), 0);
 	/* Past the grace (3600 s), Allocate gets 438 as well. */
 	H.now += 3600 * 1000;
-	rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
-	stun_enc_transport(&r.e, 17);
-	rq_finish(&r, &(struct cred){ 0 });
+	signed_allocate(&r);
 	h_feed(r.buf, r.len, "198.51.100.7", 40003);
 	cr_assert_eq(h_code(), 438);
 	/* The fresh nonce works. */
 	h_take_nonce();
 	h_feed(r.buf, r.len, "198.51.100.7", 40003);
-	rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
-	stun_enc_transport(&r.e, 17);
-	rq_finish(&r, &(struct cred){ 0 });
+	signed_allocate(&r);
 	h_feed(r.buf, r.len, "198.51.100.7", 40003);
 	cr_assert_eq(h_code(), 0);
 }
@@ -339,21 +339,28 @@ static void slow_lookup(void *ctx, const struct auth_query *q,
 			(const uint8_t *)H_PASS, strlen(H_PASS));
 }
 
-static struct auth_store slow_store = { slow_lookup, NULL, false };
+/* asynchronous like Redis (not local); not rate-limited (remote): the
+ * limit is test_ops.c's business */
+static struct auth_store slow_store = { .lookup = slow_lookup };
+
+/* A server on slow_store with our nonce, and r the signed Allocate from
+ * 198.51.100.7:40000, not sent yet. */
+static void slow_start(struct req *r)
+{
+	memset(&slow, 0, sizeof(slow));
+	H.cfg.store = &slow_store;
+	h_restart();
+	plain_allocate(r);
+	h_feed(r->buf, r->len, "198.51.100.7", 40000);
+	h_take_nonce();
+	signed_allocate(r);
+}
 
 Test(auth_flow, async_lookup_answers_later_and_503s_when_down)
 {
 	struct req r;
 
-	memset(&slow, 0, sizeof(slow));
-	H.cfg.store = &slow_store;
-	h_restart();
-	plain_allocate(&r);
-	h_feed(r.buf, r.len, "198.51.100.7", 40000);
-	h_take_nonce();
-	rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
-	stun_enc_transport(&r.e, 17);
-	rq_finish(&r, &(struct cred){ 0 });
+	slow_start(&r);
 	H.nsent = 0;
 	cr_assert_eq(h_feed(r.buf, r.len, "198.51.100.7", 40000),
 		     TURN_CONSUMED);
@@ -367,9 +374,7 @@ Test(auth_flow, async_lookup_answers_later_and_503s_when_down)
 	cr_assert_eq(turn_server_stats(H.srv)->lookups_pending, 0);
 
 	/* Store down: 500 with a clear reason. */
-	rq_start(&r, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST);
-	stun_enc_transport(&r.e, 17);
-	rq_finish(&r, &(struct cred){ 0 });
+	signed_allocate(&r);
 	h_feed(r.buf, r.len, "198.51.100.7", 40001);
 	slow.done(slow.arg, EAGAIN, NULL, 0);
 	cr_assert_eq(h_code(), 500);
@@ -386,4 +391,188 @@ Test(auth_flow, async_lookup_answers_later_and_503s_when_down)
 	turn_server_free(H.srv);
 	H.srv = NULL;
 	slow.done(slow.arg, 0, &slow.key, 1);
+}
+
+/* ---- revocation: issue 16, finding 3 ---- */
+
+/* A request of `method` signed as name/pass from 198.51.100.7:port, with
+ * the 401 dance when the nonce is not ours yet. */
+static uint16_t signed_request(uint16_t method, const char *name,
+			       const char *pass, uint16_t port)
+{
+	struct req r;
+	unsigned tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		rq_start(&r, method, STUN_CLASS_REQUEST);
+		if (method == STUN_METHOD_ALLOCATE)
+			stun_enc_transport(&r.e, 17);
+		if (method == STUN_METHOD_CREATE_PERMISSION) {
+			struct sa peer;
+
+			cr_assert_eq(sa_set_str(&peer, "192.0.2.9", 9), 0);
+			stun_enc_xaddr(&r.e, STUN_ATTR_XOR_PEER_ADDRESS, &peer);
+		}
+		rq_finish(&r, &(struct cred){ .user = name, .pass = pass });
+		h_feed(r.buf, r.len, "198.51.100.7", port);
+		if (h_code() != 401 || tries)
+			break;
+		h_take_nonce();
+	}
+	return h_code();
+}
+
+/* What a reload does to the store: a new one, without `gone`. */
+static void reload_without(const char *gone)
+{
+	struct auth_mem *m;
+
+	cr_assert_eq(auth_mem_alloc(&m), 0);
+	if (strcmp(gone, H_USER) != 0)
+		cr_assert_eq(auth_mem_add_user(m, H_REALM, H_USER, H_PASS), 0);
+	if (strcmp(gone, "bob") != 0)
+		cr_assert_eq(auth_mem_add_user(m, H_REALM, "bob", "builder"),
+			     0);
+	auth_mem_free(H.mem);
+	H.mem = m;
+	H.store = auth_mem_store(m); /* H.cfg.store points at H.store */
+}
+
+Test(auth_flow, removed_user_loses_its_allocation_at_the_next_request)
+{
+	cr_assert_eq(signed_request(STUN_METHOD_ALLOCATE, "bob", "builder", 1),
+		     0);
+	cr_assert_eq(signed_request(STUN_METHOD_ALLOCATE, H_USER, H_PASS, 2),
+		     0);
+	cr_assert_eq(signed_request(STUN_METHOD_REFRESH, "bob", "builder", 1),
+		     0);
+	reload_without("bob");
+	cr_assert_eq(signed_request(STUN_METHOD_REFRESH, "bob", "builder", 1),
+		     401);
+	cr_assert_eq(
+	    signed_request(STUN_METHOD_CREATE_PERMISSION, "bob", "builder", 1),
+	    401);
+	cr_assert_geq(
+	    turn_server_stats(H.srv)->auth_fail[TURN_AUTHF_UNKNOWN_USER], 2);
+	/* not torn down early: it ends at the lifetime it had */
+	cr_assert_eq(turn_server_allocs(H.srv), 2);
+	/* the user who is still there keeps refreshing */
+	cr_assert_eq(signed_request(STUN_METHOD_REFRESH, H_USER, H_PASS, 2), 0);
+	cr_assert_eq(
+	    signed_request(STUN_METHOD_CREATE_PERMISSION, H_USER, H_PASS, 2),
+	    0);
+	/* the old lifetime (600 s default) runs out: bob's allocation ends */
+	H.now += 601 * 1000;
+	turn_server_tick(H.srv, H.now);
+	cr_assert_eq(turn_server_allocs(H.srv), 0);
+}
+
+Test(auth_flow, changed_password_is_401_on_an_allocation)
+{
+	struct auth_mem *m;
+
+	cr_assert_eq(signed_request(STUN_METHOD_ALLOCATE, "bob", "builder", 1),
+		     0);
+	cr_assert_eq(auth_mem_alloc(&m), 0);
+	cr_assert_eq(auth_mem_add_user(m, H_REALM, "bob", "new-password"), 0);
+	auth_mem_free(H.mem);
+	H.mem = m;
+	H.store = auth_mem_store(m);
+	cr_assert_eq(signed_request(STUN_METHOD_REFRESH, "bob", "builder", 1),
+		     401);
+}
+
+static uint16_t rest_request(uint16_t method, const char *name,
+			     const char *secret, uint16_t port)
+{
+	char pass[AUTH_REST_PASS_LEN + 1];
+
+	cr_assert_eq(auth_rest_password((const uint8_t *)secret, strlen(secret),
+					name, strlen(name), pass),
+		     0);
+	return signed_request(method, name, pass, port);
+}
+
+Test(rest, withdrawn_secret_is_401_on_an_allocation)
+{
+	static const uint8_t s2[] = "second-secret";
+	struct auth_mem *m;
+
+	cr_assert_eq(rest_allocate("1700003600:alice", "first-secret", 1), 0);
+	cr_assert_eq(rest_allocate("1700003600:bob", "second-secret", 2), 0);
+	cr_assert_eq(auth_mem_alloc(&m), 0);
+	cr_assert_eq(auth_mem_add_secret(m, H_REALM, s2, sizeof(s2) - 1), 0);
+	auth_mem_free(H.mem);
+	H.mem = m;
+	H.store = auth_mem_store(m);
+	cr_assert_eq(rest_request(STUN_METHOD_REFRESH, "1700003600:alice",
+				  "first-secret", 1),
+		     401);
+	cr_assert_eq(rest_request(STUN_METHOD_REFRESH, "1700003600:bob",
+				  "second-secret", 2),
+		     0);
+}
+
+Test(rest, expired_username_is_401_on_an_allocation)
+{
+	/* the harness's unix time is 1700000001 */
+	cr_assert_eq(rest_allocate("1700000004:alice", "first-secret", 1), 0);
+	cr_assert_eq(rest_request(STUN_METHOD_REFRESH, "1700000004:alice",
+				  "first-secret", 1),
+		     0);
+	H.now += 4000;
+	cr_assert_eq(rest_request(STUN_METHOD_REFRESH, "1700000004:alice",
+				  "first-secret", 1),
+		     401);
+	cr_assert_eq(rest_request(STUN_METHOD_CREATE_PERMISSION,
+				  "1700000004:alice", "first-secret", 1),
+		     401);
+	cr_assert_geq(
+	    turn_server_stats(H.srv)->auth_fail[TURN_AUTHF_REST_EXPIRED], 2);
+	cr_assert_eq(turn_server_allocs(H.srv), 1, "not torn down early");
+}
+
+/* Redis-like: Refresh asks again (no such user: 401; store down: the cached
+ * key), CreatePermission and ChannelBind do not. */
+Test(auth_flow, async_store_rechecks_on_refresh_only)
+{
+	struct req r;
+	unsigned asked;
+
+	slow_start(&r);
+	h_feed(r.buf, r.len, "198.51.100.7", 40000);
+	slow.done(slow.arg, 0, &slow.key, 1);
+	cr_assert_eq(h_code(), 0);
+
+	asked = slow.asked;
+	cr_assert_eq(h_permit("198.51.100.7", 40000, "192.0.2.9"), 0);
+	cr_assert_eq(slow.asked, asked, "no lookup for CreatePermission");
+
+	/* store down: the allocation keeps working */
+	rq_start(&r, STUN_METHOD_REFRESH, STUN_CLASS_REQUEST);
+	rq_finish(&r, &(struct cred){ 0 });
+	cr_assert_eq(h_feed(r.buf, r.len, "198.51.100.7", 40000),
+		     TURN_CONSUMED);
+	cr_assert_eq(slow.asked, asked + 1);
+	slow.done(slow.arg, EAGAIN, NULL, 0);
+	cr_assert_eq(h_code(), 0);
+
+	/* the store says the user is gone: 401 */
+	rq_start(&r, STUN_METHOD_REFRESH, STUN_CLASS_REQUEST);
+	rq_finish(&r, &(struct cred){ 0 });
+	h_feed(r.buf, r.len, "198.51.100.7", 40000);
+	slow.done(slow.arg, ENOENT, NULL, 0);
+	cr_assert_eq(h_code(), 401);
+	cr_assert_eq(turn_server_allocs(H.srv), 1);
+
+	/* the allocation ends while the store is asked, and the store is
+	 * down: 500, as for any request without an allocation */
+	rq_start(&r, STUN_METHOD_REFRESH, STUN_CLASS_REQUEST);
+	rq_finish(&r, &(struct cred){ 0 });
+	h_feed(r.buf, r.len, "198.51.100.7", 40000);
+	H.now += 601 * 1000;
+	turn_server_tick(H.srv, H.now);
+	cr_assert_eq(turn_server_allocs(H.srv), 0);
+	slow.done(slow.arg, EAGAIN, NULL, 0);
+	cr_assert_eq(h_code(), 500);
 }

@@ -4,6 +4,7 @@
  * bytes histograms, draining (300 / 508), and the 401 rate limit.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "harness.h"
@@ -288,4 +289,44 @@ Test(ops, remote_lookups_spend_the_challenge_bucket)
 	H.store.remote = false;
 	cr_assert_eq(unknown_user_flood("198.51.100.7", 20), 20);
 	H.store = inner;
+}
+
+/* Issue 16, finding 6: one IPv6 /64 is one bucket, whatever addresses in
+ * it the guesses come from; IPv4-mapped addresses count as IPv4. */
+Test(ops, challenges_are_rate_limited_per_ipv6_64)
+{
+	char ip[64];
+	unsigned answered = 0;
+	int i;
+
+	H.cfg.challenge_rate = 5;
+	H.cfg.challenge_burst = 10;
+	h_restart();
+	for (i = 0; i < 30; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:1:2:%x:%x::%x",
+			 (i * 7919) & 0xffff, i, i + 1);
+		answered += bare_allocate(ip, 40000) == TURN_ANSWERED;
+	}
+	cr_assert_eq(answered, 10, "one /64, one burst");
+
+	/* the next /64 has a bucket of its own (1 in 4096 it shares) */
+	answered = 0;
+	for (i = 0; i < 3; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:1:3::%x", i + 1);
+		answered += bare_allocate(ip, 40000) == TURN_ANSWERED;
+	}
+	cr_assert_eq(answered, 3);
+
+	/* an IPv4-mapped address is its IPv4 address: not one /64 ::ffff:0:0
+	 * for the whole IPv4 Internet */
+	answered = 0;
+	for (i = 0; i < 3; i++) {
+		snprintf(ip, sizeof(ip), "::ffff:198.51.100.%d", 10 + i);
+		answered += bare_allocate(ip, 40000) == TURN_ANSWERED;
+	}
+	cr_assert_geq(answered, 2);
+	for (i = 0; i < 15; i++)
+		bare_allocate("::ffff:198.51.100.20", 40001 + i);
+	cr_assert_eq(bare_allocate("198.51.100.20", 41000), TURN_DROP_POLICY,
+		     "mapped and plain share the IPv4 bucket");
 }
