@@ -295,7 +295,9 @@ int tern_allocate(struct tern_alloc **ap, struct tern_client *c,
  * is called once with the outcome, and again on a failed refresh. Several
  * calls for the same address share one permission (the later cb replaces
  * the earlier). May be called before the allocation succeeds: it is sent
- * once it does. Returns 0, EINVAL, ENOMEM, ENOSPC (too many permissions).
+ * once it does. The peer's port is sent as given (a server ignores it, RFC
+ * 8656 §9.1, but may refuse port 0, which names no peer). Returns 0,
+ * EINVAL (also for port 0), ENOMEM, ENOSPC (too many permissions).
  */
 int tern_alloc_permit(struct tern_alloc *a, const struct sockaddr *peer,
 		      tern_done_cb cb, void *arg);

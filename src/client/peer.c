@@ -54,8 +54,7 @@ static struct tern_peer_item *perm_get(struct tern_alloc *a,
 		return it;
 	it = &a->perms[a->nperms++];
 	memset(it, 0, sizeof(*it));
-	it->addr = *peer;
-	sa_set_port(&it->addr, 0);
+	it->addr = *peer; /* with its port: ternd refuses port 0 */
 	it->quiet = true;
 	return it;
 }
@@ -72,6 +71,8 @@ int tern_alloc_permit(struct tern_alloc *a, const struct sockaddr *peer,
 	err = peer_addr(&p, peer);
 	if (err)
 		return err;
+	if (!sa_port(&p))
+		return EINVAL; /* names no peer; servers may refuse it */
 	it = perm_get(a, &p);
 	if (!it)
 		return ENOSPC;

@@ -233,10 +233,12 @@ uint64_t turn_perms_prune(struct turn_server *s, struct turn_alloc *a)
 	return before - ((uint32_t)a->nperm + a->nchan);
 }
 
-/* Read and vet one XOR-PEER-ADDRESS: 0, or 400 / 443 / 403. with_port
- * (ChannelBind): the port is part of the binding, and port 0 names no
- * peer (nothing can be sent to it), so it is a 400. A permission ignores
- * the port (RFC 8656 §10.2), and clients (libtern among them) send 0. */
+/* Read and vet one XOR-PEER-ADDRESS: 0, or 400 / 443 / 403. Port 0 names
+ * no peer, so it is a 400 for ChannelBind and CreatePermission alike
+ * (issue 16, finding 9), although a permission itself ignores the port
+ * (RFC 8656 §9.1): browsers, aioice, pion, libjuice, coturn's uclient and
+ * libtern all send the peer's port. with_port (ChannelBind): the port is
+ * part of the binding and of the own-address check. */
 static uint16_t vet_peer(struct turn_server *s, const struct turn_in *in,
 			 struct turn_alloc *a, const struct stun_attr *at,
 			 const struct stun_msg *m, bool with_port,
@@ -244,7 +246,7 @@ static uint16_t vet_peer(struct turn_server *s, const struct turn_in *in,
 {
 	struct sa peer, norm;
 
-	if (stun_attr_xaddr(at, m, &peer) || (with_port && !sa_port(&peer)))
+	if (stun_attr_xaddr(at, m, &peer) || !sa_port(&peer))
 		return 400;
 	if (!turn_policy_allows(s->cfg, &peer, with_port, &norm)) {
 		s->st.policy_denied++;

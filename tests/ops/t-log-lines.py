@@ -132,13 +132,13 @@ def plain_checks(srv):
     line_check(srv, "quota-user", r'auth refused: user="alice" %s reason=quota_user$' % client_re(a2))
     a2.close()
 
-    r = a1.permission("127.0.0.1", port=0)
+    r = a1.permission("127.0.0.1", port=9)
     R.check("peer-loopback-403", r is not None and r.error() and r.error()[0] == 403, K.fmt(r))
-    line_check(srv, "peer-default-deny", r'peer denied: user="alice" %s peer=127\.0\.0\.1:0 '
+    line_check(srv, "peer-default-deny", r'peer denied: user="alice" %s peer=127\.0\.0\.1:9 '
                r'rule="default-deny 127\.0\.0\.0/8"$' % client_re(a1))
-    r = a1.permission("198.51.100.7", port=0)
+    r = a1.permission("198.51.100.7", port=9)
     R.check("peer-rule-403", r is not None and r.error() and r.error()[0] == 403, K.fmt(r))
-    line_check(srv, "peer-deny-rule", r'peer denied: user="alice" %s peer=198\.51\.100\.7:0 '
+    line_check(srv, "peer-deny-rule", r'peer denied: user="alice" %s peer=198\.51\.100\.7:9 '
                r'rule="deny-rule 198\.51\.100\.0/24"$' % client_re(a1))
     a1.release()
     a1.close()

@@ -362,7 +362,8 @@ Test(relay, peer_port_zero)
 	cr_assert_eq(turn_server_stats(H.srv)->perms_active, 0);
 	cr_assert_eq(h_request(STUN_METHOD_CREATE_PERMISSION, CLIENT, 1,
 			       perm_port0, NULL),
-		     0);
+		     400);
+	cr_assert_eq(turn_server_stats(H.srv)->perms_active, 0);
 	n = send_ind(buf, sizeof(buf), "192.0.2.80", 0, "hello", 5);
 	cr_assert_eq(h_feed(buf, n, CLIENT, 1), TURN_DROP_MALFORMED);
 	cr_assert_eq(H.nrelay_send, 0);
