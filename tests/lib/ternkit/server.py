@@ -116,6 +116,9 @@ def prepare(d, opts):
         rmin = int(opts.get("port_min") or rmin)
         rmax = int(opts.get("port_max") or rmax)
     alt = opts.get("alternate", "")
+    # alternate6: an RFC 5780 alternate for the ::1 listener (an address the
+    # caller has put on lo, e.g. inside a network namespace of its own)
+    alt6 = opts.get("alternate6", "")
     if alt:
         # the alternate address listens on both UDP ports
         for _ in range(100):
@@ -143,10 +146,11 @@ def prepare(d, opts):
             "workers = %s;" % opts.get("workers", "2"),
             'software = "tern";',
             'log = { level = "%s"; target = "stderr"; };' % level,
-            'listen = ( { address = "127.0.0.1";%s }, { address = "::1"; } );' % (
-                ' alternate = %s;' % q(alt) if alt else ""),
+            'listen = ( { address = "127.0.0.1";%s }, { address = "::1";%s } );' % (
+                ' alternate = %s;' % q(alt) if alt else "",
+                ' alternate = %s;' % q(alt6) if alt6 else ""),
             "ports = { udp = %d; tcp = %d; tls = %d; dtls = %d;%s };" % (
-                p, p, pt, pt, " alternate = %d;" % a1 if alt else ""),
+                p, p, pt, pt, " alternate = %d;" % a1 if alt or alt6 else ""),
             "tls = { certificate = %s; private_key = %s;%s };" % (
                 q(os.path.join(cert, "cert.pem")), q(os.path.join(cert, "key.pem")),
                 " min_version = %s;" % q(opts["tls_min_version"]) if opts.get("tls_min_version") else ""),
