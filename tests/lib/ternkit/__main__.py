@@ -1,8 +1,9 @@
 """Command line of the kit, for shell tests and scripts:
 
   python3 tests/lib/ternkit prepare DIR [key=value ...]
-      write the server config (see server.py), DIR/server.argv (NUL separated
-      argv) and DIR/ports.env (SRV_PORT SRV_TLS_PORT SRV_RELAY_MIN ...)
+      write the server config (see server.py; GROUP.NAME=V sets any ternd
+      setting of a group, e.g. redis.status=true), DIR/server.argv (NUL
+      separated argv) and DIR/ports.env (SRV_PORT SRV_TLS_PORT SRV_RELAY_MIN ...)
   python3 tests/lib/ternkit ready DIR [SECONDS]    exit 0 once it answers
   python3 tests/lib/ternkit ports N [LOW HIGH] [--hosts H1,H2] [--exclude "P P"]
       N free ports (UDP and TCP on every host; default 10000-16383 on
