@@ -27,6 +27,11 @@ ternd only:
   tls_min_version=1.3                 tls.min_version (default: ternd's, 1.2)
   rfc5766_channels=true               relay.rfc5766_channels
   port=N tls_port=N alt_port=N        given ports instead of free ones
+  software=tern  rfc3489=true         the top-level settings (rfc3489: not
+                                      written unless given)
+  stun_only=1                         no auth, redis or relay group, and not
+                                      $TURN_TERND_EXTRA_CONF (a STUN server:
+                                      tests/interop/lib.sh)
   tls=0                               no TLS/DTLS listener (ports 0, no tls
                                       group; SRV_TLS_PORT=0)
   cert=PATH key=PATH                  the TLS certificate and key (default
@@ -173,17 +178,18 @@ def write_file(path, text):
     os.replace(tmp, path)
 
 
-def _plan(d, opts, extra=None, raw=""):
+def _plan(d, opts, extra=None, raw="", which=None):
     """(argv, info, ternd.conf text or None, (port, tls port) when chosen
-    here) for prepare(); writes nothing."""
+    here) for prepare() (which: "ternd" writes ternd's config whatever
+    impl() says, for conf_text()); writes nothing."""
     opts = {k: str(v) for k, v in opts.items()}
-    which = impl()
+    which = which or impl()
     cert_dir = os.environ.get("TURN_CERT_DIR", d)
     cert = opts.get("cert") or os.path.join(cert_dir, "cert.pem")
     key = opts.get("key") or os.path.join(cert_dir, "key.pem")
     tls = opts.get("tls", "1") not in ("0", "false", "")
     given = [int(opts[k]) if opts.get(k) else 0 for k in ("port", "tls_port", "alt_port")]
-    p, pt, a1, a2 = [g or f for g, f in zip(given + [0], free_ports(4))]
+    p, pt, a1, a2 = [g or f for g, f in zip(given + [0], free_ports(4) if not all(given) else [0] * 4)]
     # relay ports: a private window above the servers' ports, below the kernel's
     # ephemeral range (clients' own sockets)
     rmin = random.SystemRandom().randrange(16400, 30500, 100)
@@ -218,7 +224,9 @@ def _plan(d, opts, extra=None, raw=""):
         userlist = ", ".join(x for x in (ul, kl) if x)
         c = _Conf()
         c.set("workers", opts.get("workers", "2"))
-        c.set("software", q("tern"))
+        c.set("software", q(opts.get("software", "tern")))
+        if opts.get("rfc3489"):
+            c.set("rfc3489", opts["rfc3489"])
         c.set("log.level", q(level))
         c.set("log.target", q("stderr"))
         c.set("listen", '( { address = "127.0.0.1";%s }, { address = "::1"; } )' % (
@@ -232,6 +240,7 @@ def _plan(d, opts, extra=None, raw=""):
             c.set("tls.private_key", q(key))
             if opts.get("tls_min_version"):
                 c.set("tls.min_version", q(opts["tls_min_version"]))
+        stun_only = opts.get("stun_only", "") in ("1", "true")
         c.set("auth.realm", q(realm))
         c.set("auth.store", q(store))
         c.set("auth.rest", "true" if rest else "false")
@@ -256,17 +265,20 @@ def _plan(d, opts, extra=None, raw=""):
                      # range 0x4000-0x7FFF, which ternd accepts only when asked.
                      ("rfc5766_channels", opts.get("rfc5766_channels", "true"))):
             c.set("relay." + k, v)
+        if stun_only:
+            for g in ("auth", "redis", "relay"):
+                c.set(g, None)
         for k, v in opts.items():
             if "." in k:
                 c.set(k, _conf_value(v, q))
         for k, v in (extra or {}).items():
             c.set(k, None if v is None else conf_value(v))
         conf = ["# written by tests/lib/ternkit/server.py"] + c.lines()
-        for more in (os.environ.get("TURN_TERND_EXTRA_CONF", ""), raw):
+        for more in ("" if stun_only else os.environ.get("TURN_TERND_EXTRA_CONF", ""), raw):
             if more:
                 conf.append(more.rstrip("\n"))
         text = "\n".join(conf) + "\n"
-        argv = [os.path.abspath(os.environ["TERND"]), "-c", cf]
+        argv = [os.path.abspath(os.environ.get("TERND", "ternd")), "-c", cf]
     else:
         argv = ["turnserver", "-n", "--no-cli", "--log-file=stdout", "--simple-log",
                 "--pidfile=" + os.path.join(d, "turnserver.pid"),
@@ -309,6 +321,13 @@ def _plan(d, opts, extra=None, raw=""):
     info = dict(SRV_IMPL=which, SRV_PORT=p, SRV_TLS_PORT=pt if tls else 0, SRV_RELAY_MIN=rmin,
                 SRV_RELAY_MAX=rmax, SRV_LOG=log, SRV_DIR=d, SRV_REALM=realm, SRV_ALT_PORT=a1, SRV_CONF=cf)
     return argv, info, text, None if any(given) else (p, pt)
+
+
+def conf_text(d, opts, extra=None, raw=""):
+    """Only ternd's configuration text for opts (with the ports given:
+    port, tls_port, alt_port), whatever server runs (the shell tests start
+    coturn themselves, and read this)."""
+    return _plan(d, opts, extra, raw, "ternd")[2]
 
 
 def read_info(d):
