@@ -55,52 +55,31 @@ tern_cert() {
 # tern_write_config DIR PORT TLS_PORT ALT_PORT [key=value ...] -> DIR/ternd.conf
 # Keys: workers, rfc3489, software, level, alternate (address, or "" for none),
 # udp, tcp, tls, dtls (0 disables), and any limits.* field by its bare name.
+# Written by the kit (ternkit conf: a STUN server, no auth and no relay);
+# the defaults are here, where TERN_FRAME_TIMEOUT etc. are taken from.
 tern_write_config() {
 	local dir=$1 p=$2 t=$3 a=$4
 	shift 4
-	local workers=2 rfc3489=true software=tern level=info alt_addr=127.0.0.2
-	local udp=$p tcp=$p tls=$t dtls=$t
-	local -A lim=([max_connections]=4096 [idle_timeout]=300 [frame_timeout]=10
-		[handshake_timeout]=10 [dtls_max_sessions]=4096 [udp_batch]=32 [log_interval]=10)
-	local kv k v
-	for kv in "$@"; do
-		k=${kv%%=*}
-		v=${kv#*=}
+	local -A o=([workers]=2 [rfc3489]=true [software]=tern [level]=info [alternate]=127.0.0.2
+		[udp]=$p [tcp]=$p [tls]=$t [dtls]=$t
+		[max_connections]=4096 [idle_timeout]=300 [frame_timeout]=10 [handshake_timeout]=10
+		[dtls_max_sessions]=4096 [udp_batch]=32 [log_interval]=10)
+	local kv k args=()
+	for kv in "$@"; do o[${kv%%=*}]=${kv#*=}; done
+	for k in "${!o[@]}"; do
 		case $k in
-		workers) workers=$v ;;
-		rfc3489) rfc3489=$v ;;
-		software) software=$v ;;
-		level) level=$v ;;
-		alternate) alt_addr=$v ;;
-		udp) udp=$v ;;
-		tcp) tcp=$v ;;
-		tls) tls=$v ;;
-		dtls) dtls=$v ;;
-		*) lim[$k]=$v ;;
+		workers | rfc3489 | software | level | alternate) args+=("$k=${o[$k]}") ;;
+		udp | tcp | tls | dtls) args+=("ports.$k=${o[$k]}") ;;
+		*) args+=("limits.$k=${o[$k]}") ;;
 		esac
 	done
-	local altline=""
-	[ -n "$alt_addr" ] && altline=" alternate = \"$alt_addr\";"
-	{
-		echo "# written by tests/interop/lib.sh"
-		echo "workers = $workers;"
-		echo "software = \"$software\";"
-		echo "rfc3489 = $rfc3489;"
-		echo "log = { level = \"$level\"; target = \"stderr\"; };"
-		echo "listen = ( { address = \"127.0.0.1\";$altline }, { address = \"::1\"; } );"
-		echo "ports = { udp = $udp; tcp = $tcp; tls = $tls; dtls = $dtls; alternate = $a; };"
-		echo "tls = { certificate = \"$dir/../cert.pem\"; private_key = \"$dir/../key.pem\"; };"
-		printf 'limits = {'
-		for k in max_connections idle_timeout frame_timeout handshake_timeout \
-			dtls_max_sessions udp_batch log_interval; do
-			printf ' %s = %s;' "$k" "${lim[$k]}"
-		done
-		echo ' };'
-	} >"$dir/ternd.conf"
+	"$TERN_PY" "$TERN_KIT" conf "$dir" stun_only=1 port="$p" tls_port="$t" alt_port="$a" ports.alternate="$a" \
+		cert="$dir/../cert.pem" key="$dir/../key.pem" "${args[@]}" ||
+		tern_die "could not write $dir/ternd.conf"
 	# so tests know what they run against
-	TERN_FRAME_TIMEOUT=${lim[frame_timeout]}
-	TERN_MAX_CONNECTIONS=${lim[max_connections]}
-	TERN_SOFTWARE=$software
+	TERN_FRAME_TIMEOUT=${o[frame_timeout]}
+	TERN_MAX_CONNECTIONS=${o[max_connections]}
+	TERN_SOFTWARE=${o[software]}
 	export TERN_FRAME_TIMEOUT TERN_MAX_CONNECTIONS TERN_SOFTWARE
 }
 

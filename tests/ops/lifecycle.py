@@ -3,12 +3,10 @@ t-drain.py, t-notify.py, t-privdrop.py): reload, drain, systemd
 notifications, privilege drop. Everything else they use (reporter, STUN/TURN
 client, echo peer, ports, waiting, processes) is the kit's, tests/lib/ternkit.
 
-- Ternd: a ternd with a config file written here, any setting at all
-  ("group.setting": value, which the kit's Server cannot express: drain,
-  user, log, deny_peers... and a TLS certificate the test rotates), on
-  free loopback ports, logging to a file; dies with the test; stopped with
-  SIGINT (never a drain), its exit status and sanitizer report checked
-  (clean()).
+- Ternd: the kit's Server with the constructor and methods these tests
+  (and new ones) call: any setting ("group.setting": value), users as
+  pairs, a TLS certificate the test rotates; stopped with SIGINT (never a
+  drain), its exit status and sanitizer report checked (clean()).
 - make_cert: the kit's certificate, with the SHA-256 of its DER form.
 - tls_connect, tls_binding: a TLS connection and a Binding over it.
 - echo: a datagram through a TurnClient's relay to an echo peer and back.
@@ -16,7 +14,6 @@ client, echo peer, ports, waiting, processes) is the kit's, tests/lib/ternkit.
 
 import hashlib
 import os
-import re
 import signal
 import socket
 import ssl
@@ -30,155 +27,67 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import ternkit as K  # noqa: E402
 
 
-def conf_value(v):
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, (list, tuple)):
-        return "[ " + ", ".join(conf_value(x) for x in v) + " ]"
-    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-class Ternd:
-    """A ternd on 127.0.0.1 with UDP+TCP on one port, TLS+DTLS on another."""
+class Ternd(K.Server):
+    """The kit's Server (tests/lib/ternkit/server.py: config, start, stop,
+    log) as the lifecycle tests have always called it: in work/name, TLS
+    off unless tls=True (then set cert and key before start()), users as
+    (name, password) pairs (the list self.users, which text() and write()
+    use), extra {"group.setting": value}, allow_peers 127.0.0.1/32 unless
+    extra says otherwise. start() says whether it answered (and leaves it
+    running either way); stop() is SIGINT (never a drain) and returns the
+    exit status; clean(want_rc) the problems (Reporter.check)."""
 
     def __init__(self, work, name="ternd", users=(("alice", "wonderland"),),
                  tls=False, workers=2, extra=None, realm="tern.test", binary=None):
         self.work = work
-        self.binary = binary or os.environ.get("TERND", "")
         self.name = name
-        self.port, self.tls_port = K.free_ports(2)
-        self.addr = ("127.0.0.1", self.port)
-        self.relay_min, self.relay_max = K.free_window(200)
-        self.realm = realm
         self.users = list(users)
         self.tls = tls
-        self.cert = self.key = None
-        self.workers = workers
-        # "group.setting": value; a top-level setting without a dot
-        self.extra = dict(extra or {})
-        self.conf = os.path.join(work, name + ".conf")
-        self.log = os.path.join(work, name + ".log")
-        self.proc = None
-        self.env = None
+        super().__init__(os.path.join(work, name), extra=extra, tls=tls, binary=binary,
+                         workers=workers, realm=realm, users=self._users(self.users),
+                         allow_peers="127.0.0.1/32")
 
-    def text(self, users=None, extra=None, raw=""):
+    @staticmethod
+    def _users(users):
+        return ",".join("%s:%s" % u for u in users)
+
+    def text(self, users=None, extra=None, raw="", **opts):
         """The configuration file (users and extra default to this ternd's)."""
-        users = self.users if users is None else users
-        extra = dict(self.extra if extra is None else extra)
-        groups, top = {}, []
-        for k, v in extra.items():
-            if "." in k:
-                g, s = k.split(".", 1)
-                groups.setdefault(g, []).append(f"  {s} = {conf_value(v)};")
-            else:
-                top.append(f"{k} = {conf_value(v)};")
-        relay = groups.setdefault("relay", [])
-        if not any(s.strip().startswith("port_min") for s in relay):
-            relay.append(f"  port_min = {self.relay_min};")
-            relay.append(f"  port_max = {self.relay_max};")
-        if not any(s.strip().startswith("allow_peers") for s in relay):
-            relay.append('  allow_peers = [ "127.0.0.1/32" ];')
-        ports = (f"ports = {{ udp = {self.port}; tcp = {self.port}; "
-                 f"tls = {self.tls_port if self.tls else 0}; "
-                 f"dtls = {self.tls_port if self.tls else 0}; }};")
-        ulist = ", ".join(f'{{ name = "{u}"; password = "{p}"; }}' for u, p in users)
-        out = [f"workers = {self.workers};", *top,
-               'listen = ( { address = "127.0.0.1"; } );', ports]
-        if self.tls:
-            out.append(f'tls = {{ certificate = "{self.cert}"; private_key = "{self.key}"; }};')
-        auth = groups.pop("auth", [])
-        out.append(f'auth = {{ realm = "{self.realm}"; users = ( {ulist} );')
-        out += auth
-        out.append("};")
-        for g, lines in groups.items():
-            out.append(f"{g} = {{")
-            out += lines
-            out.append("};")
-        out.append(raw)
-        return "\n".join(out) + "\n"
+        return super().text(extra, raw, users=self._users(self.users if users is None else users), **opts)
 
     def write(self, users=None, extra=None, raw="", text=None):
         """(Re)write the configuration file, atomically (rename)."""
-        tmp = self.conf + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(text if text is not None else self.text(users, extra, raw))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, self.conf)
+        super().write(text, users=users, extra=extra, raw=raw)
 
     def start(self, args=(), env=None, preexec=None, wait=True):
-        """Run ternd -c conf -e args (dying with the test; preexec runs in
-        the child after that; cwd: the work directory, which a dropped user
-        can enter too); with wait, True once it answers a Binding."""
-        if not os.path.exists(self.conf):
-            self.write()
-        self.env = dict(os.environ, **(env or {}))
-        self.proc = K.spawn([self.binary, "-c", self.conf, "-e", *args], self.log,
-                            env=self.env, preexec=preexec, cwd=self.work)
-        if wait:
-            return self.wait_ready()
-        return True
+        """launch() from the work directory (which a dropped user can enter
+        too); with wait, True once it answers."""
+        return self.launch(args, env, preexec, wait, 15, cwd=self.work)
 
     def wait_ready(self, timeout=15):
-        """STUN Binding answered on the UDP port."""
-        def up():
-            if self.proc.poll() is not None:
-                return "exited"
-            return "up" if K.ping("udp", self.port, timeout=0.2) else None
-        return K.wait_for(up, timeout, step=0.05) == "up"
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def signal(self, sig):
-        self.proc.send_signal(sig)
+        return K.wait_ready(self.dir, timeout, self.proc)
 
     def logtext(self):
-        try:
-            with open(self.log, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def count(self, pattern):
-        return len(re.findall(pattern, self.logtext(), re.M))
-
-    def wait_log(self, pattern, timeout=10, at_least=1):
-        return K.wait_for(lambda: self.count(pattern) >= at_least, timeout, step=0.05)
-
-    def wait_exit(self, timeout):
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop(self):
-        """SIGINT (stop at once, no drain), SIGKILL after 10 s; returns the
-        exit status (negative: the signal that killed it), None if never
-        started."""
-        return K.stop_proc(self.proc, signal.SIGINT, 10)
-
-    def sanitizer_report(self):
-        """The first lines of an ASan/UBSan/LSan report in the log."""
-        return [ln for ln in self.logtext().splitlines() if K.SANITIZER_RE.search(ln)][:3]
-
-    def clean(self, want_rc=0):
-        """Stop it; the problems (none: it ended with want_rc and left no
-        sanitizer report in its log), for Reporter.check(name, problems)."""
-        if self.proc is None:
-            return ["ternd was never started (see the FAIL before)"]
-        rc = self.stop()
-        why = []
-        if rc != want_rc:
-            why.append(f"exit status {rc}, expected {want_rc}")
-        rep = self.sanitizer_report()
-        if rep:
-            why.append("sanitizer report: " + " | ".join(rep))
-        return ["; ".join(why) + f" ({self.log})"] if why else []
+        return self.log_text()
 
     def tail(self, n=8):
-        return " | ".join(self.logtext().strip().splitlines()[-n:])
+        return self.log_tail(n)
+
+    def sanitizer_report(self):
+        return self.sanitizer_lines()
+
+    def stop(self):
+        """SIGINT; the exit status (None if never started)."""
+        super().stop(signal.SIGINT, exited_ok=True)
+        return self.returncode
+
+    def clean(self, want_rc=0):
+        """Stop it (SIGINT); the problems: not ended with want_rc, a
+        sanitizer report in its log."""
+        if not self.started:
+            return ["ternd was never started (see the FAIL before)"]
+        why = K.Server.stop(self, signal.SIGINT, want_rc, exited_ok=True)
+        return ["; ".join(why)] if why else []
 
 
 def make_cert(d, name, cn="localhost"):

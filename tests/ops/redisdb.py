@@ -89,11 +89,13 @@ def md5_key(user, realm, password):
 
 class World:
     """A work directory and everything started in it (kit's spawn: dying
-    with the test), killed on cleanup whatever happens."""
+    with the test; servers: the kit's Servers), killed on cleanup whatever
+    happens."""
 
     def __init__(self, prefix):
         self.dir = tempfile.mkdtemp(prefix=prefix)
         self.procs = []
+        self.servers = []
 
     def start(self, name, argv):
         p = K.spawn(argv, os.path.join(self.dir, name + ".log"))
@@ -107,20 +109,14 @@ class World:
         except OSError:
             return ""
 
-    def sanitizer_report(self, name):
-        """Sanitizer report lines in a log (the kit's pattern)."""
-        try:
-            with open(os.path.join(self.dir, name + ".log"), errors="replace") as f:
-                return [ln.strip() for ln in f if K.SANITIZER_RE.search(ln)][:3]
-        except OSError:
-            return []
-
     def stop(self, p, sig=signal.SIGTERM, wait=10):
         return K.stop_proc(p, sig, wait)
 
     def cleanup(self, failed):
         for p in self.procs:
             K.stop_proc(p, signal.SIGKILL, 5)
+        for srv in self.servers:
+            srv.kill()
         if failed or os.environ.get("TERN_KEEP") == "1":
             print("# logs kept in %s" % self.dir, flush=True)
         else:

@@ -83,15 +83,6 @@ def check_ids(pid, uid, gid):
     return len(tasks), bad
 
 
-def as_user(uid, gid):
-    def pre():
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-        K.pdeathsig()  # the change of user cleared the one set before
-    return pre
-
-
 class Users:
     """The test's system user, created if missing and removed at the end."""
 
@@ -226,13 +217,13 @@ def unprivileged(work, u):
     # started as the user already (a unit's User=)
     t = Ternd(work, "self", extra={"user": USER})
     try:
-        ok = t.start(preexec=as_user(u.uid, u.gid))
+        ok = t.start(preexec=K.as_user(u.uid, u.gid))
         C.check("started-as-user-runs", ok and t.count(r"running as user") == 0,
                 f"user = the user ternd runs as: {t.tail()}")
     finally:
         C.check("started-as-user-clean-exit", t.clean())
     start_fails(Ternd(work, "other", extra={"user": "nobody"}), "other-user-refused",
-                r"cannot switch", preexec=as_user(u.uid, u.gid))
+                r"cannot switch", preexec=K.as_user(u.uid, u.gid))
 
 
 def main():

@@ -38,7 +38,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -99,44 +98,16 @@ def wait_stun(port, proc, seconds=10):
     return False
 
 
-def ternd_conf(w, port, rport, rmin, admin_port):
-    lines = [
-        "# written by tests/ops/t-redis-status.py",
-        "workers = 2;",
-        # warn: the status must not depend on the allocation log lines
-        'log = { level = "warn"; target = "stderr"; };',
-        'listen = ( { address = "127.0.0.1"; } );',
-        "ports = { udp = %d; tcp = %d; tls = 0; dtls = 0; };" % (port, port),
-        'auth = { realm = "%s"; store = "redis"; };' % REALM,
-        'redis = { address = "127.0.0.1"; port = %d; timeout = 1; status = true; };' % rport,
-        "relay = {",
-        '  addresses = [ "127.0.0.1" ];',
-        "  port_min = %d; port_max = %d;" % (rmin, rmin + 499),
-        '  allow_peers = [ "127.0.0.1/32" ];',
-        "  rfc5766_channels = true;",
-        "};",
-    ]
-    if admin_port:
-        lines.append('admin = { address = "127.0.0.1"; port = %d; };' % admin_port)
-    path = os.path.join(w.dir, "ternd.conf")
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
-
-
-def start_ternd(w, port, rport, rmin, admin_port):
-    """ternd with the admin listener when this build has one (/metrics)."""
-    for ap in (admin_port, 0):
-        conf = ternd_conf(w, port, rport, rmin, ap)
-        p = w.start("ternd", [os.environ["TERND"], "-c", conf])
-        if wait_stun(port, p):
-            return p, ap
-        w.stop(p, signal.SIGKILL)
-        if ap and "admin" in w.log("ternd", 3):
-            note("this ternd has no admin listener yet: %s" % w.log("ternd", 1))
-            continue
-        break
-    raise RuntimeError("ternd did not answer on 127.0.0.1:%d: %s" % (port, w.log("ternd")))
+def start_ternd(w, rport, rmin):
+    """The kit's ternd in w.dir/ternd: auth.store = "redis" with
+    redis.status = true, level warn (the status must not depend on the
+    allocation log lines), no TLS, relay ports rmin..rmin+499, /metrics when
+    this build has the admin listener."""
+    srv = K.Server(os.path.join(w.dir, "ternd"), metrics=True, tls=False, store="redis", redis_port=rport,
+                   realm=REALM, level="warn", port_min=rmin, port_max=rmin + 499, allow_peers="127.0.0.1/32",
+                   extra={"redis.status": True, "redis.timeout": 1})
+    w.servers.append(srv)
+    return srv.start()
 
 
 def start_coturn(w, port, alt, rport, rmin):
@@ -306,14 +277,14 @@ def compare(tp, res):
 RCLIENT = None
 
 
-def outage(w, redis_p, rport, ternd_p, port, peer_port, admin_port):
+def outage(w, redis_p, srv, peer_port):
     """A ternd relay across a Redis outage."""
     n = 100
     path = os.path.join(w.dir, "uclient-outage.out")
     with open(path, "wb") as log:
         p = subprocess.Popen(["turnutils_uclient", "-m", "1", "-n", str(n), "-z", "50", "-l", "100", "-c", "-s",
-                              "-p", str(port), "-e", "127.0.0.1", "-r", str(peer_port), "-u", "tuser", "-w", "tpass",
-                              "127.0.0.1"], stdout=log, stderr=subprocess.STDOUT)
+                              "-p", str(srv.port), "-e", "127.0.0.1", "-r", str(peer_port), "-u", "tuser",
+                              "-w", "tpass", "127.0.0.1"], stdout=log, stderr=subprocess.STDOUT)
         try:
             time.sleep(1.5)
             w.stop(redis_p, signal.SIGKILL)
@@ -328,15 +299,13 @@ def outage(w, redis_p, rport, ternd_p, port, peer_port, admin_port):
            "uclient across the outage: %s (%s)" % (
                " ".join(re.findall(r"tot_send_msgs=\d+, tot_recv_msgs=\d+|Total lost[^\n]*", out)[-2:]), path))
     time.sleep(1.5)  # a housekeeping round: the counters are copied
-    report(ternd_p.poll() is None, "ternd-up-after-outage", "ternd exited: %s" % w.log("ternd"))
-    if admin_port:
-        try:
-            text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % admin_port, timeout=5).read().decode()
-        except OSError as e:
-            report(False, "status-dropped-counted", "GET /metrics: %s" % e)
+    report(srv.alive(), "ternd-up-after-outage", "ternd exited: %s" % srv.log_tail())
+    if srv.admin_port:
+        m = srv.metrics()
+        if m is None:
+            report(False, "status-dropped-counted", "GET /metrics on port %d: no answer" % srv.admin_port)
         else:
-            vals = [float(m.group(1)) for m in re.finditer(r"^ternd_\w*status_dropped\w*(?:\{[^}]*\})? (\S+)$",
-                                                           text, re.M)]
+            vals = [v for k, v in m.items() if re.match(r"ternd_\w*status_dropped\w*(\{|$)", k)]
             report(bool(vals) and sum(vals) > 0, "status-dropped-counted",
                    "no ternd_*status_dropped* metric above 0 in /metrics: %s" % vals)
     else:
@@ -355,7 +324,7 @@ def main():
     w = World("tern-ops-redis-status.")
     sub = None
     try:
-        rport, tport, cport, calt, peer, admin = K.free_ports(6)
+        rport, cport, calt, peer = K.free_ports(4)
         rmin = random.SystemRandom().randrange(16400, 29500, 100)
         redis_p = redis_start(w, rport, "1")
         RCLIENT = Redis(rport)
@@ -364,19 +333,18 @@ def main():
         w.start("peer", ["turnutils_peer", "-L", "127.0.0.1", "-p", str(peer)])
         # coturn first: it deletes every status key when it starts
         start_coturn(w, cport, calt, rport, rmin)
-        ternd_p, admin = start_ternd(w, tport, rport, rmin + 500, admin)
+        srv_t = start_ternd(w, rport, rmin + 500)
         sub = Subscriber(rport, "turn/realm/*")
         sub.start()
-        srv = [("ternd", tport, "tuser", "tpass"), ("coturn", cport, "cuser", "cpass")]
+        srv = [("ternd", srv_t.port, "tuser", "tpass"), ("coturn", cport, "cuser", "cpass")]
         for tcp in (False, True):
             compare("tcp" if tcp else "udp", run_both(w, RCLIENT, sub, srv, peer, tcp))
         chans = {c for c, _ in sub.snapshot()}
         bad = [c for c in chans if c.startswith(b"turn/realm/%s/user/tuser/" % REALM.encode()) and not CHAN.match(c)]
         report(not bad, "channel-names", "channels not of coturn's shape: %s" % bad[:3])
-        outage(w, redis_p, rport, ternd_p, tport, peer, admin)
-        rc = w.stop(ternd_p)
-        san = w.sanitizer_report("ternd")
-        report(rc == 0 and not san, "ternd-exit", "ternd exited %s on SIGTERM: %s" % (rc, san or w.log("ternd")))
+        outage(w, redis_p, srv_t, peer)
+        probs = srv_t.stop()
+        report(not probs, "ternd-exit", "; ".join(probs))
     except Exception as e:  # noqa: BLE001 - a setup failure is a failed check, not a traceback
         report(False, "setup", "%s: %s" % (type(e).__name__, e))
     finally:

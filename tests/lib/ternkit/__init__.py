@@ -18,7 +18,7 @@ Modules (everything is also re-exported here):
   server  Server: ternd (or coturn) config, start, readiness, stop, logs,
           sanitizer check, /metrics; prepare() for the shell tests; Env:
           what tests/interop/run-all tells its tests
-  net     free_ports, wait_for, pdeathsig, spawn, stop_proc, on_sigterm,
+  net     free_ports, wait_for, pdeathsig, as_user, spawn, stop_proc, on_sigterm,
           make_cert, Work, EchoPeer
 Command line (for shell tests): python3 tests/lib/ternkit ...  (see __main__.py)
 """
@@ -33,7 +33,8 @@ from .stun import Resp, StunError, attr, fmt, is_error, is_success, ping  # noqa
 from .turn import (PASSWORD, USER, Client, TcpClient, TcpTurnClient, TurnClient,  # noqa: E402,F401
                    challenge, channel_data, client, data_indication_peer, parse_data_indication,
                    relayed, send_indication)
-from .server import (COTURN_DENY, LOOPBACK_ALLOW, SANITIZER_RE, Env, Server, impl, is_ready,  # noqa: E402,F401
-                     metric_sum, parse_metrics, prepare, read_info, read_metrics, wait_ready)
-from .net import (EchoPeer, Work, ensure_cert, free_ports, free_window, make_cert, on_sigterm,  # noqa: E402,F401
-                  pdeathsig, port_free, ports_bindable, spawn, stop_proc, wait_for)
+from .server import (COTURN_DENY, LOOPBACK_ALLOW, SANITIZER_RE, Env, Server, conf_text, conf_value,  # noqa: E402,F401
+                     impl, is_ready, metric_sum, parse_metrics, prepare, read_info, read_metrics,
+                     wait_ready, write_file)
+from .net import (EchoPeer, Work, as_user, ensure_cert, free_ports, free_window, make_cert,  # noqa: E402,F401
+                  on_sigterm, pdeathsig, port_free, ports_bindable, spawn, stop_proc, wait_for)

@@ -1,8 +1,11 @@
 """Command line of the kit, for shell tests and scripts:
 
   python3 tests/lib/ternkit prepare DIR [key=value ...]
-      write the server config (see server.py), DIR/server.argv (NUL separated
-      argv) and DIR/ports.env (SRV_PORT SRV_TLS_PORT SRV_RELAY_MIN ...)
+      write the server config (see server.py; GROUP.NAME=V sets any ternd
+      setting of a group, e.g. redis.status=true), DIR/server.argv (NUL
+      separated argv) and DIR/ports.env (SRV_PORT SRV_TLS_PORT SRV_RELAY_MIN ...)
+  python3 tests/lib/ternkit conf DIR port=P tls_port=T alt_port=A [key=value ...]
+      write only DIR/ternd.conf (same keys), whatever TERND or COTURN say
   python3 tests/lib/ternkit ready DIR [SECONDS]    exit 0 once it answers
   python3 tests/lib/ternkit ports N [LOW HIGH] [--hosts H1,H2] [--exclude "P P"]
       N free ports (UDP and TCP on every host; default 10000-16383 on
@@ -25,6 +28,11 @@ def main(argv):
     """Run one command; returns the exit status."""
     if len(argv) >= 2 and argv[0] == "prepare":
         K.prepare(argv[1], dict(kv.partition("=")[::2] for kv in argv[2:]))
+        return 0
+    if len(argv) >= 2 and argv[0] == "conf":
+        os.makedirs(argv[1], exist_ok=True)
+        K.write_file(os.path.join(argv[1], "ternd.conf"),
+                     K.conf_text(argv[1], dict(kv.partition("=")[::2] for kv in argv[2:])))
         return 0
     if len(argv) >= 2 and argv[0] == "ready":
         return 0 if K.wait_ready(argv[1], float(argv[2]) if len(argv) > 2 else 10.0) else 1

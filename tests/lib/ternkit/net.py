@@ -25,6 +25,18 @@ def pdeathsig():
         pass
 
 
+def as_user(uid, gid):
+    """preexec_fn (spawn(), Server.launch()) starting the child as uid:gid
+    (no supplementary groups); the change of user clears PR_SET_PDEATHSIG,
+    so it is set again after it."""
+    def pre():
+        os.setgroups([])
+        os.setgid(gid)
+        os.setuid(uid)
+        pdeathsig()
+    return pre
+
+
 def spawn(argv, log, env=None, preexec=None, **kw):
     """Start a helper process, stdout+stderr appended to the file log, stdin
     /dev/null, dying with us (pdeathsig; preexec runs after it). Returns the Popen."""

@@ -27,9 +27,25 @@ ternd only:
   tls_min_version=1.3                 tls.min_version (default: ternd's, 1.2)
   rfc5766_channels=true               relay.rfc5766_channels
   advertise=203.0.113.10/127.0.0.1    relay.advertise (comma-separated)
-  limits.NAME=V  admin.NAME=V         written into a limits / admin group
+  port=N tls_port=N alt_port=N        given ports instead of free ones
+  software=tern  rfc3489=true         the top-level settings (rfc3489: not
+                                      written unless given)
+  stun_only=1                         no auth, redis or relay group, and not
+                                      $TURN_TERND_EXTRA_CONF (a STUN server:
+                                      tests/interop/lib.sh)
+  tls=0                               no TLS/DTLS listener (ports 0, no tls
+                                      group; SRV_TLS_PORT=0)
+  cert=PATH key=PATH                  the TLS certificate and key (default
+                                      $TURN_CERT_DIR or DIR: cert.pem, key.pem)
+  GROUP.NAME=V  (limits.max_connections=10, redis.status=true, ...)
+                                      written into that group, replacing the
+                                      setting of that name the kit writes
                                       (numbers and true/false as they are,
-                                      anything else quoted)
+                                      anything else quoted); NAME=V without a
+                                      dot is not a setting (the keys above)
+prepare(d, opts, extra, raw): extra {"group.setting" or "setting": value}
+(Python values: bool, int, str, list; None removes the setting, or the whole
+group when named alone) merged the same way; raw text appended last.
 $TURN_TERND_EXTRA_CONF is appended to every ternd config; $TURN_CERT_DIR holds
 cert.pem/key.pem; $TURN_SERVER_PORTS_FILE (if set) gets "PORT TLS_PORT" lines.
 """
@@ -94,20 +110,96 @@ def _cidr_range(c):
     return "%s-%s" % (n.network_address, n.broadcast_address)
 
 
+def conf_value(v):
+    """A Python value as libconfig: bool, int, list/tuple (an array), else a
+    quoted string."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[ " + ", ".join(conf_value(x) for x in v) + " ]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class _Conf:
+    """Top-level settings and groups in the order first set; setting a name
+    again replaces its value (no duplicate settings), None removes it."""
+
+    def __init__(self):
+        self.items = {}
+
+    def set(self, name, text):
+        g, _, k = name.partition(".")
+        if not k:
+            if text is None:
+                self.items.pop(g, None)
+            else:
+                self.items[g] = text
+            return
+        grp = self.items.setdefault(g, {})
+        if not isinstance(grp, dict):
+            raise ValueError("%s: %s is not a group" % (name, g))
+        if text is None:
+            grp.pop(k, None)
+        else:
+            grp[k] = text
+
+    def lines(self):
+        """One line per setting or group."""
+        return ["%s = { %s };" % (k, " ".join("%s = %s;" % kv for kv in v.items())) if isinstance(v, dict)
+                else "%s = %s;" % (k, v) for k, v in self.items.items()]
+
+
 def _split(v):
     return [x for x in (v or "").split(",") if x]
 
 
-def prepare(d, opts):
+def prepare(d, opts, extra=None, raw=""):
     """Write the server's configuration into directory d (DIR/ternd.conf for
     ternd, DIR/server.argv, DIR/ports.env); return (argv, info) where info
     has SRV_IMPL SRV_PORT SRV_TLS_PORT SRV_RELAY_MIN SRV_RELAY_MAX SRV_LOG
-    SRV_DIR SRV_REALM."""
+    SRV_DIR SRV_REALM SRV_ALT_PORT SRV_CONF. extra and raw: ternd only (see
+    the module doc)."""
     os.makedirs(d, exist_ok=True)
+    argv, info, text, new_ports = _plan(d, opts, extra, raw)
+    if text is not None:
+        write_file(info["SRV_CONF"], text)
+    with open(os.path.join(d, "server.argv"), "wb") as f:
+        f.write(b"".join(a.encode() + b"\0" for a in argv))
+    with open(os.path.join(d, "ports.env"), "w") as f:
+        for k, v in info.items():
+            f.write("%s=%s\n" % (k, shlex.quote(str(v))))
+    # the run script's capture needs to know which ports are servers'
+    sp = os.environ.get("TURN_SERVER_PORTS_FILE")
+    if sp and new_ports:
+        with open(sp, "a") as f:
+            f.write("%d %d\n" % new_ports)
+    return argv, info
+
+
+def write_file(path, text):
+    """Write text to path atomically (rename), mode 0644: readable by a ternd
+    that dropped privileges."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def _plan(d, opts, extra=None, raw="", which=None):
+    """(argv, info, ternd.conf text or None, (port, tls port) when chosen
+    here) for prepare() (which: "ternd" writes ternd's config whatever
+    impl() says, for conf_text()); writes nothing."""
     opts = {k: str(v) for k, v in opts.items()}
-    which = impl()
-    cert = os.environ.get("TURN_CERT_DIR", d)
-    p, pt, a1, a2 = free_ports(4)
+    which = which or impl()
+    cert_dir = os.environ.get("TURN_CERT_DIR", d)
+    cert = opts.get("cert") or os.path.join(cert_dir, "cert.pem")
+    key = opts.get("key") or os.path.join(cert_dir, "key.pem")
+    tls = opts.get("tls", "1") not in ("0", "false", "")
+    given = [int(opts[k]) if opts.get(k) else 0 for k in ("port", "tls_port", "alt_port")]
+    p, pt, a1, a2 = [g or f for g, f in zip(given + [0], free_ports(4) if not all(given) else [0] * 4)]
     # relay ports: a private window above the servers' ports, below the kernel's
     # ephemeral range (clients' own sockets)
     rmin = random.SystemRandom().randrange(16400, 30500, 100)
@@ -119,7 +211,7 @@ def prepare(d, opts):
     # alternate6: an RFC 5780 alternate for the ::1 listener (an address the
     # caller has put on lo, e.g. inside a network namespace of its own)
     alt6 = opts.get("alternate6", "")
-    if alt:
+    if alt and not any(given):
         # the alternate address listens on both UDP ports
         for _ in range(100):
             if net.port_free(p, (alt,), (socket.SOCK_DGRAM,)) and net.port_free(a1, (alt,), (socket.SOCK_DGRAM,)):
@@ -136,73 +228,73 @@ def prepare(d, opts):
     allow = _split(opts.get("allow_peers", LOOPBACK_ALLOW))
     level = opts.get("level", "info")
     log = os.path.join(d, "server.log")
+    cf = os.path.join(d, "ternd.conf")
+    text = None
     if which == "ternd":
-        q = lambda s: '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')  # noqa: E731
+        q = conf_value
         ul = ", ".join("{ name = %s; password = %s; }" % (q(u), q(pw)) for u, pw in users)
         kl = ", ".join("{ name = %s; key = %s; }" % (q(u), q(k)) for u, k in keys)
         userlist = ", ".join(x for x in (ul, kl) if x)
-        conf = [
-            "# written by tests/lib/ternkit/server.py",
-            "workers = %s;" % opts.get("workers", "2"),
-            'software = "tern";',
-            'log = { level = "%s"; target = "stderr"; };' % level,
-            'listen = ( { address = "127.0.0.1";%s }, { address = "::1";%s } );' % (
-                ' alternate = %s;' % q(alt) if alt else "",
-                ' alternate = %s;' % q(alt6) if alt6 else ""),
-            "ports = { udp = %d; tcp = %d; tls = %d; dtls = %d;%s };" % (
-                p, p, pt, pt, " alternate = %d;" % a1 if alt or alt6 else ""),
-            "tls = { certificate = %s; private_key = %s;%s };" % (
-                q(os.path.join(cert, "cert.pem")), q(os.path.join(cert, "key.pem")),
-                " min_version = %s;" % q(opts["tls_min_version"]) if opts.get("tls_min_version") else ""),
-            "auth = {",
-            "  realm = %s;" % q(realm),
-            "  store = %s;" % q(store),
-            "  rest = %s;" % ("true" if rest else "false"),
-        ]
+        c = _Conf()
+        c.set("workers", opts.get("workers", "2"))
+        c.set("software", q(opts.get("software", "tern")))
+        if opts.get("rfc3489"):
+            c.set("rfc3489", opts["rfc3489"])
+        c.set("log.level", q(level))
+        c.set("log.target", q("stderr"))
+        c.set("listen", '( { address = "127.0.0.1";%s }, { address = "::1";%s } )' % (
+            ' alternate = %s;' % q(alt) if alt else "",
+            ' alternate = %s;' % q(alt6) if alt6 else ""))
+        for k, v in (("udp", p), ("tcp", p), ("tls", pt if tls else 0), ("dtls", pt if tls else 0)):
+            c.set("ports." + k, str(v))
+        if alt or alt6:
+            c.set("ports.alternate", str(a1))
+        if tls:
+            c.set("tls.certificate", q(cert))
+            c.set("tls.private_key", q(key))
+            if opts.get("tls_min_version"):
+                c.set("tls.min_version", q(opts["tls_min_version"]))
+        stun_only = opts.get("stun_only", "") in ("1", "true")
+        c.set("auth.realm", q(realm))
+        c.set("auth.store", q(store))
+        c.set("auth.rest", "true" if rest else "false")
         if store != "redis":
-            conf += [
-                "  users = ( %s );" % userlist,
-                "  secrets = [ %s ];" % ", ".join(q(s) for s in secrets),
-            ]
-        conf += [
-            "  sha256 = true;",
-            "  nonce_lifetime = %s;" % opts.get("nonce_lifetime", "600"),
-        ]
+            c.set("auth.users", "( %s )" % userlist)
+            c.set("auth.secrets", "[ %s ]" % ", ".join(q(s) for s in secrets))
+        c.set("auth.sha256", "true")
+        c.set("auth.nonce_lifetime", opts.get("nonce_lifetime", "600"))
         if opts.get("nonce_secret"):
-            conf.append("  nonce_secret = %s;" % q(opts["nonce_secret"]))
-        conf.append("};")
+            c.set("auth.nonce_secret", q(opts["nonce_secret"]))
         if store == "redis":
-            conf.append('redis = { address = "127.0.0.1"; port = %s; password = ""; database = 0; '
-                        "timeout = 2; cache_ttl = %s; };" % (opts["redis_port"], opts.get("cache_ttl", "30")))
-        conf += [
-            "relay = {",
-            '  addresses = [ "127.0.0.1", "::1" ];',
-            "  port_min = %d; port_max = %d;" % (rmin, rmax),
-            "  lifetime = %s; max_lifetime = %s;" % (opts.get("lifetime", "600"), opts.get("max_lifetime", "3600")),
-            "  max_allocations = %s; user_quota = %s; bandwidth = 0;" % (
-                opts.get("max_allocations", "0"), opts.get("user_quota", "0")),
-            "  allow_peers = [ %s ];" % ", ".join(q(a) for a in allow),
-            "  deny_peers = [ %s ];" % ", ".join(q(a) for a in _split(opts.get("deny_peers", ""))),
-            # coturn's turnutils_uclient binds channels from the RFC 5766
-            # range 0x4000-0x7FFF, which ternd accepts only when asked.
-            "  rfc5766_channels = %s;" % opts.get("rfc5766_channels", "true"),
-        ]
+            for k, v in (("address", q("127.0.0.1")), ("port", opts["redis_port"]), ("password", q("")),
+                         ("database", "0"), ("timeout", "2"), ("cache_ttl", opts.get("cache_ttl", "30"))):
+                c.set("redis." + k, v)
+        for k, v in (("addresses", '[ "127.0.0.1", "::1" ]'), ("port_min", str(rmin)), ("port_max", str(rmax)),
+                     ("lifetime", opts.get("lifetime", "600")), ("max_lifetime", opts.get("max_lifetime", "3600")),
+                     ("max_allocations", opts.get("max_allocations", "0")),
+                     ("user_quota", opts.get("user_quota", "0")), ("bandwidth", "0"),
+                     ("allow_peers", "[ %s ]" % ", ".join(q(a) for a in allow)),
+                     ("deny_peers", "[ %s ]" % ", ".join(q(a) for a in _split(opts.get("deny_peers", "")))),
+                     # coturn's turnutils_uclient binds channels from the RFC 5766
+                     # range 0x4000-0x7FFF, which ternd accepts only when asked.
+                     ("rfc5766_channels", opts.get("rfc5766_channels", "true"))):
+            c.set("relay." + k, v)
         if opts.get("advertise"):
-            conf.append("  advertise = [ %s ];" % ", ".join(q(a) for a in _split(opts["advertise"])))
-        conf += [
-            "};",
-        ]
-        for group in ("limits", "admin"):
-            kv = sorted((k.split(".", 1)[1], v) for k, v in opts.items() if k.startswith(group + "."))
-            if kv:
-                conf.append("%s = { %s };" % (group, " ".join("%s = %s;" % (k, _conf_value(v, q)) for k, v in kv)))
-        extra = os.environ.get("TURN_TERND_EXTRA_CONF", "")
-        if extra:
-            conf.append(extra)
-        cf = os.path.join(d, "ternd.conf")
-        with open(cf, "w") as f:
-            f.write("\n".join(conf) + "\n")
-        argv = [os.path.abspath(os.environ["TERND"]), "-c", cf]
+            c.set("relay.advertise", "[ %s ]" % ", ".join(q(a) for a in _split(opts["advertise"])))
+        if stun_only:
+            for g in ("auth", "redis", "relay"):
+                c.set(g, None)
+        for k, v in opts.items():
+            if "." in k:
+                c.set(k, _conf_value(v, q))
+        for k, v in (extra or {}).items():
+            c.set(k, None if v is None else conf_value(v))
+        conf = ["# written by tests/lib/ternkit/server.py"] + c.lines()
+        for more in ("" if stun_only else os.environ.get("TURN_TERND_EXTRA_CONF", ""), raw):
+            if more:
+                conf.append(more.rstrip("\n"))
+        text = "\n".join(conf) + "\n"
+        argv = [os.path.abspath(os.environ.get("TERND", "ternd")), "-c", cf]
     else:
         argv = ["turnserver", "-n", "--no-cli", "--log-file=stdout", "--simple-log",
                 "--pidfile=" + os.path.join(d, "turnserver.pid"),
@@ -210,11 +302,13 @@ def prepare(d, opts):
                 "--relay-ip=127.0.0.1", "--relay-ip=::1",
                 "--listening-port=%d" % p, "--tls-listening-port=%d" % pt,
                 "--alt-listening-port=%d" % a1, "--alt-tls-listening-port=%d" % a2,
-                "--cert=" + os.path.join(cert, "cert.pem"), "--pkey=" + os.path.join(cert, "key.pem"),
+                "--cert=" + cert, "--pkey=" + key,
                 "--realm=" + realm, "--fingerprint",
                 "--min-port=%d" % rmin, "--max-port=%d" % rmax,
                 "--max-allocate-lifetime=%s" % opts.get("max_lifetime", "3600"),
                 "--stale-nonce=%s" % opts.get("nonce_lifetime", "600")]
+        if not tls:
+            argv += ["--no-tls", "--no-dtls"]
         if level == "debug":
             argv.append("--verbose")
         if rest:
@@ -241,19 +335,16 @@ def prepare(d, opts):
             argv.append("--allowed-peer-ip=" + a.split("/")[0])
         if loop:
             argv.append("--allow-loopback-peers")
-    with open(os.path.join(d, "server.argv"), "wb") as f:
-        f.write(b"".join(a.encode() + b"\0" for a in argv))
-    info = dict(SRV_IMPL=which, SRV_PORT=p, SRV_TLS_PORT=pt, SRV_RELAY_MIN=rmin, SRV_RELAY_MAX=rmax,
-                SRV_LOG=log, SRV_DIR=d, SRV_REALM=realm)
-    with open(os.path.join(d, "ports.env"), "w") as f:
-        for k, v in info.items():
-            f.write("%s=%s\n" % (k, shlex.quote(str(v))))
-    # the run script's capture needs to know which ports are servers'
-    sp = os.environ.get("TURN_SERVER_PORTS_FILE")
-    if sp:
-        with open(sp, "a") as f:
-            f.write("%d %d\n" % (p, pt))
-    return argv, info
+    info = dict(SRV_IMPL=which, SRV_PORT=p, SRV_TLS_PORT=pt if tls else 0, SRV_RELAY_MIN=rmin,
+                SRV_RELAY_MAX=rmax, SRV_LOG=log, SRV_DIR=d, SRV_REALM=realm, SRV_ALT_PORT=a1, SRV_CONF=cf)
+    return argv, info, text, None if any(given) else (p, pt)
+
+
+def conf_text(d, opts, extra=None, raw=""):
+    """Only ternd's configuration text for opts (with the ports given:
+    port, tls_port, alt_port), whatever server runs (the shell tests start
+    coturn themselves, and read this)."""
+    return _plan(d, opts, extra, raw, "ternd")[2]
 
 
 def read_info(d):
@@ -354,20 +445,39 @@ class Server:
     opts: see the module doc. wrap: an argv prefix (prlimit ...).
     metrics=True (ternd): an admin listener on a free port for /metrics;
     dropped again at start() when this ternd has none.
-    Attributes: port, tls_port, relay_min, relay_max, realm, impl, log,
-    conf, addr, admin_port, info, proc."""
+    ternd only: extra {"group.setting": value} and raw text (prepare());
+    tls=False: no TLS/DTLS listener; cert, key: the TLS certificate and key
+    (also attributes: set them, then write() and SIGHUP, to rotate them);
+    binary: the ternd to run (default $TERND).
+    The configuration is written at once; start() writes it again from the
+    attributes (cert, key, extra) when they changed and nobody wrote or
+    edited the file since (then it is the caller's).
+    Attributes: port, tls_port (0 without TLS), alt_port, relay_min,
+    relay_max, realm, impl, log, conf, addr, admin_port, info, proc,
+    returncode, opts, extra, raw, cert, key, binary."""
 
-    def __init__(self, d, wrap=(), metrics=False, **opts):
+    def __init__(self, d, wrap=(), metrics=False, extra=None, raw="", tls=True, cert=None, key=None,
+                 binary=None, **opts):
         opts = {k: str(v) for k, v in opts.items()}
         if metrics and impl() == "ternd" and "admin.port" not in opts:
             opts["admin.port"] = str(free_ports(1)[0])
+        if not tls:
+            opts["tls"] = "0"
         self.dir = d
-        argv, self.info = prepare(d, opts)
-        self.argv = list(wrap) + argv
-        self.conf = os.path.join(d, "ternd.conf")
+        self.opts = opts
+        self.extra = dict(extra or {})
+        self.raw = raw
+        cert_dir = os.environ.get("TURN_CERT_DIR", d)
+        self.cert = cert or opts.get("cert") or os.path.join(cert_dir, "cert.pem")
+        self.key = key or opts.get("key") or os.path.join(cert_dir, "key.pem")
+        argv, self.info = prepare(d, self._opts(), self.extra, raw)
+        self.binary = binary or (argv[0] if self.info["SRV_IMPL"] == "ternd" else None)
+        self.argv = list(wrap) + ([self.binary] + argv[1:] if self.binary else argv)
+        self.conf = self.info["SRV_CONF"]
         self.impl = self.info["SRV_IMPL"]
         self.port = int(self.info["SRV_PORT"])
         self.tls_port = int(self.info["SRV_TLS_PORT"])
+        self.alt_port = int(self.info["SRV_ALT_PORT"])
         self.relay_min = int(self.info["SRV_RELAY_MIN"])
         self.relay_max = int(self.info["SRV_RELAY_MAX"])
         self.realm = self.info["SRV_REALM"]
@@ -377,40 +487,97 @@ class Server:
         self.metrics_optional = metrics
         self.proc = None
         self.returncode = None
+        self.started = False
+        self._auto = self._read_conf()  # what the constructor wrote
+
+    def _opts(self, **changes):
+        """opts for prepare(): this server's, with the ports and relay window
+        it was given, and changes."""
+        o = dict(self.opts)
+        o.update({k: v for k, v in (("cert", self.cert), ("key", self.key)) if v})
+        if getattr(self, "info", None):
+            o.update(port=self.port, tls_port=self.tls_port, alt_port=self.alt_port,
+                     port_min=self.relay_min, port_max=self.relay_max)
+        o.update({k: str(v) for k, v in changes.items()})
+        return o
+
+    def _read_conf(self):
+        try:
+            with open(self.conf) as f:
+                return f.read()
+        except OSError:
+            return None
 
     @property
     def pid(self):
         """The server's process id."""
         return self.proc.pid
 
+    def text(self, extra=None, raw=None, **opts):
+        """The configuration (ternd) this server's settings give, with extra
+        (default: self.extra) and opts changed; nothing is written."""
+        return _plan(self.dir, self._opts(**opts), self.extra if extra is None else extra,
+                     self.raw if raw is None else raw)[2]
+
+    def write(self, text=None, **changes):
+        """(Re)write the configuration file atomically (rename, mode 0644):
+        text as given, or text(**changes). From now on the file is the
+        caller's: start() leaves it as it is."""
+        write_file(self.conf, text if text is not None else self.text(**changes))
+        self._auto = None
+
     def check_config(self):
         """(ok, output) of ternd --check-config on the written file."""
         import subprocess
-        r = subprocess.run([os.environ["TERND"], "-c", self.conf, "--check-config"],
+        r = subprocess.run([self.binary or os.environ["TERND"], "-c", self.conf, "--check-config"],
                            capture_output=True, text=True, timeout=30)
         return r.returncode == 0, (r.stdout + r.stderr).strip()
 
-    def start(self, seconds=20.0):
-        """Start it (output appended to log) and wait until it answers; raises
-        RuntimeError (with the log's tail) when it never does. Returns self."""
-        self.proc = net.spawn(self.argv, self.log)
-        if not wait_ready(self.dir, seconds, self.proc):
-            tail = self.log_tail()
-            net.stop_proc(self.proc)
-            self.proc = None
-            if self.metrics_optional and self.admin_port and "admin" in tail:
-                # the metrics endpoint is optional: the checks that need it
-                # say so and fall back
-                print("# ternd has no admin listener (%s): running without /metrics"
-                      % tail.split("|")[-1].strip(), flush=True)
-                with open(self.conf) as f:
-                    lines = [ln for ln in f if not ln.startswith("admin = {")]
-                with open(self.conf, "w") as f:
-                    f.writelines(lines)
-                self.admin_port = 0
-                return self.start(seconds)
-            raise RuntimeError("%s did not become ready on 127.0.0.1:%d: %s" % (self.impl, self.port, tail))
-        return self
+    def launch(self, args=(), env=None, preexec=None, wait=True, seconds=20.0, cwd=None):
+        """Run it (output appended to log; args after the config's; env added
+        to the environment; preexec runs in the child after PR_SET_PDEATHSIG
+        is set: net.as_user() changes the user and sets it again); with wait,
+        True once it answers (a Binding over UDP and TCP, TLS accepted), False
+        when it does not within seconds or exits (returncode: its status).
+        It is left running either way: stop() it."""
+        if self.impl == "ternd" and self._auto is not None and self._read_conf() == self._auto:
+            now = self.text()
+            if now != self._auto:
+                write_file(self.conf, now)
+                self._auto = now
+        self.returncode = None
+        self.started = True
+        self.proc = net.spawn(self.argv + list(args), self.log, env=dict(os.environ, **env) if env else None,
+                              preexec=preexec, cwd=cwd)
+        if not wait:
+            return True
+        if wait_ready(self.dir, seconds, self.proc):
+            return True
+        if self.proc.poll() is not None:
+            self.returncode = self.proc.returncode
+        return False
+
+    def start(self, seconds=20.0, args=(), env=None, preexec=None):
+        """launch() and wait until it answers; raises RuntimeError (with the
+        exit status when it exited, and the log's tail) when it never does.
+        Returns self."""
+        if self.launch(args, env, preexec, True, seconds):
+            return self
+        tail = self.log_tail()
+        rc = self.returncode
+        net.stop_proc(self.proc, signal.SIGKILL)
+        self.proc = None
+        if self.metrics_optional and self.admin_port and "admin" in tail:
+            # the metrics endpoint is optional: the checks that need it
+            # say so and fall back
+            print("# ternd has no admin listener (%s): running without /metrics"
+                  % tail.split("|")[-1].strip(), flush=True)
+            self.opts = {k: v for k, v in self.opts.items() if not k.startswith("admin.")}
+            self.write(text=self.text())
+            self.admin_port = 0
+            return self.start(seconds, args, env, preexec)
+        raise RuntimeError("%s did not become ready on 127.0.0.1:%d%s: %s" % (
+            self.impl, self.port, "" if rc is None else " (exited with status %d)" % rc, tail))
 
     def alive(self):
         """Is it still running?"""
@@ -419,6 +586,14 @@ class Server:
     def signal(self, sig):
         """Send sig (SIGHUP: reload)."""
         self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout):
+        """Its exit status once it exits within timeout seconds, else None."""
+        import subprocess
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
 
     def log_text(self):
         """The whole log so far."""
@@ -430,32 +605,49 @@ class Server:
 
     def log_tail(self, n=5):
         """The last n log lines joined by " | "."""
-        return " | ".join(self.log_text().splitlines()[-n:])
+        return " | ".join(self.log_text().strip().splitlines()[-n:])
+
+    def count(self, pattern):
+        """How many times the regex pattern matches in the log (re.M)."""
+        return len(re.findall(pattern, self.log_text(), re.M))
+
+    def wait_log(self, pattern, timeout=10, at_least=1):
+        """Wait (at most timeout s) until pattern matches at_least times in
+        the log; true if it did."""
+        return net.wait_for(lambda: self.count(pattern) >= at_least, timeout, step=0.05)
+
+    def sanitizer_lines(self, n=3):
+        """The first n lines of a sanitizer report in the log ([]: none)."""
+        return [ln for ln in self.log_text().splitlines() if SANITIZER_RE.search(ln)][:n]
 
     def sanitizer_report(self):
         """The first sanitizer report line in the log, or None."""
         m = SANITIZER_RE.search(self.log_text())
         return m.group(0) if m else None
 
-    def stop(self):
-        """SIGTERM (SIGKILL after 10 s). Returns the problems (empty = a clean
-        exit): it had died during the test, a non-zero exit status (coturn:
-        dying by the signal is its normal), a sanitizer report. The status
-        is kept in returncode."""
+    def stop(self, sig=None, want_rc=0, exited_ok=False):
+        """sig (default SIGTERM, which drains for drain.timeout; SIGINT stops
+        at once; SIGKILL after 10 s). Returns the problems (empty = a clean exit): it had
+        died during the test (unless exited_ok: then its status is checked
+        as any), an exit status other than want_rc (coturn: dying by the
+        signal is its normal), a sanitizer report. The status is kept in
+        returncode."""
+        sig = sig or signal.SIGTERM
         if self.proc is None:
             return []
         probs = []
-        if self.proc.poll() is not None:
+        if self.proc.poll() is not None and not exited_ok:
             probs.append("%s had died during the test (status %s): %s" % (
                 self.impl, self.proc.returncode, self.log_tail()))
             rc = self.proc.returncode
         else:
-            rc = net.stop_proc(self.proc)
-            if rc != 0 and not (self.impl == "coturn" and rc in (-15, 143)):
-                probs.append("exit status %s after SIGTERM (log %s)" % (rc, self.log))
-        rep = self.sanitizer_report()
+            rc = net.stop_proc(self.proc, sig)
+            if rc != want_rc and not (self.impl == "coturn" and rc in (-sig, 128 + sig)):
+                probs.append("exit status %s after %s, expected %s (log %s)" % (
+                    rc, signal.Signals(sig).name, want_rc, self.log))
+        rep = self.sanitizer_lines()
         if rep:
-            probs.append("sanitizer report in %s: %s" % (self.log, rep))
+            probs.append("sanitizer report in %s: %s" % (self.log, " | ".join(rep)))
         self.returncode = rc
         self.proc = None
         return probs
