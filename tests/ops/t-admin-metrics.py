@@ -253,7 +253,7 @@ def relay_some(c, peer, srv):
     of 50 bytes, all echoed back. Returns the list of problems."""
     why = []
     tid = os.urandom(12)
-    r = c.request(K.CREATE_PERMISSION, [(K.XOR_PEER_ADDRESS, K.xor_addr(peer[0], 0, tid))], tid=tid)
+    r = c.request(K.CREATE_PERMISSION, [(K.XOR_PEER_ADDRESS, K.xor_addr(peer[0], peer[1], tid))], tid=tid)
     if not K.is_success(r, K.CREATE_PERMISSION):
         return ["CreatePermission: %s" % K.fmt(r)]
     for i in range(3):

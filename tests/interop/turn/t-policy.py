@@ -238,10 +238,10 @@ def run(srv):
         ok6, relay6 = check_alloc_success("allocate-ipv6", c6, r, 6, srv)
 
         # ---- peer policy: default deny list
-        def _perm(c, ip, extra):
+        def _perm(c, ip, extra, port=9):
             # XOR-PEER-ADDRESS depends on the transaction id: build it per attempt
             tid = os.urandom(12)
-            return c.request(CREATE_PERMISSION, [(XOR_PEER_ADDRESS, xor_addr(ip, 0, tid))] + list(extra), tid=tid)
+            return c.request(CREATE_PERMISSION, [(XOR_PEER_ADDRESS, xor_addr(ip, port, tid))] + list(extra), tid=tid)
 
         denied4 = ["0.0.0.0", "127.0.0.1", "127.1.2.3", "169.254.169.254", "224.0.0.1"]
         denied6 = ["::", "::1", "fe80::1", "::ffff:127.0.0.1"]
@@ -256,6 +256,14 @@ def run(srv):
                    "want 403 (unmapped, then denied) or 443 (family), got %s" % fmt(r))
             r = _perm(c4, "192.0.2.1", ())
             report(is_success(r, CREATE_PERMISSION), "permit-192.0.2.1", "got %s" % fmt(r))
+            # port 0 names no peer (issue 16, finding 9); coturn ignores it
+            r = _perm(c4, "192.0.2.1", (), port=0)
+            if srv.impl == "ternd":
+                report(is_error(r, CREATE_PERMISSION, 400), "port-0-refused-400",
+                       "CreatePermission 192.0.2.1:0: want 400, got %s" % fmt(r))
+            else:
+                R.skip("port-0-refused-400", "%s answered %s (RFC 8656 lets a server ignore the port)" % (
+                    srv.impl, fmt(r)))
             r = _perm(c4, "192.0.2.2", [(CHROME_LOGGING_ID, b"\x00\x01\x02\x03\x04\x05")])
             report(is_success(r, CREATE_PERMISSION), "comprehension-optional-0xff05-ignored",
                    "CreatePermission 192.0.2.2 with attribute 0xFF05: got %s" % fmt(r))
