@@ -20,28 +20,29 @@ static int peer_addr(struct sa *out, const struct sockaddr *peer)
 	return 0;
 }
 
+/* The item of v[0..n) for addr: by IP address alone (permissions) or by
+ * address and port (channels). */
+static struct tern_peer_item *item_find(struct tern_peer_item *v, unsigned n,
+					const struct sa *addr, bool with_port)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (with_port ? sa_equal(&v[i].addr, addr)
+			      : sa_equal_addr(&v[i].addr, addr))
+			return &v[i];
+	}
+	return NULL;
+}
+
 static struct tern_peer_item *perm_find(struct tern_alloc *a,
 					const struct sa *ip)
 {
-	unsigned i;
-
-	for (i = 0; i < a->nperms; i++) {
-		if (sa_equal_addr(&a->perms[i].addr, ip))
-			return &a->perms[i];
-	}
-	return NULL;
+	return item_find(a->perms, a->nperms, ip, false);
 }
 
 static struct tern_peer_item *chan_find(struct tern_alloc *a,
 					const struct sa *peer)
 {
-	unsigned i;
-
-	for (i = 0; i < a->nchans; i++) {
-		if (sa_equal(&a->chans[i].addr, peer))
-			return &a->chans[i];
-	}
-	return NULL;
+	return item_find(a->chans, a->nchans, peer, true);
 }
 
 /* Add or find the permission for peer's IP. */

@@ -255,24 +255,30 @@ void stun_enc_addr_errcode(struct stun_enc *e, int family, uint16_t code,
 	enc_code(e, STUN_ATTR_ADDRESS_ERROR_CODE, (uint8_t)fam, code, reason);
 }
 
+/* Room for n entries of `each` bytes in an attribute of type (NULL on an
+ * error, which e records): what the list attributes check first. */
+static uint8_t *enc_list(struct stun_enc *e, uint16_t type, const void *v,
+			 size_t n, size_t each)
+{
+	if (!e)
+		return NULL;
+	if (n && !v) {
+		set_err(e, EINVAL);
+		return NULL;
+	}
+	if (n > STUN_MAX_MSG / each) {
+		set_err(e, ENOSPC);
+		return NULL;
+	}
+	return enc_begin(e, type, each * n);
+}
+
 void stun_enc_unknown(struct stun_enc *e, const uint16_t *types, size_t n)
 {
-	uint8_t *p;
-	size_t i;
-
-	if (!e)
-		return;
-	if (n && !types) {
-		set_err(e, EINVAL);
-		return;
-	}
-	if (n > STUN_MAX_MSG / 2) {
-		set_err(e, ENOSPC);
-		return;
-	}
 	/* §14.13: normal zero padding (RFC 3489 repeated an entry). */
-	p = enc_begin(e, STUN_ATTR_UNKNOWN_ATTRIBUTES, 2 * n);
-	for (i = 0; p && i < n; i++)
+	uint8_t *p = enc_list(e, STUN_ATTR_UNKNOWN_ATTRIBUTES, types, n, 2);
+
+	for (size_t i = 0; p && i < n; i++)
 		put_be16(p + 2 * i, types[i]);
 }
 
@@ -327,22 +333,10 @@ void stun_enc_family(struct stun_enc *e, uint16_t type, int family)
 
 void stun_enc_pwalgs(struct stun_enc *e, const uint16_t *algs, size_t n)
 {
-	uint8_t *p;
-	size_t i;
-
-	if (!e)
-		return;
-	if (n && !algs) {
-		set_err(e, EINVAL);
-		return;
-	}
-	if (n > STUN_MAX_MSG / 4) {
-		set_err(e, ENOSPC);
-		return;
-	}
 	/* §14.11: each algorithm with an empty parameter list (§18.5.1). */
-	p = enc_begin(e, STUN_ATTR_PASSWORD_ALGORITHMS, 4 * n);
-	for (i = 0; p && i < n; i++) {
+	uint8_t *p = enc_list(e, STUN_ATTR_PASSWORD_ALGORITHMS, algs, n, 4);
+
+	for (size_t i = 0; p && i < n; i++) {
 		put_be16(p + 4 * i, algs[i]);
 		put_be16(p + 4 * i + 2, 0);
 	}

@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tools/common/uri.h" /* tools_fail */
+
 #define ADMIN_OK    0
 #define ADMIN_FAIL  1
 #define ADMIN_USAGE 2
@@ -43,11 +45,6 @@
  * (§14.9), which ternd's auth.realm counts in bytes. */
 #define ADMIN_NAME_MAX	513
 #define ADMIN_REALM_MAX 127
-
-/* Write a sentence into why (when given) and return EINVAL: how the pure
- * parsers report what is wrong. */
-int admin_fail(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* ---- string lists (util.c) --------------------------------------- */
 

@@ -37,7 +37,7 @@ int admin_conn_parse(struct admin_conn *c, const char *text, char *buf,
 		char *close = strchr(buf, ']');
 
 		if (!close || (close[1] && close[1] != ':'))
-			return admin_fail(why, whylen,
+			return tools_fail(why, whylen,
 					  "--redis '%s': expected [IPV6]:PORT",
 					  text);
 		*close = '\0';
@@ -49,10 +49,10 @@ int admin_conn_parse(struct admin_conn *c, const char *text, char *buf,
 		port = colon + 1;
 	} /* else: a host name, IPv4, or a bare IPv6 address */
 	if (!*host)
-		return admin_fail(why, whylen, "--redis '%s': no host", text);
+		return tools_fail(why, whylen, "--redis '%s': no host", text);
 	if (port) {
 		if (!uint_in(port, 1, 65535, &p))
-			return admin_fail(
+			return tools_fail(
 			    why, whylen,
 			    "--redis '%s': '%s' is not a port number", text,
 			    port);
@@ -85,25 +85,25 @@ static int conn_kv(struct admin_conn *c, char *k, const char **unknown,
 	unsigned long n;
 
 	if (!v)
-		return admin_fail(why, whylen, "'%s' is not KEY=VALUE", k);
+		return tools_fail(why, whylen, "'%s' is not KEY=VALUE", k);
 	*v++ = '\0';
 	if (is_one_of(k, hosts)) {
 		c->host = v;
 	} else if (is_one_of(k, dbs)) {
 		if (!uint_in(v, 0, 65535, &n))
-			return admin_fail(why, whylen,
+			return tools_fail(why, whylen,
 					  "dbname '%s' is not 0-65535", v);
 		c->db = (unsigned)n;
 	} else if (is_one_of(k, pws)) {
 		c->password = v;
 	} else if (is_one_of(k, ports)) {
 		if (!uint_in(v, 1, 65535, &n))
-			return admin_fail(why, whylen,
+			return tools_fail(why, whylen,
 					  "port '%s' is not 1-65535", v);
 		c->port = (uint16_t)n;
 	} else if (strcmp(k, "connect_timeout") == 0) {
 		if (!uint_in(v, 0, 3600, &n))
-			return admin_fail(why, whylen,
+			return tools_fail(why, whylen,
 					  "connect_timeout '%s' is not 0-3600",
 					  v);
 		if (n)

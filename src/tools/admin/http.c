@@ -28,7 +28,7 @@ static int dial(const char *url, unsigned timeout_ms, int *fdp, char *why,
 		return EINVAL;
 	rc = getaddrinfo(host, port, &hints, &ai);
 	if (rc)
-		return admin_fail(why, whylen, "%s: %s", url, gai_strerror(rc));
+		return tools_fail(why, whylen, "%s: %s", url, gai_strerror(rc));
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	/* SO_SNDTIMEO bounds connect too (Linux) */
 	if (fd < 0 ||
@@ -36,7 +36,7 @@ static int dial(const char *url, unsigned timeout_ms, int *fdp, char *why,
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
 	    connect(fd, ai->ai_addr, ai->ai_addrlen)) {
 		rc = errno;
-		admin_fail(why, whylen,
+		tools_fail(why, whylen,
 			   "cannot reach ternd's admin listener "
 			   "at %s: %s",
 			   url, strerror(rc));
@@ -118,10 +118,10 @@ int admin_http(const char *url, const char *method, const char *path,
 		rc = read_all(fd, &ans, &len);
 	close(fd);
 	if (rc)
-		return admin_fail(why, whylen, "%s: %s", url, strerror(rc));
+		return tools_fail(why, whylen, "%s: %s", url, strerror(rc));
 	if (admin_http_parse(ans, len, status, &off)) {
 		free(ans);
-		return admin_fail(why, whylen,
+		return tools_fail(why, whylen,
 				  "%s did not answer in HTTP: is it ternd's "
 				  "admin listener?",
 				  url);

@@ -38,7 +38,7 @@ int admin_url_split(const char *url, char host[256], char port[8], char *why,
 	port[n] = '\0';
 	return 0;
 bad:
-	return admin_fail(
+	return tools_fail(
 	    why, whylen,
 	    "--admin '%.100s' is not http://HOST:PORT (for example "
 	    "http://127.0.0.1:9641)",

@@ -139,18 +139,18 @@ static int one_prefix(const char *text, const char *slash,
 	const char *p = slash + 1;
 
 	if (!addr_parse(&a, text, (size_t)(slash - text)))
-		return admin_fail(why, whylen, "'%s' is not ADDRESS/LENGTH",
+		return tools_fail(why, whylen, "'%s' is not ADDRESS/LENGTH",
 				  text);
 	if (!*p || strlen(p) > 3)
-		return admin_fail(why, whylen, "'%s': bad prefix length", text);
+		return tools_fail(why, whylen, "'%s': bad prefix length", text);
 	for (; *p; p++) {
 		if (*p < '0' || *p > '9')
-			return admin_fail(why, whylen,
+			return tools_fail(why, whylen,
 					  "'%s': bad prefix length", text);
 		len = len * 10 + (unsigned)(*p - '0');
 	}
 	if (len > a.bits)
-		return admin_fail(why, whylen, "'%s': a prefix length above %u",
+		return tools_fail(why, whylen, "'%s': a prefix length above %u",
 				  text, a.bits);
 	/* host bits set beyond the prefix are cleared, as ternd does */
 	for (unsigned i = 0; i < a.bits - len; i++)
@@ -168,22 +168,22 @@ int admin_range_cidrs(const char *text, struct admin_list *out, char *why,
 		return one_prefix(text, slash, out, why, whylen);
 	if (!dash) {
 		if (!addr_parse(&first, text, strlen(text)))
-			return admin_fail(why, whylen,
+			return tools_fail(why, whylen,
 					  "'%s' is not an IP address", text);
 		return emit(out, &first, first.bits);
 	}
 	if (!addr_parse(&first, text, (size_t)(dash - text)) ||
 	    !addr_parse(&last, dash + 1, strlen(dash + 1)))
-		return admin_fail(why, whylen,
+		return tools_fail(why, whylen,
 				  "'%s' is not a range FIRST-LAST of two IP "
 				  "addresses",
 				  text);
 	if (first.family != last.family)
-		return admin_fail(why, whylen,
+		return tools_fail(why, whylen,
 				  "'%s' mixes an IPv4 and an IPv6 address",
 				  text);
 	if (memcmp(first.b, last.b, 16) > 0)
-		return admin_fail(why, whylen, "'%s' ends before it starts",
+		return tools_fail(why, whylen, "'%s' ends before it starts",
 				  text);
 	return cover(&first, &last, out);
 }

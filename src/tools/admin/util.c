@@ -159,15 +159,3 @@ const char *admin_name_problem(const char *s, size_t max)
 			return "contains a control character";
 	return NULL;
 }
-
-int admin_fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return EINVAL;
-}

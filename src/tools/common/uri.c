@@ -30,7 +30,7 @@ static const struct {
 	{ "turns", PROBE_TURNS, PROBE_TLS, PROBE_TLS_PORT },
 };
 
-int probe_fail(char *why, size_t whylen, const char *fmt, ...)
+int tools_fail(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -80,12 +80,12 @@ static int parse_host(struct probe_uri *u, const char *s, const char **end,
 
 		n = close ? (size_t)(close - s - 1) : 0;
 		if (!close || n == 0 || n >= sizeof(u->host))
-			return probe_fail(why, whylen,
+			return tools_fail(why, whylen,
 					  "unterminated IPv6 literal");
 		memcpy(u->host, s + 1, n);
 		u->host[n] = '\0';
 		if (inet_pton(AF_INET6, u->host, &a6) != 1)
-			return probe_fail(why, whylen,
+			return tools_fail(why, whylen,
 					  "'%s' is not an IPv6 address",
 					  u->host);
 		u->ipv6_literal = true;
@@ -95,11 +95,11 @@ static int parse_host(struct probe_uri *u, const char *s, const char **end,
 	for (n = 0; host_char(s[n]); n++)
 		;
 	if (n == 0)
-		return probe_fail(why, whylen, "no host after the scheme");
+		return tools_fail(why, whylen, "no host after the scheme");
 	if (n >= sizeof(u->host))
-		return probe_fail(why, whylen, "host name too long");
+		return tools_fail(why, whylen, "host name too long");
 	if (s[n] == ':' && strchr(s + n + 1, ':'))
-		return probe_fail(why, whylen,
+		return tools_fail(why, whylen,
 				  "IPv6 addresses go in brackets: [%s]", s);
 	memcpy(u->host, s, n);
 	u->host[n] = '\0';
@@ -117,7 +117,7 @@ static int parse_port(struct probe_uri *u, const char *s, const char **end,
 	for (n = 0; isdigit((unsigned char)s[n]) && n < 6; n++)
 		v = v * 10 + (unsigned long)(s[n] - '0');
 	if (n == 0 || n == 6 || v == 0 || v > 65535)
-		return probe_fail(why, whylen, "bad port '%.*s'",
+		return tools_fail(why, whylen, "bad port '%.*s'",
 				  (int)strcspn(s, "?"), s);
 	u->port = (uint16_t)v;
 	*end = s + n;
@@ -131,11 +131,11 @@ static int parse_query(struct probe_uri *u, const char *q, char *why,
 	static const char key[] = "?transport=";
 
 	if (u->scheme == PROBE_STUN || u->scheme == PROBE_STUNS)
-		return probe_fail(
+		return tools_fail(
 		    why, whylen,
 		    "stun: and stuns: URIs take no query (RFC 7064)");
 	if (strncasecmp(q, key, sizeof(key) - 1) != 0)
-		return probe_fail(why, whylen,
+		return tools_fail(why, whylen,
 				  "unknown query '%s': only ?transport=", q);
 	q += sizeof(key) - 1;
 	if (strcasecmp(q, "tcp") == 0) {
@@ -145,13 +145,13 @@ static int parse_query(struct probe_uri *u, const char *q, char *why,
 	}
 	if (strcasecmp(q, "udp") == 0) {
 		if (u->scheme == PROBE_TURNS)
-			return probe_fail(
+			return tools_fail(
 			    why, whylen,
 			    "turns:?transport=udp is TURN over DTLS, "
 			    "which turn-probe does not test");
 		return 0;
 	}
-	return probe_fail(why, whylen,
+	return tools_fail(why, whylen,
 			  "unsupported transport '%s' (udp or tcp)", q);
 }
 
@@ -162,15 +162,15 @@ int probe_uri_parse(struct probe_uri *u, const char *text, char *why,
 	int i, err;
 
 	if (!u || !text)
-		return probe_fail(why, whylen, "no URI");
+		return tools_fail(why, whylen, "no URI");
 	memset(u, 0, sizeof(*u));
 	i = scheme_of(text, &p);
 	if (i < 0)
-		return probe_fail(
+		return tools_fail(
 		    why, whylen,
 		    "'%s': expected stun:, stuns:, turn: or turns:", text);
 	if (p[0] == '/' && p[1] == '/')
-		return probe_fail(why, whylen,
+		return tools_fail(why, whylen,
 				  "no '//' after the scheme (RFC 7064): %s%s",
 				  schemes[i].name, ":host[:port]");
 	u->scheme = schemes[i].scheme;
@@ -182,7 +182,7 @@ int probe_uri_parse(struct probe_uri *u, const char *text, char *why,
 	if (!err && *p == '?')
 		return parse_query(u, p, why, whylen);
 	if (!err && *p)
-		err = probe_fail(why, whylen, "unexpected '%s' after the host",
+		err = tools_fail(why, whylen, "unexpected '%s' after the host",
 				 p);
 	return err;
 }

@@ -24,9 +24,9 @@ struct probe_uri {
 	bool ipv6_literal;
 };
 
-/* Write a reason into why (when given) and return EINVAL: the parsers'
- * one way to refuse input. */
-int probe_fail(char *why, size_t whylen, const char *fmt, ...)
+/* Write a reason into why (when given) and return EINVAL: the one way the
+ * tools' parsers (turn-probe's and tern-admin's) refuse input. */
+int tools_fail(char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*

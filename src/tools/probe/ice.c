@@ -26,11 +26,11 @@ static int str_member(json_t *o, const char *key, char *out, size_t i,
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return probe_fail(why, whylen,
+		return tools_fail(why, whylen,
 				  "iceServers[%zu].%s: not a string", i, key);
 	s = json_string_value(v);
 	if (strlen(s) >= PROBE_CRED_MAX)
-		return probe_fail(why, whylen, "iceServers[%zu].%s: too long",
+		return tools_fail(why, whylen, "iceServers[%zu].%s: too long",
 				  i, key);
 	strcpy(out, s);
 	return 0;
@@ -44,14 +44,14 @@ static int add_url(struct probe_targets *out, const struct probe_target *base,
 	char err[160];
 
 	if (!json_is_string(url))
-		return probe_fail(why, whylen,
+		return tools_fail(why, whylen,
 				  "iceServers[%zu].urls: not a string", i);
 	if (probe_uri_parse(&t.uri, json_string_value(url), err, sizeof(err)))
-		return probe_fail(why, whylen, "iceServers[%zu]: %s", i, err);
+		return tools_fail(why, whylen, "iceServers[%zu]: %s", i, err);
 	/* A browser throws InvalidAccessError here (WebRTC §4.4.1.1 step
 	 * "validate the ICE server"); so does the probe, with the reason. */
 	if (probe_uri_is_turn(&t.uri) && (!*t.user || !*t.pass))
-		return probe_fail(
+		return tools_fail(
 		    why, whylen,
 		    "iceServers[%zu]: %s needs username and credential", i,
 		    json_string_value(url));
@@ -67,7 +67,7 @@ static int parse_server(struct probe_targets *out, json_t *s, size_t i,
 	int err;
 
 	if (!json_is_object(s))
-		return probe_fail(why, whylen, "iceServers[%zu]: not an object",
+		return tools_fail(why, whylen, "iceServers[%zu]: not an object",
 				  i);
 	memset(&base, 0, sizeof(base));
 	err = str_member(s, "username", base.user, i, why, whylen);
@@ -78,7 +78,7 @@ static int parse_server(struct probe_targets *out, json_t *s, size_t i,
 	ct = json_object_get(s, "credentialType");
 	if (ct && !(json_is_string(ct) &&
 		    strcmp(json_string_value(ct), "password") == 0))
-		return probe_fail(
+		return tools_fail(
 		    why, whylen,
 		    "iceServers[%zu]: only credentialType \"password\"", i);
 	urls = json_object_get(s, "urls");
@@ -87,7 +87,7 @@ static int parse_server(struct probe_targets *out, json_t *s, size_t i,
 	if (json_is_string(urls))
 		return add_url(out, &base, urls, i, why, whylen);
 	if (!json_is_array(urls) || json_array_size(urls) == 0)
-		return probe_fail(why, whylen, "iceServers[%zu]: no urls", i);
+		return tools_fail(why, whylen, "iceServers[%zu]: no urls", i);
 	json_array_foreach(urls, j, u)
 	{
 		err = add_url(out, &base, u, i, why, whylen);
@@ -107,12 +107,12 @@ static int parse_list(struct probe_targets *out, json_t *root, char *why,
 	if (json_is_object(root))
 		list = json_object_get(root, "iceServers");
 	if (!json_is_array(list))
-		return probe_fail(
+		return tools_fail(
 		    why, whylen,
 		    "expected [ {urls, username, credential}, ... ] or "
 		    "{\"iceServers\": [...]}");
 	if (json_array_size(list) == 0)
-		return probe_fail(why, whylen, "iceServers is empty");
+		return tools_fail(why, whylen, "iceServers is empty");
 	json_array_foreach(list, i, s)
 	{
 		err = parse_server(out, s, i, why, whylen);
@@ -131,10 +131,10 @@ int probe_ice_parse(struct probe_targets *out, const char *json, size_t len,
 	int err;
 
 	if (!out || !json)
-		return probe_fail(why, whylen, "no JSON");
+		return tools_fail(why, whylen, "no JSON");
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return probe_fail(why, whylen, "line %d column %d: %s",
+		return tools_fail(why, whylen, "line %d column %d: %s",
 				  jerr.line, jerr.column, jerr.text);
 	before = out->n;
 	err = parse_list(out, root, why, whylen);
