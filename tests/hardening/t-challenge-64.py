@@ -51,6 +51,11 @@ def run(srv, held):
     got = [ip for ip in SPREAD if answered(ip, srv.port)]
     secs = time.monotonic() - t0
     most = 10 + int(5 * secs) + 1
+    if srv.impl != "ternd":  # compared, not asserted: coturn has no 401 limit
+        C.note("%s: %d of %d addresses in one /64 got a 401 in %.1f s" % (srv.impl, len(got), len(SPREAD), secs))
+        C.skip("one-64-one-bucket", "%s: %d of %d answered (compared, not asserted)" % (
+            srv.impl, len(got), len(SPREAD)))
+        return
     C.check("one-64-one-bucket", len(got) <= most,
             "%d of %d addresses in one /64 got a 401 in %.1f s; the bucket allows %d" % (
                 len(got), len(SPREAD), secs, most))
@@ -65,7 +70,10 @@ def inner():
     for ip in SPREAD + OTHER:
         subprocess.run(["ip", "-6", "addr", "add", ip + "/64", "dev", "lo", "nodad"], check=True)
     work = K.Work("challenge-64")
-    srv = H.Ternd(work, "srv", metrics=False, **{"limits.challenge_rate": 5, "limits.challenge_burst": 10})
+    if os.environ.get("COTURN", "0") != "0":  # the kit's coturn mode, for comparison
+        srv = K.Server(os.path.join(work.dir, "srv"))
+    else:
+        srv = H.Ternd(work, "srv", metrics=False, **{"limits.challenge_rate": 5, "limits.challenge_burst": 10})
     return H.serve(C, work, srv, run)
 
 

@@ -12,6 +12,9 @@ takes static users or REST secrets, not both):
     + SIGHUP: the s-one allocation's Refresh gets 401, the s-two one's 200
   - a REST username expiring in 3 s: its Refresh succeeds before, gets 401
     after the expiry
+With COTURN=1 (coturn's turnserver first on PATH) only the last part runs,
+since coturn takes its users and secrets on its command line; its answer is
+printed, not asserted.
 """
 
 import base64
@@ -111,9 +114,26 @@ def rest_secrets(srv, held):
     C.check("expired-username-refresh-401", code(r) == 401, "Refresh after the expiry: %s" % K.fmt(r))
 
 
+def expiry_only(srv, held):
+    """What a server without ternd's config file can be asked (coturn):
+    does a REST username past its expiry still refresh?"""
+    soon = "%d:erin" % (int(time.time()) + 3)
+    c3 = new_client(held, srv, soon, rest_password("s-two", soon))
+    if not allocate_all("rest", (("expiring", c3),)):
+        return
+    C.check("expiring-refresh-before", code(c3.refresh(600)) == 0, "Refresh before the expiry failed")
+    time.sleep(max(0.0, int(soon.split(":")[0]) + 2.2 - time.time()))
+    r = c3.refresh(600)
+    C.note("%s: Refresh after the REST username's expiry: %s" % (srv.impl, K.fmt(r)))
+    C.skip("expired-username-refresh-401", "%s answered %s (compared, not asserted)" % (srv.impl, K.fmt(r)))
+
+
 def main():
     K.on_sigterm()
     work = K.Work("revoke")
+    if os.environ.get("COTURN", "0") != "0":  # the kit's coturn mode: the REST expiry part only
+        srv = K.Server(os.path.join(work.dir, "rest"), secrets="s-two")
+        return H.serve(C, work, srv, expiry_only)
     servers = {"static": H.Ternd(work, "static", metrics=False, users="alice:wonderland,bob:builder"),
                "rest": H.Ternd(work, "rest", metrics=False, secrets="s-one,s-two")}
 
