@@ -204,6 +204,8 @@ static int take_payload(struct sig_ws_dec *d, struct cur *c)
 
 	if (n > d->left)
 		n = (size_t)d->left;
+	if (n == 0)
+		return 0; /* an empty frame: d->msg may still be NULL */
 	if (is_control(d->opcode)) {
 		dst = d->ctrl + d->ctrl_len;
 	} else {
