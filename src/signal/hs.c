@@ -112,8 +112,7 @@ static void header(const struct sig_ws_hs_opts *o, struct sig_ws_req *req,
 			memcpy(req->key, v, SIG_WS_KEY_LEN);
 	} else if (ieq(name, nlen, "origin")) {
 		s->origins++;
-		s->bad_origin =
-		    n >= SIG_WS_ORIGIN_MAX || !origin_allowed(o, v, n);
+		s->bad_origin = !origin_allowed(o, v, n);
 		if (n < SIG_WS_ORIGIN_MAX) {
 			memcpy(req->origin, v, n);
 			req->origin[n] = '\0';

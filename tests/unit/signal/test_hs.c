@@ -131,6 +131,27 @@ Test(hs, origin_allow_list_403)
 	expect(HEAD("Origin: https://a.example\r\n"), &o2, 400);
 }
 
+Test(hs, long_origin)
+{
+	/* an Origin too long to keep: allowed without a list, refused with
+	 * one (it matches no entry), never overflows req.origin */
+	const char *no[] = { "https://a.example" };
+	struct sig_ws_hs_opts o2 = { no, 1, 0 };
+	struct sig_ws_req req;
+	char s[1024] = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+		       "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+		       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		       "Origin: https://";
+	size_t n0 = strlen(s);
+
+	memset(s + n0, 'x', 300);
+	strcpy(s + n0 + 300, "\r\n\r\n");
+	cr_assert_eq(parse(s, NULL, &req), 0);
+	cr_assert_eq(req.status, 101);
+	cr_assert_str_eq(req.origin, "");
+	expect(s, &o2, 403);
+}
+
 Test(hs, version_426)
 {
 	const char *s = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
