@@ -629,6 +629,24 @@ static int take_addr(struct loader *ld, const struct opt *o,
 	return 0;
 }
 
+/* Element i of the list s, which must be a group, named "NAME[i]" in sh;
+ * NULL after saying what a group looks like (example) when it is not one
+ * (conf_fail: EINVAL). */
+static const config_setting_t *list_group(struct loader *ld,
+					  const config_setting_t *s, size_t i,
+					  const char *name, const char *example,
+					  char *sh, size_t size)
+{
+	const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+	snprintf(sh, size, "%s[%zu]", name, i);
+	if (config_setting_is_group(e))
+		return e;
+	conf_fail(ld, e, "%s must be a group such as %s (got %s)", sh, example,
+		  type_noun(e));
+	return NULL;
+}
+
 static int take_listen(struct loader *ld, const config_setting_t *s);
 static int take_users(struct loader *ld, const config_setting_t *s);
 static int take_strlist(struct loader *ld, const struct opt *o,
@@ -724,16 +742,13 @@ static int take_listen(struct loader *ld, const config_setting_t *s)
 	ld->cfg->nlisten = n;
 	ld->lsrc = ls;
 	for (size_t i = 0; i < n && !rc; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
 		char sh[NAME_MAX_LEN];
+		const config_setting_t *e =
+		    list_group(ld, s, i, "listen",
+			       "{ address = \"192.0.2.1\"; }", sh, sizeof(sh));
 
-		snprintf(sh, sizeof(sh), "listen[%zu]", i);
-		if (!config_setting_is_group(e))
-			return conf_fail(
-			    ld, e,
-			    "%s must be a group such as { address = "
-			    "\"192.0.2.1\"; } (got %s)",
-			    sh, type_noun(e));
+		if (!e)
+			return EINVAL;
 		ld->cur = i;
 		l[i].line = (unsigned)config_setting_source_line(e);
 		rc = conf_walk(ld, e, "listen", sh);
@@ -1051,16 +1066,14 @@ static int take_users(struct loader *ld, const config_setting_t *s)
 	if (!c->users || !ld->usrc)
 		return conf_nomem(ld);
 	for (size_t i = 0; i < n && !rc; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
 		char sh[NAME_MAX_LEN];
+		const config_setting_t *e =
+		    list_group(ld, s, i, "auth.users",
+			       "{ name = \"alice\"; password = \"...\"; }", sh,
+			       sizeof(sh));
 
-		snprintf(sh, sizeof(sh), "auth.users[%zu]", i);
-		if (!config_setting_is_group(e))
-			return conf_fail(
-			    ld, e,
-			    "%s must be a group such as { name = "
-			    "\"alice\"; password = \"...\"; } (got %s)",
-			    sh, type_noun(e));
+		if (!e)
+			return EINVAL;
 		ld->ucur = i;
 		ld->usrc[i] = e;
 		c->nusers = i + 1;
