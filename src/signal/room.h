@@ -73,6 +73,11 @@ void sig_room_free(struct sig_room *r);
  * added; close the connection, e.g. with 1013) or ENOMEM. */
 int sig_room_join(struct sig_room *r, uint64_t *idp, struct sig_outbox *out);
 
+/* The same, with "token":token in the id message when token is not NULL
+ * (tern-signal's per-connection session token; copied). */
+int sig_room_join_token(struct sig_room *r, const char *token, uint64_t *idp,
+			struct sig_outbox *out);
+
 /* Connection id is gone: a fresh userlist to everyone left. Returns 0,
  * ENOENT (no such connection) or ENOMEM. */
 int sig_room_leave(struct sig_room *r, uint64_t id, struct sig_outbox *out);
