@@ -285,9 +285,11 @@ static void route(struct conn *c, struct sig_ws_req *req, const uint8_t *head,
 		upgrade(c, req, head, hlen);
 		return;
 	}
-	if (req->status != 426 || req->websocket) {
-		if (req->status == 426) /* an upgrade elsewhere */
-			req->status = 404, req->why = "no WebSocket here";
+	if (req->websocket) { /* an upgrade elsewhere */
+		req->status = 404;
+		req->why = "no WebSocket here: upgrade on / or /ws";
+	}
+	if (req->status != 426) {
 		refuse_hs(c, req);
 		return;
 	}
