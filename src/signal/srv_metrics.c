@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
@@ -64,6 +65,15 @@ static void by_label(struct evbuffer *b, const char *name, const char *label,
 				    label, vals[i], (unsigned long long)n[i]);
 }
 
+static uint64_t queued(const struct srv *s)
+{
+	uint64_t n = 0;
+
+	for (const struct conn *c = s->conns; c; c = c->next)
+		n += evbuffer_get_length(bufferevent_get_output(c->bev));
+	return n;
+}
+
 static void write_metrics(struct srv *s, struct evbuffer *b)
 {
 	const struct sig_stats *st = &s->st;
@@ -79,6 +89,10 @@ static void write_metrics(struct srv *s, struct evbuffer *b)
 	GAUGE(b, "websockets", "Open WebSocket connections in the room.",
 	      s->nws);
 	GAUGE(b, "users", "Connections in the room.", sig_room_count(s->room));
+	GAUGE(b, "output_bytes",
+	      "Bytes queued to clients, all connections (each at most "
+	      "limits.output).",
+	      queued(s));
 	COUNTER(b, "accepted_total", "Connections accepted.", st->accepted);
 	COUNTER(b, "refused_total",
 		"Connections closed at accept: limits.connections reached.",
