@@ -5,7 +5,9 @@
  * no log; the caller frames the outputs (ws.h) and sends them.
  *
  * Messages (JSON text, one per WebSocket text message):
- *   server -> new connection   {"type":"id","id":N}
+ *   server -> new connection   {"type":"id","id":N}, with "token":T
+ *                              from sig_room_join_token (tern-signal's
+ *                              session token for /turn-credentials)
  *   client                     {"type":"username","name":S,...}
  *   server -> that client      {"type":"rejectusername","name":S2,"id":N}
  *                              (only when S was taken: S2 is S and a number)
