@@ -522,6 +522,7 @@ void srv_stop(struct srv *s)
 	if (s->lis)
 		evconnlistener_free(s->lis);
 	s->lis = NULL;
+	srv_ws_flush_userlist(s);
 	for (c = s->conns; c; c = next) {
 		next = c->next;
 		if (c->state == CONN_WS)
@@ -547,6 +548,9 @@ void srv_free(struct srv *s)
 		conn_free(s->conns);
 	if (s->tick)
 		event_free(s->tick);
+	if (s->ul_timer)
+		event_free(s->ul_timer);
+	free(s->userlist);
 	cred_free(s->cred);
 	sig_room_free(s->room);
 	hmap_release(&s->by_id);

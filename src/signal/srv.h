@@ -135,6 +135,12 @@ struct srv {
 	size_t nconns, nws;
 	struct conn *kicks; /* closes waiting for srv_run_kicks */
 	struct event *tick;
+	/* the latest userlist, sent to everyone when ul_timer fires: a burst
+	 * of joins and names costs one list per USERLIST_MS, not one per
+	 * change (each list goes to every user: N changes would be N^2) */
+	char *userlist;
+	size_t userlist_len;
+	struct event *ul_timer;
 	struct cred *cred;
 	char *web_real; /* realpath of the web root */
 	struct sig_stats st;
@@ -194,6 +200,9 @@ void srv_ws_close(struct conn *c, uint16_t code, const char *reason);
 bool srv_ws_send(struct conn *c, unsigned opcode, const void *p, size_t n);
 /* Leave the room (nothing sent; the caller delivers ob when not NULL). */
 void srv_ws_leave(struct conn *c, struct sig_outbox *ob);
+/* Send the pending userlist to everyone in the room now (the timer's
+ * callback; also run when the server stops). */
+void srv_ws_flush_userlist(struct srv *s);
 /* The open WebSocket connection whose token is tok, or NULL (constant
  * time per comparison). */
 struct conn *srv_ws_by_token(struct srv *s, const char *tok);

@@ -18,6 +18,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -26,6 +27,8 @@
 #include "signal/room.h"
 #include "signal/srv.h"
 #include "signal/ws.h"
+
+enum { USERLIST_MS = 50 };
 
 /* base64url without padding of 32 CSPRNG bytes (RFC 4648 §5). */
 static int make_token(char out[SIG_TOKEN_LEN + 1])
@@ -87,12 +90,74 @@ static struct conn *by_id(struct srv *s, uint64_t id)
 	return NULL;
 }
 
+void srv_ws_flush_userlist(struct srv *s)
+{
+	char *t = s->userlist;
+
+	if (!t)
+		return;
+	s->userlist = NULL;
+	for (struct conn *c = s->conns; c; c = c->next)
+		if (c->state == CONN_WS && c->id)
+			srv_ws_send(c, SIG_WS_OP_TEXT, t, s->userlist_len);
+	free(t);
+	srv_run_kicks(s);
+}
+
+static void on_userlist_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	srv_ws_flush_userlist(arg);
+}
+
+/* Keep the latest userlist for the timer (see srv.h). false: send it
+ * now (out of memory for the copy, or no timer). */
+static bool defer_userlist(struct srv *s, const struct sig_send *m)
+{
+	struct timeval tv = { 0, USERLIST_MS * 1000 };
+	char *t;
+
+	if (!s->ul_timer)
+		s->ul_timer = event_new(s->base, -1, 0, on_userlist_timer, s);
+	t = s->ul_timer ? malloc(m->len) : NULL;
+	if (!t)
+		return false;
+	memcpy(t, m->text, m->len);
+	if (!s->userlist && event_add(s->ul_timer, &tv)) {
+		free(t);
+		return false;
+	}
+	free(s->userlist);
+	s->userlist = t;
+	s->userlist_len = m->len;
+	return true;
+}
+
+static bool is_userlist(const struct sig_send *m)
+{
+	static const char p[] = "{\"type\":\"userlist\"";
+
+	return m->len >= sizeof(p) - 1 && !memcmp(m->text, p, sizeof(p) - 1);
+}
+
 /* Send what the room asked for; a connection it names that is gone or
- * closing is skipped. */
+ * closing is skipped. A userlist (the room sends it to everyone, the
+ * same text) waits for the userlist timer. */
 static void deliver(struct srv *s, struct sig_outbox *ob)
 {
+	const char *deferred = NULL;
+
 	for (size_t i = 0; i < ob->n; i++) {
-		struct conn *c = by_id(s, ob->v[i].to);
+		struct conn *c;
+
+		if (ob->v[i].text == deferred)
+			continue;
+		if (is_userlist(&ob->v[i]) && defer_userlist(s, &ob->v[i])) {
+			deferred = ob->v[i].text;
+			continue;
+		}
+		c = by_id(s, ob->v[i].to);
 
 		if (c && c->state == CONN_WS)
 			srv_ws_send(c, SIG_WS_OP_TEXT, ob->v[i].text,
