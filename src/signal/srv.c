@@ -319,9 +319,10 @@ static void on_http_read(struct conn *c)
 	struct sig_ws_req req;
 	int rc;
 
-	buf = evbuffer_pullup(in, (ssize_t)(len < cap ? len : cap));
-	if (sig_http_target_len(buf, len < cap ? len : cap) >=
-	    SIG_WS_PATH_MAX) {
+	if (len > cap)
+		len = cap; /* the parser looks no further: 431 if no head end */
+	buf = evbuffer_pullup(in, (ssize_t)len);
+	if (sig_http_target_len(buf, len) >= SIG_WS_PATH_MAX) {
 		respond_text(c, 414, false, NULL, "request target too long\n");
 		return;
 	}
@@ -403,7 +404,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c || !(c->bev = make_bev(s, fd))) {
-		if (!c || !s->ssl_ctx) /* bufferevent_openssl frees fd? no */
+		/* out of memory: a failed bufferevent_openssl_socket_new may
+		 * already have closed fd with what it built (it frees with
+		 * BEV_OPT_CLOSE_ON_FREE), so only the plain case closes it */
+		if (!c || !s->ssl_ctx)
 			evutil_closesocket(fd);
 		free(c);
 		return;
