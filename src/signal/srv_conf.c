@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libconfig.h>
 #include <openssl/crypto.h>
@@ -193,9 +194,16 @@ static int read_secret(struct loader *ld, const config_setting_t *s,
 		       const char *file, char **out)
 {
 	char buf[1024];
-	FILE *f = fopen(file, "r");
+	struct stat st;
+	FILE *f = NULL;
 	size_t n;
 
+	/* a FIFO or a device (/dev/zero) is refused before it is opened:
+	 * opening or reading one could block the start */
+	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode))
+		return fail(ld, s, "turn.secret_file: %s is not a regular file",
+			    file);
+	f = fopen(file, "r");
 	if (!f)
 		return fail(ld, s, "turn.secret_file: cannot read %s: %s", file,
 			    strerror(errno));
