@@ -228,6 +228,14 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (a.check) {
+		char err[512];
+
+		if (srv_check_tls(cf, err, sizeof(err))) {
+			fprintf(stderr, "tern-signal: %s: %s\n",
+				cf->path ? cf->path : "built-in defaults", err);
+			sig_conf_free(cf);
+			return 1;
+		}
 		printf("%s: good\n", cf->path ? cf->path : "built-in defaults");
 		sig_conf_free(cf);
 		return 0;

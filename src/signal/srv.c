@@ -446,24 +446,54 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the server ---------------------------------------------------------- */
 
-static int load_tls(struct srv *s)
+/* An SSL_CTX with the configured certificate and key, or NULL with a
+ * sentence in err. */
+static SSL_CTX *tls_ctx(const struct sig_conf *cf, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
-	if (!ctx)
-		return ENOMEM;
+	if (!ctx) {
+		snprintf(err, errlen, "tls: out of memory");
+		return NULL;
+	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	if (SSL_CTX_use_certificate_chain_file(ctx, s->cf->tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, s->cf->tls_key,
-					SSL_FILETYPE_PEM) != 1 ||
+	if (SSL_CTX_use_certificate_chain_file(ctx, cf->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, cf->tls_key, SSL_FILETYPE_PEM) !=
+		1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		log_error("tls: cannot use %s and %s: %s", s->cf->tls_cert,
-			  s->cf->tls_key,
-			  ERR_reason_error_string(ERR_get_error()));
+		const char *why = ERR_reason_error_string(ERR_get_error());
+
+		snprintf(err, errlen, "tls: cannot use %s and %s: %s",
+			 cf->tls_cert, cf->tls_key,
+			 why ? why : "not readable, or not PEM");
 		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+int srv_check_tls(const struct sig_conf *cf, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	if (!cf->tls_cert)
+		return 0;
+	ctx = tls_ctx(cf, err, errlen);
+	if (!ctx)
+		return EINVAL;
+	SSL_CTX_free(ctx);
+	return 0;
+}
+
+static int load_tls(struct srv *s)
+{
+	char err[512];
+
+	s->ssl_ctx = tls_ctx(s->cf, err, sizeof(err));
+	if (!s->ssl_ctx) {
+		log_error("%s", err);
 		return EINVAL;
 	}
-	s->ssl_ctx = ctx;
 	return 0;
 }
 

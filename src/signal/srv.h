@@ -154,6 +154,10 @@ struct srv {
 int srv_alloc(struct srv **sp, struct event_base *base,
 	      const struct sig_conf *conf);
 
+/* Can the configured certificate and key be used (--check-config)?
+ * Returns 0 (or no TLS) or EINVAL with a sentence in err. */
+int srv_check_tls(const struct sig_conf *cf, char *err, size_t errlen);
+
 /* SIGTERM: stop listening, close every WebSocket with 1001 (the close
  * frames still go out while the loop runs) and every HTTP connection. */
 void srv_stop(struct srv *s);

@@ -157,6 +157,12 @@ def check_config(d):
     out = (p.stdout + p.stderr).strip()
     R.check("check-config-syntax", p.returncode != 0 and re.search(r"%s:\d+: " % re.escape(bad), out),
             "rc %d: %s" % (p.returncode, out))
+    with open(bad, "w") as f:
+        f.write('tls = { certificate = "%s"; key = "%s"; };\n' % (bad, bad))
+    p = subprocess.run([S.binary(), "-c", bad, "--check-config"], capture_output=True, text=True, timeout=10)
+    out = (p.stdout + p.stderr).strip()
+    R.check("check-config-tls-files", p.returncode != 0 and "tls: cannot use" in out, "rc %d: %s" % (
+        p.returncode, out))
     ref = os.path.join(os.path.dirname(S.HERE), "..", "etc", "tern-signal.conf")
     if os.path.exists(ref):
         p = subprocess.run([S.binary(), "-c", ref, "--check-config"], capture_output=True, text=True, timeout=10)
