@@ -253,7 +253,8 @@ bool sig_http_origin_ok(const char *origin, const char *host,
 		return true;
 	if (n) {
 		for (size_t i = 0; i < n; i++)
-			if (list[i] && !strcasecmp(origin, list[i]))
+			if (list[i] && (!strcasecmp(origin, list[i]) ||
+					!strcmp(list[i], "*")))
 				return true;
 		return false;
 	}

@@ -54,9 +54,9 @@ const char *sig_http_type(const char *path);
  * May a page of origin (the Origin header's value) open a WebSocket?
  * origin "" (no Origin header: not a browser) is allowed. With a list of
  * allowed origins (n > 0) an exact, ASCII-case-insensitive match is
- * needed. With none, allowed are: the same origin (the Origin's host[:port]
- * equals the Host header, http or https), and http(s)://localhost,
- * http(s)://127.0.0.1 and http(s)://[::1] on any port.
+ * needed ("*" in the list allows any origin). With none, allowed are: the same
+ * origin (the Origin's host[:port] equals the Host header, http or https), and
+ * http(s)://localhost, http(s)://127.0.0.1 and http(s)://[::1] on any port.
  */
 bool sig_http_origin_ok(const char *origin, const char *host,
 			const char *const *list, size_t n);

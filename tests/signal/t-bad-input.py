@@ -142,6 +142,9 @@ def origins_list(d):
         got = [S.RawWS(sig.port, origin=o).status for o in
                ("https://app.example", "http://localhost:1", "https://other.example")]
         R.check("origin-configured-list", got == [101, 403, 403], repr(got))
+    with S.Signal(d + "-any", {"origins": ["*"]}) as sig:
+        got = S.RawWS(sig.port, origin="https://anywhere.example").status
+        R.check("origin-star-allows-any", got == 101, repr(got))
 
 
 def conn_cap(d):

@@ -128,6 +128,8 @@ Test(http, origin_list)
 
 	cr_assert(sig_http_origin_ok("HTTPS://APP.example", "x", l, 1));
 	cr_assert_not(sig_http_origin_ok("http://localhost", "x", l, 1));
+	cr_assert(sig_http_origin_ok("http://any.example", "x",
+				     (const char *[]){ "*" }, 1));
 	/* no list: the same origin */
 	cr_assert(
 	    sig_http_origin_ok("https://app.example", "app.example", NULL, 0));
