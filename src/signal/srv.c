@@ -55,6 +55,8 @@ static const char *status_text(int status)
 	switch (status) {
 	case 200:
 		return "OK";
+	case 204:
+		return "No Content";
 	case 400:
 		return "Bad Request";
 	case 401:
@@ -137,6 +139,14 @@ void conn_respond(struct conn *c, int status, bool head, const char *extra,
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	if (status == 204) { /* no body, no Content-Length (RFC 9110 8.6) */
+		evbuffer_add_printf(out,
+				    "HTTP/1.1 204 No Content\r\n%s"
+				    "Connection: close\r\n\r\n",
+				    extra ? extra : "");
+		conn_finish(c);
+		return;
+	}
 	evbuffer_add_printf(out,
 			    "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\n"
 			    "Content-Length: %zu\r\nCache-Control: no-cache\r\n"
@@ -293,12 +303,19 @@ static void route(struct conn *c, struct sig_ws_req *req, const uint8_t *head,
 		refuse_hs(c, req);
 		return;
 	}
+	if (sig_http_path(req->path, rel, sizeof(rel), query, sizeof(query)))
+		rel[0] = '\0';
+	if (!strcmp(req->method, "OPTIONS") &&
+	    !strcmp(rel, "turn-credentials")) {
+		srv_cred_preflight(c, head, hlen);
+		return;
+	}
 	if (strcmp(req->method, "GET") && !is_head) {
 		respond_text(c, 405, false, "Allow: GET, HEAD\r\n",
 			     "method not allowed\n");
 		return;
 	}
-	if (sig_http_path(req->path, rel, sizeof(rel), query, sizeof(query))) {
+	if (!rel[0]) {
 		respond_text(c, 404, is_head, NULL, "not found\n");
 		return;
 	}

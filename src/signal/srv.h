@@ -221,6 +221,10 @@ void cred_free(struct cred *c);
 void srv_cred_request(struct conn *c, bool head_only, const uint8_t *head,
 		      size_t hlen, const char *query);
 
+/* OPTIONS /turn-credentials: the CORS preflight of a page on another
+ * allowed origin (origins), which sends Authorization. */
+void srv_cred_preflight(struct conn *c, const uint8_t *head, size_t hlen);
+
 /* ---- /metrics (srv_metrics.c) -------------------------------------------- */
 
 void srv_metrics_request(struct conn *c, bool head_only, const uint8_t *head,

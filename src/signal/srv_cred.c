@@ -317,24 +317,74 @@ static json_t *credentials(const struct sig_conf *cf, const char *secret)
 	return j;
 }
 
+/*
+ * CORS (Fetch standard, "CORS protocol"): a page of another origin that
+ * may open the WebSocket (the Origin policy, srv_http.h) may also read the
+ * credentials its token buys; the answer names that origin, never "*",
+ * and says it varies with Origin. Empty for a same-origin request (no
+ * Origin header) or an origin not allowed (the browser then hides the
+ * answer from the page). Header values never hold CR or LF: the head
+ * parser refused control bytes before routing.
+ */
+static void cors(struct conn *c, const uint8_t *head, size_t hlen, char *out,
+		 size_t cap)
+{
+	const struct sig_conf *cf = c->s->cf;
+	char origin[256], host[256] = "";
+
+	out[0] = '\0';
+	if (sig_http_header(head, hlen, "origin", origin, sizeof(origin)))
+		return;
+	sig_http_header(head, hlen, "host", host, sizeof(host));
+	if (sig_http_origin_ok(origin, host, (const char *const *)cf->origins,
+			       cf->n_origins))
+		snprintf(out, cap,
+			 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
+			 origin);
+}
+
+void srv_cred_preflight(struct conn *c, const uint8_t *head, size_t hlen)
+{
+	char hdr[640];
+	size_t n;
+
+	cors(c, head, hlen, hdr, sizeof(hdr));
+	if (!hdr[0]) {
+		conn_respond(c, 403, false, NULL, "text/plain; charset=utf-8",
+			     "origin not allowed\n", 19);
+		return;
+	}
+	n = strlen(hdr);
+	snprintf(hdr + n, sizeof(hdr) - n,
+		 "Access-Control-Allow-Methods: GET\r\n"
+		 "Access-Control-Allow-Headers: Authorization, X-API-Key\r\n"
+		 "Access-Control-Max-Age: 600\r\n");
+	conn_respond(c, 204, false, hdr, "text/plain", "", 0);
+}
+
 void srv_cred_request(struct conn *c, bool head_only, const uint8_t *head,
 		      size_t hlen, const char *query)
 {
 	struct cred *cr = c->s->cred;
 	struct sig_stats *st = &c->s->st;
 	const char *secret = cr->cf->secret ? cr->cf->secret : cr->redis_secret;
+	char hdr[768];
+	size_t n;
 
+	cors(c, head, hlen, hdr, sizeof(hdr));
+	n = strlen(hdr);
 	if (!allow(cr, &c->peer, clock_mono_ms())) {
 		st->cred_limited++;
-		refuse(c, 429, head_only, "Retry-After: 60\r\n", "rate-limited",
+		snprintf(hdr + n, sizeof(hdr) - n, "Retry-After: 60\r\n");
+		refuse(c, 429, head_only, hdr, "rate-limited",
 		       "too many credential requests from this address");
 		return;
 	}
 	if (!authorized(c, head, hlen, query)) {
 		st->cred_unauth++;
-		refuse(c, 401, head_only,
-		       "WWW-Authenticate: Bearer realm=\"tern-signal\"\r\n",
-		       "unauthorized",
+		snprintf(hdr + n, sizeof(hdr) - n,
+			 "WWW-Authenticate: Bearer realm=\"tern-signal\"\r\n");
+		refuse(c, 401, head_only, hdr, "unauthorized",
 		       "send the session token of a live WebSocket "
 		       "(Authorization: Bearer TOKEN or ?token=TOKEN) or an "
 		       "API key (X-API-Key)");
@@ -342,11 +392,11 @@ void srv_cred_request(struct conn *c, bool head_only, const uint8_t *head,
 	}
 	if (!secret) {
 		st->cred_unavail++;
-		refuse(c, 503, head_only, NULL, "no-secret",
+		refuse(c, 503, head_only, hdr, "no-secret",
 		       "no TURN REST secret (turn.secret, turn.secret_file "
 		       "or turn.redis)");
 		return;
 	}
 	st->cred_ok++;
-	respond_json(c, 200, head_only, NULL, credentials(cr->cf, secret));
+	respond_json(c, 200, head_only, hdr, credentials(cr->cf, secret));
 }

@@ -10,6 +10,8 @@ that they open an allocation on real TURN servers:
   - the token is dead once its WebSocket closes (401 again)
   - 429 once an address spends its bucket (turn.rate, turn.burst)
   - 503 when no secret is configured
+  - CORS: the answer names an allowed Origin (Vary: Origin), never another
+    site's; OPTIONS preflight 204 for an allowed origin, 403 otherwise
   - the credentials Allocate on ternd (build/src/relay/ternd, the same REST
     secret in auth.secrets) and on coturn (turnserver --use-auth-secret
     --static-auth-secret); the same request with a wrong password is
@@ -96,6 +98,22 @@ def access(sig):
         a = get(sig, headers={"Authorization": "Bearer " + tok})
         b = get(sig, path="/turn-credentials?token=" + tok)
         return a, b
+    # CORS: a page of an allowed origin (localhost, any port, by default)
+    # may read the answer; another site's may not
+    st, h, _ = get(sig, headers={"X-API-Key": API_KEY, "Origin": "http://localhost:3000"})
+    R.check("cors-allowed-origin", st == 200 and h.get("access-control-allow-origin") == "http://localhost:3000"
+            and h.get("vary") == "Origin", "%s %r" % (st, h))
+    st, h, _ = get(sig, headers={"X-API-Key": API_KEY, "Origin": "http://evil.example"})
+    R.check("cors-other-origin-not-named", "access-control-allow-origin" not in h, repr(h))
+    st, h, _ = S.http(sig.port, path="/turn-credentials", method="OPTIONS",
+                      headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET",
+                               "Access-Control-Request-Headers": "authorization"})
+    R.check("cors-preflight", st == 204 and "Authorization" in h.get("access-control-allow-headers", "")
+            and h.get("access-control-allow-origin") == "http://localhost:3000"
+            and "content-length" not in h, "%s %r" % (st, h))
+    st, _, _ = S.http(sig.port, path="/turn-credentials", method="OPTIONS",
+                      headers={"Origin": "http://evil.example"})
+    R.check("cors-preflight-other-origin-403", st == 403, "status %s" % st)
     (a, b), (da, db) = asyncio.run(with_session(sig, both))
     R.check("200-bearer-token", a[0] == 200 and shape(sig, a[2]), "%s %r" % (a[0], a[2]))
     R.check("200-query-token", b[0] == 200 and shape(sig, b[2]), "%s %r" % (b[0], b[2]))
