@@ -280,6 +280,13 @@ static bool on_event(struct conn *c, const struct sig_ws_event *ev)
 		fail(c, 1003, "binary messages are not accepted");
 		return false;
 	case SIG_WS_EV_PING:
+		/* pings spend the message bucket too: a ping flood costs a
+		 * pong each */
+		if (!rate_ok(c, clock_mono_ms())) {
+			c->s->st.rate_limited++;
+			fail(c, SIG_WS_CLOSE_POLICY, "over the message rate");
+			return false;
+		}
 		srv_ws_send(c, SIG_WS_OP_PONG, ev->data, ev->len);
 		return !c->kicked;
 	case SIG_WS_EV_PONG:

@@ -9,7 +9,8 @@ websockets; the server must answer as RFC 6455 says and stay up:
   - a binary message: close 1003
   - ping answered with a pong carrying the same data; a fragmented message
     with a ping in the middle reassembled
-  - over limits.rate: an error message "rate-limited", then close 1008
+  - over limits.rate: an error message "rate-limited", then close 1008;
+    a ping flood is closed with 1008 too
   - the room full (limits.users): close 1013
   - limits.connections: a connection beyond is closed at once
   - an Origin from another site refused (403); same origin, localhost and
@@ -112,6 +113,18 @@ def rate(sig):
             break
     errs = [m for m in seen if m.get("type") == "error" and m.get("code") == "rate-limited"]
     R.check("rate-limit-error-then-1008", errs and code == 1008, "errors %r, close %r" % (errs[:1], code))
+    w.close()
+
+
+def ping_flood(sig):
+    w = joined(sig)
+    for _ in range(40):
+        try:
+            w.send_frame(9, b"p")
+        except OSError:
+            break
+    code = w.until_close()
+    R.check("ping-flood-1008", code == 1008, "close %r" % code)
     w.close()
 
 
@@ -246,6 +259,7 @@ def run():
             R.guard("basics", basics, sig)
             R.guard("closes", closes, sig)
             R.guard("rate", rate, sig)
+            R.guard("ping-flood", ping_flood, sig)
             R.guard("full", full, sig)
             R.guard("origins", origins, sig)
             st, _, body = S.http(sig.port, path="/")
