@@ -196,7 +196,14 @@ void sig_room_free(struct sig_room *r)
 
 int sig_room_join(struct sig_room *r, uint64_t *idp, struct sig_outbox *out)
 {
+	return sig_room_join_token(r, NULL, idp, out);
+}
+
+int sig_room_join_token(struct sig_room *r, const char *token, uint64_t *idp,
+			struct sig_outbox *out)
+{
 	uint64_t id;
+	json_t *m;
 	int err;
 
 	if (!r || !idp || !out)
@@ -204,9 +211,12 @@ int sig_room_join(struct sig_room *r, uint64_t *idp, struct sig_outbox *out)
 	if (r->n >= r->lim.max_users)
 		return ENOSPC;
 	id = r->next_id;
-	err = send_json(
-	    r, out, id,
-	    json_pack("{s:s, s:I}", "type", "id", "id", (json_int_t)id));
+	m = json_pack("{s:s, s:I}", "type", "id", "id", (json_int_t)id);
+	/* the sample's client reads type and id only: an extra field is
+	 * ignored there, and a client of tern-signal finds its token */
+	if (m && token && json_object_set_new(m, "token", json_string(token)))
+		json_decref(m), m = NULL;
+	err = send_json(r, out, id, m);
 	if (err)
 		return err;
 	r->next_id++;

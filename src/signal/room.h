@@ -5,7 +5,9 @@
  * no log; the caller frames the outputs (ws.h) and sends them.
  *
  * Messages (JSON text, one per WebSocket text message):
- *   server -> new connection   {"type":"id","id":N}
+ *   server -> new connection   {"type":"id","id":N}, with "token":T
+ *                              from sig_room_join_token (tern-signal's
+ *                              session token for /turn-credentials)
  *   client                     {"type":"username","name":S,...}
  *   server -> that client      {"type":"rejectusername","name":S2,"id":N}
  *                              (only when S was taken: S2 is S and a number)
@@ -72,6 +74,11 @@ void sig_room_free(struct sig_room *r);
  * {"type":"id"} in out. Returns 0, ENOSPC (the room is full: nothing is
  * added; close the connection, e.g. with 1013) or ENOMEM. */
 int sig_room_join(struct sig_room *r, uint64_t *idp, struct sig_outbox *out);
+
+/* The same, with "token":token in the id message when token is not NULL
+ * (tern-signal's per-connection session token; copied). */
+int sig_room_join_token(struct sig_room *r, const char *token, uint64_t *idp,
+			struct sig_outbox *out);
 
 /* Connection id is gone: a fresh userlist to everyone left. Returns 0,
  * ENOENT (no such connection) or ENOMEM. */

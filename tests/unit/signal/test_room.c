@@ -301,3 +301,23 @@ Test(room, strip_tags_as_the_sample_regex, .init = setup, .fini = teardown)
 	strip("", "");
 	strip("<<<<", "<<<<");
 }
+
+/* tern-signal's session token rides in the id message; the sample's
+ * client reads type and id only. */
+Test(room, join_token, .init = setup, .fini = teardown)
+{
+	uint64_t id = 0;
+	json_t *m;
+
+	cr_assert_eq(sig_room_join_token(room, "tok-123", &id, &out), 0);
+	cr_assert_eq(out.n, 1);
+	cr_assert_eq(out.v[0].to, id);
+	m = json_loadb(out.v[0].text, out.v[0].len, 0, NULL);
+	cr_assert(m);
+	cr_assert_str_eq(json_string_value(json_object_get(m, "type")), "id");
+	cr_assert_eq(json_integer_value(json_object_get(m, "id")),
+		     (json_int_t)id);
+	cr_assert_str_eq(json_string_value(json_object_get(m, "token")),
+			 "tok-123");
+	json_decref(m);
+}
