@@ -69,6 +69,7 @@ export class Phone {
 		this.prevBytes = null;
 		this.statsTimer = null;
 		this.graceTimer = null;
+		this.gen = 0; // bumped by closeVideoCall: a call being set up notices
 	}
 
 	get connected() {
@@ -207,6 +208,8 @@ export class Phone {
 	}
 
 	async createPeerConnection(peer) {
+		const gen = this.gen;
+		this.peer = peer; // candidates from peer are queued from now on
 		let servers = [];
 		try {
 			servers = await this.fetchIceServers();
@@ -214,14 +217,14 @@ export class Phone {
 			this.iceServers = [];
 			this.ui.error(`TURN credentials: ${e.message} (the call can only use host candidates)`);
 		}
+		if (gen !== this.gen)
+			throw new Error(`the call with ${peer} ended while it was being set up`);
 		const relay = this.ui.relayOnly();
 		const pc = new RTCPeerConnection({
 			iceServers: servers,
 			iceTransportPolicy: relay ? 'relay' : 'all',
 		});
 		this.pc = pc;
-		this.peer = peer;
-		this.queued = [];
 		this.stats = { pair: null, framesDecoded: 0, kbpsIn: 0, kbpsOut: 0, width: 0, height: 0, relayOnly: relay };
 		this.prevBytes = null;
 		pc.onicecandidate = (e) => {
@@ -277,11 +280,12 @@ export class Phone {
 
 	// Call peer (a name from the user list).
 	async invite(peer) {
-		if (this.pc)
+		if (this.pc || this.peer)
 			throw new Error(`already in a call with ${this.peer}: hang up first`);
 		if (peer === this.name)
 			throw new Error('calling yourself is not possible');
 		this.role = 'caller';
+		this.queued = [];
 		const pc = await this.createPeerConnection(peer);
 		try {
 			const local = await this.addLocalTracks(pc);
@@ -300,7 +304,7 @@ export class Phone {
 	}
 
 	onOffer(msg) {
-		if (this.pc || this.offer) {
+		if (this.pc || this.peer || this.offer) {
 			// busy: the caller's page cleans up as on a decline
 			this.send({ type: 'hang-up', name: this.name, target: msg.name, reason: 'busy' });
 			return;
@@ -316,9 +320,7 @@ export class Phone {
 			return;
 		this.offer = null;
 		this.role = 'callee';
-		const queued = this.queued;
 		const pc = await this.createPeerConnection(msg.name);
-		this.queued = queued;
 		try {
 			await pc.setRemoteDescription(msg.sdp);
 			await this.addLocalTracks(pc);
@@ -351,9 +353,9 @@ export class Phone {
 	async onCandidate(msg) {
 		const from = msg.name;
 		const pending = this.offer && this.offer.name === from;
-		if (!pending && !(this.pc && this.peer === from))
+		if (!pending && this.peer !== from)
 			return;
-		if (pending || !this.pc.remoteDescription) {
+		if (!this.pc || !this.pc.remoteDescription) {
 			this.queued.push(msg.candidate);
 			return;
 		}
@@ -418,11 +420,14 @@ export class Phone {
 			pc.close();
 		}
 		const had = pc !== null || this.peer !== null;
+		this.gen++;
 		this.pc = null;
 		this.peer = null;
 		this.role = '';
 		this.remote = null;
 		this.queued = [];
+		this.stats = { pair: null, framesDecoded: 0, kbpsIn: 0, kbpsOut: 0, width: 0, height: 0 };
+		this.prevBytes = null;
 		this.publish();
 		if (had)
 			this.ui.ended(reason || 'call ended');

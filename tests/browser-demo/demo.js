@@ -6,7 +6,10 @@
 // from pixels.
 //
 //   node demo.js --origin http://127.0.0.1:P/ --out DIR [--timeout 30]
+//                [--ternd-pid PID]
 //
+// With --ternd-pid, one call loses its relay (ternd is stopped with SIGSTOP,
+// then continued) and both pages must end it on their own.
 // The page must be served by tern-signal (which also carries the signaling
 // and hands out TURN credentials for the ternd it was configured with).
 // Prints "PASS demo/..." / "FAIL demo/...: why" lines; screenshots and the
@@ -24,6 +27,7 @@ function arg(name, def) {
 const ORIGIN = arg('origin', '');
 const OUT = arg('out', '');
 const TIMEOUT_S = Number(arg('timeout', '30'));
+const TERND_PID = Number(arg('ternd-pid', '0'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FFPROBE = process.env.FFPROBE || 'ffprobe';
 // The recordings last this long (wall clock: the thing measured, not a wait
@@ -214,6 +218,19 @@ async function run(browser) {
 		check('decline-callee-clean', await demo(b, () => window.ternDemo.call.peer === null && window.ternDemo.incoming === null), 'bob still has a call or an offer');
 	});
 
+	// ---- the caller gives up before an answer ---------------------------
+	await stage('cancel', async () => {
+		await a.click('#users button:has-text("bob")');
+		const rang = await until(b, () => window.ternDemo.incoming === 'alice', null, 15);
+		if (!check('cancel-incoming-shown', rang, `bob's incoming: ${await demo(b, () => window.ternDemo.incoming)}`))
+			return;
+		await a.click('#hangup');
+		const gone = await until(b, () => window.ternDemo.incoming === null, null, 10);
+		check('cancel-callee-dialog-gone', gone && !(await b.isVisible('#incoming')) && await demo(b, () => window.ternDemo.call.peer === null),
+			`bob: incoming ${await demo(b, () => window.ternDemo.incoming)}, dialog visible ${await b.isVisible('#incoming')}`);
+		check('cancel-caller-clean', await demo(a, () => window.ternDemo.call.peer === null), 'alice still in a call');
+	});
+
 	// ---- the relay-only call -------------------------------------------
 	let inCall = false;
 	await stage('call', async () => {
@@ -338,6 +355,39 @@ async function run(browser) {
 				`bob after alice's hang-up: ${JSON.stringify(sb)}`);
 			check('hangup-buttons-reset', await a.isDisabled('#hangup') && await b.isDisabled('#hangup'), 'a Hang up button still enabled');
 		});
+
+		// ---- the relay goes away: ICE disconnected/failed ends the call ---
+		if (TERND_PID) {
+			await stage('ice-lost', async () => {
+				await a.click('#users button:has-text("bob")');
+				if (!await until(b, () => window.ternDemo.incoming === 'alice', null, 15)) {
+					fail('ice-lost-call', 'bob was not called');
+					return;
+				}
+				await b.click('#accept');
+				const decoding = () => window.ternDemo.call.stats.framesDecoded > 0;
+				if (!check('ice-lost-call', await until(a, decoding) && await until(b, decoding), 'the second call decoded nothing'))
+					return;
+				const t0 = Date.now();
+				process.kill(TERND_PID, 'SIGSTOP');
+				let endA, endB;
+				try {
+					endA = await until(a, () => window.ternDemo.call.peer === null, null, 45);
+					endB = await until(b, () => window.ternDemo.call.peer === null, null, 10);
+				} finally {
+					process.kill(TERND_PID, 'SIGCONT');
+				}
+				const ra = await demo(a, () => ({ ended: window.ternDemo.callEnded, local: window.ternDemo.localTracks.length }));
+				const rb = await demo(b, () => ({ ended: window.ternDemo.callEnded, local: window.ternDemo.localTracks.length }));
+				note(`ternd stopped: alice ended after ${Date.now() - t0} ms: "${ra.ended}", bob: "${rb.ended}"`);
+				check('ice-lost-both-end', endA && endB && ra.local === 0 && rb.local === 0,
+					`with ternd stopped: alice ${JSON.stringify(ra)} bob ${JSON.stringify(rb)}`);
+				check('ice-lost-reason', /ICE (disconnected|failed)/.test(ra.ended + ' ' + rb.ended),
+					`neither page says ICE ended the call: alice "${ra.ended}", bob "${rb.ended}"`);
+			});
+		} else {
+			skip('ice-lost', 'no --ternd-pid');
+		}
 	}
 
 	// ---- camera alone: constraints, snapshot, recording, stop -------------
@@ -440,11 +490,19 @@ async function run(browser) {
 		const n = await openPage(browser, 'narrow', { width: 360, height: 740 });
 		await n.click('#start');
 		await until(n, () => window.ternDemo.localTracks.length > 0, null, 10);
-		await setNameAndJoin(n, 'carol');
-		await until(n, () => window.ternDemo.users.includes('carol'), null, 10);
+		// a taken name: the server appends a number, the page takes it
+		await setNameAndJoin(n, 'alice');
+		const renamed = await until(n, () => /^alice.+/.test(window.ternDemo.name) && window.ternDemo.users.includes(window.ternDemo.name), null, 10);
+		const nm = await demo(n, () => window.ternDemo.name);
+		check('name-taken-renamed', renamed && (await n.inputValue('#name')) === nm,
+			`joining as alice twice: name ${nm}, field "${await n.inputValue('#name')}", users ${JSON.stringify(await demo(n, () => window.ternDemo.users))}`);
 		const w = await n.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
 		check('narrow-no-horizontal-scroll', w.scroll <= w.client, `scrollWidth ${w.scroll} > clientWidth ${w.client} at 360 px`);
 		await shot(n, '07-narrow-360');
+		// Leave: the others' lists lose the name
+		await n.click('#leave-btn');
+		check('leave-updates-list', await until(a, (x) => !window.ternDemo.users.includes(x), nm, 10),
+			`alice still lists ${nm}: ${JSON.stringify(await demo(a, () => window.ternDemo.users))}`);
 		await n.close();
 	});
 
