@@ -62,7 +62,8 @@ export function explain(err) {
 	const name = (err && err.name) || 'Error';
 	return {
 		name,
-		message: (err && err.message) || String(err),
+		// Chromium's OverconstrainedError has no message: say nothing twice
+		message: err && err.message && err.message !== name ? err.message : '',
 		constraint: (err && err.constraint) || '',
 		advice: ADVICE[name] || 'Unexpected error; the browser console may say more.',
 	};

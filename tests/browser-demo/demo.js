@@ -160,14 +160,45 @@ async function main() {
 		fail('chromium', `${CHROMIUM} not found (Debian package chromium)`);
 		return;
 	}
-	const browser = await chromium.launch({
+	// three fake cameras and three fake microphones (see the switch stage)
+	const browser = await launch(chromium, ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=device-count=3']);
+	try {
+		await run(browser);
+	} finally {
+		await browser.close().catch(() => {});
+	}
+	// The errors a real user meets first, each in a browser of its own: the
+	// permission refused, and no camera at all.
+	for (const [name, flags, want, advice] of [
+		['error-not-allowed', ['--use-fake-ui-for-media-stream=deny', '--use-fake-device-for-media-stream'], 'NotAllowedError', /Allow the camera/],
+		['error-not-found', ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=device-count=0'], 'NotFoundError', /Plug one in/],
+	]) {
+		const b = await launch(chromium, flags);
+		try {
+			await stage(name, async () => {
+				const page = await openPage(b, name);
+				await page.uncheck('#want-audio');
+				await page.click('#start');
+				const got = await until(page, () => window.ternDemo.error !== null, null, 10);
+				const e = await demo(page, () => window.ternDemo.error);
+				const text = got ? await page.textContent('#media-error') : '';
+				check(name, got && e.name === want && text.includes(want) && advice.test(text) && await page.isVisible('#media-error'),
+					`want ${want}: error ${JSON.stringify(e)}, shown "${text.trim()}"`);
+			});
+		} finally {
+			await b.close().catch(() => {});
+		}
+	}
+	check('no-console-errors', consoleErrors.length === 0, consoleErrors.slice(0, 5).join(' | '));
+}
+
+function launch(chromium, media) {
+	return chromium.launch({
 		executablePath: CHROMIUM,
 		headless: false, // the flag below: Chromium's own new headless mode
 		timeout: 30000,
 		args: [
-			'--headless=new', '--no-sandbox',
-			// three fake cameras and three fake microphones (see the switch stage)
-			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=device-count=3',
+			'--headless=new', '--no-sandbox', ...media,
 			'--allow-loopback-in-peer-connection',
 			'--autoplay-policy=no-user-gesture-required',
 			'--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -177,11 +208,6 @@ async function main() {
 			'--no-proxy-server',
 		],
 	});
-	try {
-		await run(browser);
-	} finally {
-		await browser.close().catch(() => {});
-	}
 }
 
 async function run(browser) {
@@ -505,8 +531,6 @@ async function run(browser) {
 			`alice still lists ${nm}: ${JSON.stringify(await demo(a, () => window.ternDemo.users))}`);
 		await n.close();
 	});
-
-	check('no-console-errors', consoleErrors.length === 0, consoleErrors.slice(0, 5).join(' | '));
 }
 
 const hard = setTimeout(() => {
