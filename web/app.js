@@ -64,6 +64,11 @@ function formOptions() {
 		facingExact: facing.endsWith('!'),
 		camera: $('camera').value,
 		mic: $('mic').value,
+		echo: $('echo').checked,
+		noise: $('noise').checked,
+		gain: $('gain').checked,
+		channels: num('channels'),
+		rate: num('rate'),
 	};
 }
 
@@ -100,7 +105,7 @@ function describeLocal() {
 		if (t.kind === 'video')
 			parts.push(`${t.label}: ${set.width}×${set.height} @ ${Math.round(set.frameRate || 0)} fps`);
 		else
-			parts.push(`${t.label}`);
+			parts.push(`${t.label}${set.sampleRate ? ` ${set.sampleRate} Hz` : ''}${set.channelCount ? ` ×${set.channelCount}` : ''}${set.echoCancellation === false ? ', no echo cancellation' : ''}`);
 	}
 	$('local-info').textContent = parts.join(' · ');
 }
@@ -523,7 +528,12 @@ function tracksOf(s) {
 function tracksInfo(list) {
 	return list.map((t) => {
 		const set = t.getSettings();
-		return { kind: t.kind, id: t.id, label: t.label, deviceId: set.deviceId || '', readyState: t.readyState, width: set.width, height: set.height, frameRate: set.frameRate };
+		return {
+			kind: t.kind, id: t.id, label: t.label, deviceId: set.deviceId || '', readyState: t.readyState,
+			width: set.width, height: set.height, frameRate: set.frameRate,
+			echoCancellation: set.echoCancellation, noiseSuppression: set.noiseSuppression,
+			autoGainControl: set.autoGainControl, channelCount: set.channelCount, sampleRate: set.sampleRate,
+		};
 	});
 }
 

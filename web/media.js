@@ -19,7 +19,8 @@ function shaped(how, n) {
 }
 
 // o: { audio, video, how, width, height, fpsHow, fps, facing, facingExact,
-//      camera, mic } (numbers as numbers, '' for unset) ->
+//      camera, mic, echo, noise, gain, channels, rate } (numbers as numbers,
+//      NaN or '' for unset) ->
 // MediaStreamConstraints. Unset fields are left out so the browser picks.
 export function buildConstraints(o) {
 	let video = false;
@@ -41,8 +42,21 @@ export function buildConstraints(o) {
 			video = true;
 	}
 	let audio = false;
-	if (o.audio)
-		audio = o.mic ? { deviceId: { exact: o.mic } } : true;
+	if (o.audio) {
+		// The processing switches are always said (true is what browsers
+		// do unasked); channels and sample rate only when chosen.
+		audio = {
+			echoCancellation: o.echo !== false,
+			noiseSuppression: o.noise !== false,
+			autoGainControl: o.gain !== false,
+		};
+		if (Number.isFinite(o.channels) && o.channels > 0)
+			audio.channelCount = o.channels;
+		if (Number.isFinite(o.rate) && o.rate > 0)
+			audio.sampleRate = o.rate;
+		if (o.mic)
+			audio.deviceId = { exact: o.mic };
+	}
 	return { audio, video };
 }
 

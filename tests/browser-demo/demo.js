@@ -420,9 +420,12 @@ async function run(browser) {
 	await stage('media', async () => {
 		await a.selectOption('#preset', 'vga');
 		await a.selectOption('#how', 'exact');
+		await a.uncheck('#echo');
 		await a.click('#start');
 		const on = await until(a, () => window.ternDemo.localTracks.some((t) => t.kind === 'video' && t.readyState === 'live'), null, 10);
 		const v = await demo(a, () => window.ternDemo.localTracks.find((t) => t.kind === 'video'));
+		const au = await demo(a, () => window.ternDemo.localTracks.find((t) => t.kind === 'audio'));
+		check('media-echo-cancellation-off', au && au.echoCancellation === false, `audio track ${JSON.stringify(au)}`);
 		if (!check('media-exact-vga', on && v.width === 640 && v.height === 480, `video track ${JSON.stringify(v)}`))
 			return;
 		await a.waitForFunction(() => document.getElementById('local').videoWidth > 0, null, { timeout: 10000 });
