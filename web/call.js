@@ -220,6 +220,10 @@ export class Phone {
 		if (gen !== this.gen)
 			throw new Error(`the call with ${peer} ended while it was being set up`);
 		const relay = this.ui.relayOnly();
+		// Relay only without a TURN server gathers nothing and would wait
+		// forever in "new": say so now.
+		if (relay && !servers.length)
+			throw new Error('relay only needs a TURN server, and there are no credentials: untick "relay only" or fix /turn-credentials');
 		const pc = new RTCPeerConnection({
 			iceServers: servers,
 			iceTransportPolicy: relay ? 'relay' : 'all',
@@ -228,9 +232,8 @@ export class Phone {
 		this.stats = { pair: null, framesDecoded: 0, kbpsIn: 0, kbpsOut: 0, width: 0, height: 0, relayOnly: relay };
 		this.prevBytes = null;
 		pc.onicecandidate = (e) => {
-			if (e.candidate && this.peer) {
+			if (e.candidate && this.peer && this.connected)
 				this.send({ type: 'new-ice-candidate', name: this.name, target: this.peer, candidate: e.candidate.toJSON() });
-			}
 		};
 		pc.ontrack = (e) => {
 			const s = e.streams[0] || new MediaStream([e.track]);
@@ -286,8 +289,8 @@ export class Phone {
 			throw new Error('calling yourself is not possible');
 		this.role = 'caller';
 		this.queued = [];
-		const pc = await this.createPeerConnection(peer);
 		try {
+			const pc = await this.createPeerConnection(peer);
 			const local = await this.addLocalTracks(pc);
 			// Receive what we do not send, so a camera-less caller still sees.
 			if (!local.getAudioTracks().length)
@@ -298,7 +301,7 @@ export class Phone {
 			this.send({ type: 'video-offer', name: this.name, target: peer, sdp: pc.localDescription.toJSON() });
 			this.ui.status(`calling ${peer}…`);
 		} catch (e) {
-			this.hangUp(`call failed: ${e.name}`);
+			this.hangUp(`call failed: ${e.message}`);
 			throw e;
 		}
 	}
@@ -320,8 +323,8 @@ export class Phone {
 			return;
 		this.offer = null;
 		this.role = 'callee';
-		const pc = await this.createPeerConnection(msg.name);
 		try {
+			const pc = await this.createPeerConnection(msg.name);
 			await pc.setRemoteDescription(msg.sdp);
 			await this.addLocalTracks(pc);
 			await pc.setLocalDescription(await pc.createAnswer());
@@ -329,7 +332,7 @@ export class Phone {
 			await this.flushCandidates();
 			this.ui.status(`in a call with ${msg.name}`);
 		} catch (e) {
-			this.hangUp(`answer failed: ${e.name}`);
+			this.hangUp(`answer failed: ${e.message}`);
 			throw e;
 		}
 	}
