@@ -421,6 +421,7 @@ const phone = new Phone({
 	},
 	localStream: async () => (live(st.local) ? st.local : startMedia()),
 	relayOnly: () => $('relay-only').checked,
+	turnTransport: () => $('turn-transport').value,
 });
 
 async function call(name) {

@@ -16,6 +16,18 @@ export function signalUrl() {
 	return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 }
 
+// The TURN transport a url gives: "udp" (turn: without ?transport, or
+// transport=udp), "tcp" (turn:...?transport=tcp) or "tls" (turns:).
+export function turnTransport(url) {
+	const m = /^(turns?):[^?]*(?:\?(.*))?$/i.exec(url);
+	if (!m)
+		return '';
+	if (m[1].toLowerCase() === 'turns')
+		return 'tls';
+	const t = new URLSearchParams(m[2] || '').get('transport');
+	return t ? t.toLowerCase() : 'udp';
+}
+
 // The selected candidate pair from a getStats() report, with its candidates.
 function selectedPair(report) {
 	let pair = null;
@@ -50,7 +62,7 @@ function selectedPair(report) {
 //   users(list), chat({name, text, date}), incoming(name) / incomingGone(),
 //   callState(stateObject), remoteStream(stream), ended(reason),
 //   localStream() -> Promise<MediaStream> (starts the camera if needed),
-//   relayOnly() -> bool
+//   relayOnly() -> bool, turnTransport() -> '' (any), 'udp', 'tcp', 'tls'
 export class Phone {
 	constructor(ui) {
 		this.ui = ui;
@@ -203,7 +215,13 @@ export class Phone {
 		const c = await r.json();
 		if (!c || !Array.isArray(c.urls) || !c.urls.length)
 			throw new Error('/turn-credentials gave no urls');
-		this.iceServers = [{ urls: c.urls, username: c.username, credential: c.credential }];
+		// The transport picker keeps the TURN urls of one transport (STUN
+		// urls stay): how a user tests "does TURN over TCP work here?".
+		const want = this.ui.turnTransport();
+		const urls = want ? c.urls.filter((u) => !/^turns?:/i.test(u) || turnTransport(u) === want) : c.urls;
+		if (!urls.some((u) => /^turns?:/i.test(u)))
+			throw new Error(`the server offers no TURN over ${want} (it offers ${c.urls.join(', ')})`);
+		this.iceServers = [{ urls, username: c.username, credential: c.credential }];
 		return this.iceServers;
 	}
 

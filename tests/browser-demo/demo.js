@@ -262,6 +262,8 @@ async function run(browser) {
 	await stage('call', async () => {
 		await a.check('#relay-only');
 		await b.check('#relay-only');
+		await a.selectOption('#turn-transport', 'udp');
+		await b.selectOption('#turn-transport', 'udp');
 		await a.click('#users button:has-text("bob")');
 		const rang = await until(b, () => window.ternDemo.incoming === 'alice', null, 15);
 		if (!check('call-incoming-shown', rang && await b.isVisible('#incoming'), `bob's incoming: ${await demo(b, () => window.ternDemo.incoming)}; alice's log ${JSON.stringify(await demo(a, () => window.ternDemo.log.slice(-4)))}`))
@@ -281,12 +283,13 @@ async function run(browser) {
 		check('call-frames-grow', await until(a, decoding, fa + 10, 10) && await until(b, decoding, fb + 10, 10),
 			`frames did not grow by 10 from alice ${fa} / bob ${fb}`);
 		const servers = await demo(a, () => window.ternDemo.iceServers);
-		check('call-ice-servers-from-endpoint', servers.length === 1 && servers[0].username && servers[0].urls.every((u) => /^turns?:/.test(u)),
-			`alice's iceServers ${JSON.stringify(servers)}`);
+		check('call-ice-servers-from-endpoint', servers.length === 1 && servers[0].username && servers[0].urls.length > 0 &&
+			servers[0].urls.every((u) => /^turn:.*transport=udp$/.test(u)),
+		`alice's iceServers ${JSON.stringify(servers)} (want the endpoint's udp url only)`);
 		for (const [who, s] of [['caller', sa], ['callee', sb]]) {
 			const p = s.stats.pair;
-			check(`call-${who}-pair-relay`, p && p.localType === 'relay' && s.stats.relayOnly,
-				`${who}'s selected pair ${JSON.stringify(p)} (relay only ${s.stats.relayOnly})`);
+			check(`call-${who}-pair-relay`, p && p.localType === 'relay' && p.relayProtocol === 'udp' && s.stats.relayOnly,
+				`${who}'s selected pair ${JSON.stringify(p)} (relay only ${s.stats.relayOnly}, want relay over udp)`);
 		}
 		// the page shows it as well
 		check('call-pair-shown', /relay/.test(await a.textContent('#st-pair')) && /connected|completed/.test(await a.textContent('#st-ice')),
@@ -384,7 +387,10 @@ async function run(browser) {
 
 		// ---- the relay goes away: ICE disconnected/failed ends the call ---
 		if (TERND_PID) {
+			// this call goes through TURN over TCP
 			await stage('ice-lost', async () => {
+				await a.selectOption('#turn-transport', 'tcp');
+				await b.selectOption('#turn-transport', 'tcp');
 				await a.click('#users button:has-text("bob")');
 				if (!await until(b, () => window.ternDemo.incoming === 'alice', null, 15)) {
 					fail('ice-lost-call', 'bob was not called');
@@ -394,6 +400,10 @@ async function run(browser) {
 				const decoding = () => window.ternDemo.call.stats.framesDecoded > 0;
 				if (!check('ice-lost-call', await until(a, decoding) && await until(b, decoding), 'the second call decoded nothing'))
 					return;
+				const pa = (await demo(a, () => window.ternDemo.call)).stats.pair, pb = (await demo(b, () => window.ternDemo.call)).stats.pair;
+				check('call-tcp-pair-relay', pa && pb && pa.localType === 'relay' && pa.relayProtocol === 'tcp' &&
+					pb.localType === 'relay' && pb.relayProtocol === 'tcp',
+				`with "TURN over TCP only": alice ${JSON.stringify(pa)} bob ${JSON.stringify(pb)}`);
 				const t0 = Date.now();
 				process.kill(TERND_PID, 'SIGSTOP');
 				let endA, endB;
