@@ -64,8 +64,10 @@ async function openPage(browser, label, viewport) {
 	const ctx = await browser.newContext({ viewport: viewport || { width: 1280, height: 1000 }, acceptDownloads: true });
 	const page = await ctx.newPage();
 	page.on('console', (m) => {
-		if (m.type() === 'error' || m.type() === 'warning')
-			consoleErrors.push(`${label} console.${m.type()}: ${m.text()}`);
+		if (m.type() === 'error')
+			consoleErrors.push(`${label} console.error: ${m.text()}`);
+		else if (m.type() === 'warning')
+			note(`${label} console.warning: ${m.text()}`);
 	});
 	page.on('pageerror', (e) => consoleErrors.push(`${label} page error: ${e.message}`));
 	await page.goto(ORIGIN, { timeout: 10000 });
