@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""TURN data between two sites of the NAT lab (scripts/netlab relay, matrix
+and tests/netlab/run), each through its own allocation. One process: each
+client's socket is opened inside its site's network namespace (setns(2)
+around the socket call; a socket stays in the namespace it was made in).
+
+  relay.py pair SERVER PORT NS_A udp|tcp NS_B udp|tcp [COUNT]
+      A and B allocate on SERVER:PORT (ternd or coturn; alice/wonderland),
+      each permits the other's relayed address, then each sends COUNT Send
+      indications to the other's relayed address and counts the Data
+      indications that come back from it.
+  relay.py alloc SERVER PORT NS udp|tcp
+      one Allocate from NS: the relayed and mapped addresses, or why not.
+
+Prints one JSON line; exit 0 when everything arrived (pair) or the
+allocation succeeded (alloc), 1 otherwise. Standard library and ternkit.
+"""
+
+import ctypes
+import json
+import os
+import select
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.dont_write_bytecode = True
+import ternkit as K  # noqa: E402
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL("libc.so.6", use_errno=True)
+
+
+def in_netns(name, make):
+    """make() called inside network namespace name (ip netns's
+    /run/netns/NAME); the calling thread comes back to its own after."""
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    there = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if _libc.setns(there, CLONE_NEWNET):
+            raise OSError(ctypes.get_errno(), "setns " + name)
+        try:
+            return make()
+        finally:
+            if _libc.setns(home, CLONE_NEWNET):
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(home)
+        os.close(there)
+
+
+def client(server, ns, transport):
+    if transport == "tcp":
+        return in_netns(ns, lambda: K.TcpTurnClient(server, bind_host="0.0.0.0", timeout=5))
+    return in_netns(ns, lambda: K.TurnClient(server, bind_host="0.0.0.0"))
+
+
+def allocate(c):
+    """(relayed, mapped) as "ip:port" strings, or raises with the reason."""
+    r = c.allocate()
+    rel = K.relayed(r)
+    if rel is None:
+        raise RuntimeError("allocate: %s" % (K.fmt(r) if r is not None else "no answer"))
+    mapped = r.addr(K.XOR_MAPPED_ADDRESS) if r.get(K.XOR_MAPPED_ADDRESS) is not None else None
+    return rel, mapped
+
+
+def ap(a):
+    return "%s:%d" % tuple(a[:2]) if a else None
+
+
+def receive(clients, peers, count, deadline):
+    """Data indications until every client has count from its peer."""
+    got = [set(), set()]
+    while time.monotonic() < deadline and min(len(g) for g in got) < count:
+        socks = {c.sock: k for k, c in enumerate(clients)}
+        ready, _, _ = select.select(list(socks), [], [], 0.05)
+        for s in ready:
+            k = socks[s]
+            while True:
+                try:
+                    raw = clients[k].recv_raw(0.001)
+                except (ConnectionError, OSError):
+                    raw = None
+                if raw is None:
+                    break
+                d = K.data_indication_peer(raw)
+                if d and tuple(d[0][:2]) == tuple(peers[k][:2]) and d[1].startswith(b"netlab "):
+                    got[k].add(d[1])
+    return [len(g) for g in got]
+
+
+def pair(server, ns_a, t_a, ns_b, t_b, count):
+    res = {"server": ap(server), "a": {"ns": ns_a, "transport": t_a}, "b": {"ns": ns_b, "transport": t_b},
+           "count": count, "a_to_b": 0, "b_to_a": 0, "error": None}
+    clients = []
+    try:
+        for ns, t, key in ((ns_a, t_a, "a"), (ns_b, t_b, "b")):
+            try:
+                clients.append(client(server, ns, t))
+                rel, mapped = allocate(clients[-1])
+            except (OSError, RuntimeError) as e:
+                raise RuntimeError("%s %s: %s" % (key, t, e)) from e
+            res[key].update(relayed=ap(rel), mapped=ap(mapped))
+        rels = [tuple(res[k]["relayed"].rsplit(":", 1)) for k in ("a", "b")]
+        rels = [(h, int(p)) for h, p in rels]
+        for k, (c, other) in enumerate(zip(clients, reversed(rels))):
+            r = c.permission(other[0])
+            if not K.is_success(r, K.CREATE_PERMISSION):
+                raise RuntimeError("%s CreatePermission %s: %s" % ("ab"[k], other[0], K.fmt(r)))
+        t0 = time.monotonic()
+        for i in range(count):
+            clients[0].send(rels[1], b"netlab a%d" % i)
+            clients[1].send(rels[0], b"netlab b%d" % i)
+        # clients[0] hears from B's relayed address, clients[1] from A's
+        got = receive(clients, [rels[1], rels[0]], count, t0 + 5)
+        res["b_to_a"], res["a_to_b"] = got
+        res["ms"] = round((time.monotonic() - t0) * 1000)
+        for c in clients:
+            c.release()
+    except (OSError, RuntimeError) as e:
+        res["error"] = str(e)
+    finally:
+        for c in clients:
+            c.close()
+    print(json.dumps(res), flush=True)
+    return 0 if res["error"] is None and res["a_to_b"] == res["b_to_a"] == count else 1
+
+
+def alloc(server, ns, t):
+    res = {"server": ap(server), "ns": ns, "transport": t, "error": None}
+    c = None
+    try:
+        c = client(server, ns, t)
+        rel, mapped = allocate(c)
+        res.update(relayed=ap(rel), mapped=ap(mapped))
+        c.release()
+    except (OSError, RuntimeError) as e:
+        res["error"] = "%s: %s" % (type(e).__name__, e)
+    finally:
+        if c:
+            c.close()
+    print(json.dumps(res), flush=True)
+    return 0 if res["error"] is None else 1
+
+
+def main(argv):
+    if len(argv) >= 6 and argv[0] == "pair":
+        return pair((argv[1], int(argv[2])), argv[3], argv[4], argv[5], argv[6],
+                    int(argv[7]) if len(argv) > 7 else 20)
+    if len(argv) == 5 and argv[0] == "alloc":
+        return alloc((argv[1], int(argv[2])), argv[3], argv[4])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
