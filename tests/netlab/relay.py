@@ -11,6 +11,11 @@ around the socket call; a socket stays in the namespace it was made in).
       indications that come back from it.
   relay.py alloc SERVER PORT NS udp|tcp
       one Allocate from NS: the relayed and mapped addresses, or why not.
+  relay.py bindings SERVER PORT NS COUNT SIZE
+      COUNT Binding requests of SIZE bytes (IP and UDP headers included;
+      don't-fragment set) at once from one socket in NS; how many answered.
+  relay.py reach NS_FROM NS_TO IP
+      a datagram from NS_FROM to IP (an address of NS_TO): did it arrive?
 
 Prints one JSON line; exit 0 when everything arrived (pair) or the
 allocation succeeded (alloc), 1 otherwise. Standard library and ternkit.
@@ -20,6 +25,7 @@ import ctypes
 import json
 import os
 import select
+import socket
 import sys
 import time
 
@@ -145,12 +151,63 @@ def alloc(server, ns, t):
     return 0 if res["error"] is None else 1
 
 
+def bindings(server, ns, count, size):
+    """Answered Binding requests, each padded to size bytes on the wire with
+    a comprehension-optional attribute the server ignores."""
+    s = in_netns(ns, lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+    s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER = IP_PMTUDISC_DO
+    pad = max(0, size - 28 - 20 - 4)
+    sent, tids, got = 0, set(), set()
+    for _ in range(count):
+        tid = os.urandom(12)
+        try:
+            s.sendto(K.build(K.BINDING_REQUEST, [(0x8FFF, b"p" * pad)], tid=tid), server)
+            tids.add(tid)
+            sent += 1
+        except OSError:  # EMSGSIZE once the path MTU is known
+            pass
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end and len(got) < len(tids):
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            raw = s.recv(2048)
+        except (socket.timeout, OSError):
+            continue
+        if len(raw) >= 20 and raw[8:20] in tids:
+            got.add(raw[8:20])
+    s.close()
+    print(json.dumps({"count": count, "size": size, "sent": sent, "answered": len(got)}), flush=True)
+    return 0 if got else 1
+
+
+def reach(ns_from, ns_to, ip):
+    """Exit 0 when one of three datagrams from ns_from reaches ip in ns_to."""
+    rx = in_netns(ns_to, lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+    rx.bind((ip, 0))
+    tx = in_netns(ns_from, lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+    rx.settimeout(0.5)
+    ok = False
+    for _ in range(3):
+        tx.sendto(b"netlab reach", rx.getsockname())
+        try:
+            ok = rx.recv(64) == b"netlab reach"
+        except socket.timeout:
+            continue
+        break
+    print(json.dumps({"from": ns_from, "to": "%s:%d" % rx.getsockname(), "arrived": ok}), flush=True)
+    return 0 if ok else 1
+
+
 def main(argv):
     if len(argv) >= 6 and argv[0] == "pair":
         return pair((argv[1], int(argv[2])), argv[3], argv[4], argv[5], argv[6],
                     int(argv[7]) if len(argv) > 7 else 20)
     if len(argv) == 5 and argv[0] == "alloc":
         return alloc((argv[1], int(argv[2])), argv[3], argv[4])
+    if len(argv) == 6 and argv[0] == "bindings":
+        return bindings((argv[1], int(argv[2])), argv[3], int(argv[4]), int(argv[5]))
+    if len(argv) == 4 and argv[0] == "reach":
+        return reach(*argv[1:4])
     sys.stderr.write(__doc__)
     return 2
 
