@@ -14,6 +14,13 @@ around the socket call; a socket stays in the namespace it was made in).
   relay.py bindings SERVER PORT NS COUNT SIZE
       COUNT Binding requests of SIZE bytes (IP and UDP headers included;
       don't-fragment set) at once from one socket in NS; how many answered.
+  relay.py punch SERVER PORT NS_A IP_A NS_B IP_B
+      a direct UDP path between two sites, found the way ICE's checks find
+      one (not an ICE agent): each learns its server reflexive address from
+      a Binding to SERVER, both send to the other's host and reflexive
+      addresses for 3 s, answer every probe at its source (a triggered
+      check) and add that source as a peer reflexive target. "direct" when
+      both got an answer back, with the addresses that worked.
   relay.py reach NS_FROM NS_TO IP
       a datagram from NS_FROM to IP (an address of NS_TO): did it arrive?
 
@@ -180,6 +187,68 @@ def bindings(server, ns, count, size):
     return 0 if got else 1
 
 
+def mapped_addr(sock, server):
+    """The XOR-MAPPED-ADDRESS of a Binding from sock, or None."""
+    tid = os.urandom(12)
+    for _ in range(3):
+        sock.sendto(K.build(K.BINDING_REQUEST, tid=tid), server)
+        sock.settimeout(0.5)
+        try:
+            while True:
+                raw = sock.recv(2048)
+                if raw[8:20] == tid:
+                    return tuple(K.Resp(raw).addr(K.XOR_MAPPED_ADDRESS)[:2])
+        except socket.timeout:
+            continue
+    return None
+
+
+def punch(server, ns_a, ip_a, ns_b, ip_b, seconds=3.0):
+    socks = [in_netns(ns, lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) for ns in (ns_a, ns_b)]
+    for s in socks:
+        s.bind(("0.0.0.0", 0))
+    host = [(ip_a, socks[0].getsockname()[1]), (ip_b, socks[1].getsockname()[1])]
+    srflx = [mapped_addr(s, server) for s in socks]
+    # targets[k]: where side k sends its probes (the other side's candidates)
+    targets = [{host[1]: "host"}, {host[0]: "host"}]
+    for k in (0, 1):
+        if srflx[1 - k]:
+            targets[k].setdefault(srflx[1 - k], "srflx")
+    worked = [None, None]
+    end = time.monotonic() + seconds
+    next_send = 0
+    while time.monotonic() < end and None in worked:
+        now = time.monotonic()
+        if now >= next_send:
+            for k in (0, 1):
+                for t in list(targets[k]):
+                    try:
+                        socks[k].sendto(("netlab punch %d %s:%d" % ((k,) + t)).encode(), t)
+                    except OSError:  # unreachable, no route: that target fails
+                        pass
+            next_send = now + 0.05
+        ready, _, _ = select.select(socks, [], [], 0.02)
+        for s in ready:
+            k = socks.index(s)
+            try:
+                data, src = s.recvfrom(256)
+            except OSError:
+                continue
+            if data.startswith(b"netlab punch "):
+                targets[k].setdefault(src, "prflx")  # a triggered check
+                s.sendto(b"netlab ack " + data[13:], src)
+            elif data.startswith(b"netlab ack "):
+                sent_to = data.split()[3].decode()
+                kind = next((v for t, v in targets[k].items() if "%s:%d" % t == sent_to), "?")
+                worked[k] = worked[k] or "%s %s" % (kind, sent_to)
+    for s in socks:
+        s.close()
+    ok = None not in worked
+    print(json.dumps({"direct": ok, "srflx_a": ap(srflx[0]), "srflx_b": ap(srflx[1]),
+                      "a_reached_b": worked[0], "b_reached_a": worked[1]}), flush=True)
+    return 0 if ok else 1
+
+
 def reach(ns_from, ns_to, ip):
     """Exit 0 when one of three datagrams from ns_from reaches ip in ns_to."""
     rx = in_netns(ns_to, lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
@@ -206,6 +275,8 @@ def main(argv):
         return alloc((argv[1], int(argv[2])), argv[3], argv[4])
     if len(argv) == 6 and argv[0] == "bindings":
         return bindings((argv[1], int(argv[2])), argv[3], int(argv[4]), int(argv[5]))
+    if len(argv) == 7 and argv[0] == "punch":
+        return punch((argv[1], int(argv[2])), *argv[3:7])
     if len(argv) == 4 and argv[0] == "reach":
         return reach(*argv[1:4])
     sys.stderr.write(__doc__)
