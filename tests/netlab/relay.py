@@ -215,7 +215,9 @@ def punch(server, ns_a, ip_a, ns_b, ip_b, seconds=3.0):
         if srflx[1 - k]:
             targets[k].setdefault(srflx[1 - k], "srflx")
     worked = [None, None]
-    end = time.monotonic() + seconds
+    ms = None
+    t0 = time.monotonic()
+    end = t0 + seconds
     next_send = 0
     while time.monotonic() < end and None in worked:
         now = time.monotonic()
@@ -241,11 +243,13 @@ def punch(server, ns_a, ip_a, ns_b, ip_b, seconds=3.0):
                 sent_to = data.split()[3].decode()
                 kind = next((v for t, v in targets[k].items() if "%s:%d" % t == sent_to), "?")
                 worked[k] = worked[k] or "%s %s" % (kind, sent_to)
+                if None not in worked and ms is None:
+                    ms = round((time.monotonic() - t0) * 1000)
     for s in socks:
         s.close()
     ok = None not in worked
     print(json.dumps({"direct": ok, "srflx_a": ap(srflx[0]), "srflx_b": ap(srflx[1]),
-                      "a_reached_b": worked[0], "b_reached_a": worked[1]}), flush=True)
+                      "a_reached_b": worked[0], "b_reached_a": worked[1], "ms": ms}), flush=True)
     return 0 if ok else 1
 
 
