@@ -63,15 +63,22 @@ def in_netns(name, make):
         os.close(there)
 
 
+def v6(server):
+    return ":" in server[0]
+
+
 def client(server, ns, transport):
+    any_ = "::" if v6(server) else "0.0.0.0"
     if transport == "tcp":
-        return in_netns(ns, lambda: K.TcpTurnClient(server, bind_host="0.0.0.0", timeout=5))
-    return in_netns(ns, lambda: K.TurnClient(server, bind_host="0.0.0.0"))
+        return in_netns(ns, lambda: K.TcpTurnClient(server, bind_host=any_, timeout=5))
+    fam = socket.AF_INET6 if v6(server) else socket.AF_INET
+    return in_netns(ns, lambda: K.TurnClient(server, family=fam, bind_host=any_))
 
 
 def allocate(c):
-    """(relayed, mapped) as "ip:port" strings, or raises with the reason."""
-    r = c.allocate()
+    """(relayed, mapped), or raises with the reason. Over IPv6 the relay is
+    IPv6 too (REQUESTED-ADDRESS-FAMILY)."""
+    r = c.allocate(family=2 if v6(c.server) else None)
     rel = K.relayed(r)
     if rel is None:
         raise RuntimeError("allocate: %s" % (K.fmt(r) if r is not None else "no answer"))
@@ -80,6 +87,7 @@ def allocate(c):
 
 
 def ap(a):
+    """ "ip:port" (the port after the last colon, also for IPv6)."""
     return "%s:%d" % tuple(a[:2]) if a else None
 
 
