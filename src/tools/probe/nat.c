@@ -186,6 +186,18 @@ void probe_nat(const struct probe_opts *o, const struct sa *server,
 		goto out;
 	}
 	mapping(o, fd, server, &t1, r);
+	/* The filtering tests need a binding that has only ever talked to
+	 * the primary address: the mapping tests sent from fd to the
+	 * alternate address, which opens an address-dependent filter to
+	 * it, and test II would then pass and read as endpoint-independent
+	 * (RFC 5780 §4.4 starts from its own test I). */
+	close(fd);
+	fd = socket(sa_family(server), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || binding(fd, server, 0, o->timeout, &t1)) {
+		probe_add(r, "nat-filtering", PROBE_FAIL, NULL,
+			  "no answer to test I from a second socket");
+		goto out;
+	}
 	filtering(o, fd, server, r);
 out:
 	if (fd >= 0)
