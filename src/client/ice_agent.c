@@ -173,22 +173,26 @@ int tern_ice_selected(const struct tern_ice *ag,
 
 /* ---- sending ---- */
 
-static int send_from(struct tern_ice *ag, size_t li, const struct sa *to,
-		     const void *buf, size_t len)
+static int send_via(struct tern_ice *ag, const struct ice_lx *x,
+		    const struct sa *to, const void *buf, size_t len)
 {
-	const struct ice_lx *x = &ag->lx[li];
-
 	if (x->relay >= 0) {
 		struct ice_relay *r = &ag->relays[x->relay];
 		if (!r->a)
 			return ENOTCONN;
 		return tern_alloc_send(r->a, &to->u.sa, buf, len);
 	}
-	if (x->sock < 0)
+	if (x->sock < 0 || ag->socks[x->sock].fd < 0)
 		return ENOTCONN;
 	if (sendto(ag->socks[x->sock].fd, buf, len, 0, &to->u.sa, to->len) < 0)
 		return errno;
 	return 0;
+}
+
+static int send_from(struct tern_ice *ag, size_t li, const struct sa *to,
+		     const void *buf, size_t len)
+{
+	return send_via(ag, &ag->lx[li], to, buf, len);
 }
 
 /* A Binding request for pair p (a check, or consent when tid is given). */
@@ -265,15 +269,9 @@ int tern_ice_send(struct tern_ice *ag, const void *data, size_t len)
 		return send_from(ag, p->local, &ag->cl.remote[p->remote].addr,
 				 data, len);
 	if (ag->have_old) {
+		/* after a restart, until a new pair is selected */
 		struct ice_lx x = { ag->old_local_sock, ag->old_local_relay };
-		/* the old path survives a restart through a stand-in index */
-		struct ice_lx save = ag->lx[ICE_LOCAL_MAX - 1];
-		int err;
-		ag->lx[ICE_LOCAL_MAX - 1] = x;
-		err = send_from(ag, ICE_LOCAL_MAX - 1, &ag->old_remote, data,
-				len);
-		ag->lx[ICE_LOCAL_MAX - 1] = save;
-		return err;
+		return send_via(ag, &x, &ag->old_remote, data, len);
 	}
 	return ENOTCONN;
 }
