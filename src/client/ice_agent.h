@@ -124,7 +124,6 @@ struct tern_ice {
 	uint8_t consent_tid[ICE_TID_SIZE];
 	uint64_t consent_sent, consent_due, consent_ok;
 	unsigned rtt_ms;
-	uint8_t buf[65536 + 64];
 };
 
 /* ice_gather.c */
