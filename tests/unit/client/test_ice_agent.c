@@ -11,10 +11,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
 
 #include <event2/event.h>
 
 #include "client/ice_agent.h"
+#include "stun/stun.h"
 #include "tern/ice.h"
 
 static uint64_t fake_now = 1000000;
@@ -401,4 +404,87 @@ Test(ice_agent, remote_lines)
 	cr_assert_eq(tern_ice_new(&ag, a.base, &o, why, sizeof(why)), EINVAL);
 	cr_assert(strstr(why, "http://x"), "%s", why);
 	side_free(&a);
+}
+
+/* A third party that speaks for the controlling side (it knows its
+ * credentials) from another address, nominating its own pair: the
+ * controlled agent must accept the later nomination (renomination) and
+ * move the selected pair there. */
+Test(ice_agent, controlled_accepts_renomination)
+{
+	struct side a, b;
+	struct tern_ice_pair_info ib;
+	struct sockaddr_in bt = { 0 }, me = { 0 };
+	socklen_t sl = sizeof(me);
+	uint8_t msg[512], tid[STUN_TID_SIZE] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+	uint8_t tb[8] = { 0 };
+	char user[128];
+	struct stun_enc e;
+	struct stun_msg m;
+	size_t len;
+	ssize_t n;
+	int fd, got = 0;
+
+	connect_pair(&a, &b, true, false);
+	cr_assert_eq(tern_ice_selected(b.ag, &ib), 0);
+	memcpy(&bt, &ib.local_addr, sizeof(bt));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	me.sin_family = AF_INET;
+	me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	getsockname(fd, (struct sockaddr *)&me, &sl);
+	/* a check with USE-CANDIDATE, signed as the controlling side */
+	snprintf(user, sizeof(user), "%s:%s", tern_ice_ufrag(b.ag),
+		 tern_ice_ufrag(a.ag));
+	stun_enc_init(&e, msg, sizeof(msg), STUN_METHOD_BINDING,
+		      STUN_CLASS_REQUEST, tid);
+	stun_enc_text(&e, STUN_ATTR_USERNAME, user, strlen(user));
+	stun_enc_u32(&e, STUN_ATTR_PRIORITY, 1853824767);
+	stun_enc_attr(&e, STUN_ATTR_ICE_CONTROLLING, tb, 8);
+	stun_enc_attr(&e, STUN_ATTR_USE_CANDIDATE, NULL, 0);
+	stun_enc_mi(&e, (const uint8_t *)tern_ice_pwd(b.ag),
+		    strlen(tern_ice_pwd(b.ag)));
+	stun_enc_fingerprint(&e);
+	cr_assert_eq(stun_enc_finish(&e, &len), 0);
+	cr_assert_eq(
+	    sendto(fd, msg, len, 0, (struct sockaddr *)&bt, sizeof(bt)),
+	    (ssize_t)len);
+	/* answer b's checks to us, signed with a's password */
+	for (int i = 0; i < 200 && got < 2; i++) {
+		advance(&a, &b, 5);
+		while ((n = recv(fd, msg, sizeof(msg), 0)) > 0) {
+			uint8_t rsp[256];
+			struct sa src;
+			cr_assert_eq(stun_msg_decode(&m, msg, (size_t)n, 0), 0);
+			if (m.cls == STUN_CLASS_SUCCESS) {
+				got++; /* b answered our check */
+				continue;
+			}
+			if (m.cls != STUN_CLASS_REQUEST)
+				continue;
+			sa_set_sockaddr(&src, (struct sockaddr *)&bt,
+					sizeof(bt));
+			stun_enc_reply(&e, rsp, sizeof(rsp), &m,
+				       STUN_CLASS_SUCCESS);
+			stun_enc_xaddr(&e, STUN_ATTR_XOR_MAPPED_ADDRESS, &src);
+			stun_enc_mi(&e, (const uint8_t *)tern_ice_pwd(a.ag),
+				    strlen(tern_ice_pwd(a.ag)));
+			stun_enc_fingerprint(&e);
+			cr_assert_eq(stun_enc_finish(&e, &len), 0);
+			sendto(fd, rsp, len, 0, (struct sockaddr *)&bt,
+			       sizeof(bt));
+			got++;
+		}
+	}
+	cr_assert_eq(got, 2, "%s", b.logs);
+	advance(&a, &b, 20);
+	cr_assert_eq(tern_ice_selected(b.ag, &ib), 0);
+	cr_assert_eq(((struct sockaddr_in *)&ib.remote_addr)->sin_port,
+		     me.sin_port, "%s", b.logs);
+	cr_assert(ib.nominated);
+	cr_assert_str_eq(ib.remote_type, "prflx");
+	cr_assert(strstr(b.logs, "peer-reflexive"));
+	close(fd);
+	side_free(&a);
+	side_free(&b);
 }
