@@ -60,9 +60,11 @@ enum tern_ice_policy {
 	TERN_ICE_POLICY_RELAY = 1, /* only relayed local candidates */
 };
 
-/* One URL of an RTCIceServer: "stun:host[:port]",
- * "turn:host[:port][?transport=udp|tcp]", "turns:host[:port]". username
- * and credential are for turn: and turns: (ignored for stun:). */
+/* One URL of an RTCIceServer (a host name is resolved with getaddrinfo
+ * when gathering starts, which blocks like tern_client_alloc):
+ * "stun:host[:port]", "turn:host[:port][?transport=udp|tcp]",
+ * "turns:host[:port]". username and credential are for turn: and turns:
+ * (ignored for stun:). */
 struct tern_ice_server {
 	const char *url;
 	const char *username;
