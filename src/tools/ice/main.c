@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -43,6 +44,9 @@ struct app {
 	char inbuf[LINE_MAX_IN];
 	size_t inlen;
 	unsigned count, sent, received;
+	unsigned duration;	       /* --duration: seconds of traffic */
+	uint64_t first_ms, last_rx_ms; /* first datagram sent, last received */
+	unsigned ticks;
 	bool verbose, done_data, failed;
 	const char *wait_state;
 	int rc;
@@ -81,6 +85,10 @@ static void usage(FILE *f)
 	    "  --insecure             do not verify turns: certificates\n"
 	    "  --count N              datagrams each way (10)\n"
 	    "  --timeout S            give up after S seconds (20)\n"
+	    "  --duration S           keep the traffic going S seconds (a "
+	    "datagram\n"
+	    "                         every 100 ms); end only while the "
+	    "peer's arrive\n"
 	    "  --wait-state STATE     after the data, wait for this state "
 	    "(e.g. failed)\n"
 	    "  --in PATH              read the peer's lines from PATH (a "
@@ -118,6 +126,14 @@ static void report(const char *fmt, ...)
 	va_end(ap);
 	putchar('\n');
 	fflush(stdout);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void finish(struct app *a, int rc)
@@ -163,6 +179,7 @@ static void on_recv(void *arg, const uint8_t *data, size_t len)
 	(void)data;
 	(void)len;
 	a->received++;
+	a->last_rx_ms = mono_ms();
 }
 
 static void print_selected(const struct tern_ice_pair_info *in)
@@ -205,17 +222,29 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct app *a = arg;
 	enum tern_ice_state s = tern_ice_state(a->ag);
 	char msg[64];
+	bool more;
 
 	(void)fd;
 	(void)what;
 	if (a->done_data)
 		return;
-	if (a->have_sel && a->sent < a->count &&
+	/* --duration: after the first count, one datagram every 100 ms */
+	a->ticks++;
+	more = a->sent < a->count ||
+	       (a->duration && a->ticks % 5 == 0 &&
+		mono_ms() - a->first_ms < a->duration * 1000ull);
+	if (a->have_sel && more &&
 	    (s == TERN_ICE_CONNECTED || s == TERN_ICE_COMPLETED)) {
 		int n = snprintf(msg, sizeof(msg), "tern-ice %u", a->sent);
-		if (tern_ice_send(a->ag, msg, (size_t)n) == 0)
-			a->sent++;
+		if (tern_ice_send(a->ag, msg, (size_t)n) == 0 && !a->sent++)
+			a->first_ms = mono_ms();
 	}
+	if (a->duration && a->sent &&
+	    mono_ms() - a->first_ms < a->duration * 1000ull)
+		return;
+	/* at the end of --duration the peer must still be getting through */
+	if (a->duration && a->sent && mono_ms() - a->last_rx_ms > 2000)
+		return;
 	if (a->sent >= a->count && a->received >= a->count) {
 		struct tern_ice_pair_info in;
 		a->done_data = true;
@@ -408,7 +437,8 @@ int main(int argc, char **argv)
 		O_OUT,
 		O_CTL,
 		O_CTD,
-		O_IF
+		O_IF,
+		O_DUR
 	};
 	static const struct option lo[] = {
 		{ "controlling", no_argument, NULL, O_CTL },
@@ -429,6 +459,7 @@ int main(int argc, char **argv)
 		{ "insecure", no_argument, NULL, O_INSEC },
 		{ "count", required_argument, NULL, O_COUNT },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "duration", required_argument, NULL, O_DUR },
 		{ "wait-state", required_argument, NULL, O_WAIT },
 		{ "in", required_argument, NULL, O_IN },
 		{ "out", required_argument, NULL, O_OUT },
@@ -506,6 +537,9 @@ int main(int argc, char **argv)
 			break;
 		case O_COUNT:
 			a.count = parse_uint(optarg, "--count");
+			break;
+		case O_DUR:
+			a.duration = parse_uint(optarg, "--duration");
 			break;
 		case O_TIMEOUT:
 			timeout = parse_uint(optarg, "--timeout");
