@@ -317,7 +317,7 @@ static void update(struct tern_ice *ag)
 	p = best_pair(ag);
 	if (p && (!ag->have_sel || p->local != ag->sel_local ||
 		  p->remote != ag->sel_remote ||
-		  (p->nominated && !selected(ag)->nominated))) {
+		  p->nominated != ag->sel_nominated)) {
 		struct tern_ice_pair_info in;
 		bool changed = !ag->have_sel || p->local != ag->sel_local ||
 			       p->remote != ag->sel_remote;
@@ -325,6 +325,7 @@ static void update(struct tern_ice *ag)
 		ag->have_old = false;
 		ag->sel_local = p->local;
 		ag->sel_remote = p->remote;
+		ag->sel_nominated = p->nominated;
 		if (changed) {
 			ag->consent_ok = now;
 			ag->consent_due = now + ag->o.consent_interval_ms;
@@ -332,6 +333,7 @@ static void update(struct tern_ice *ag)
 			if (ag->lx[p->local].relay >= 0)
 				ice_relay_permit(ag, p->local, p->remote, true);
 		}
+		/* reported again when the same pair gets nominated */
 		fill_info(ag, p, &in);
 		if (ag->o.on_selected)
 			ag->o.on_selected(ag->o.arg, &in);

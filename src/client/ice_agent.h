@@ -115,6 +115,7 @@ struct tern_ice {
 	uint64_t first_valid;
 	bool have_sel;
 	uint16_t sel_local, sel_remote; /* check list indices */
+	bool sel_nominated;		/* as last reported */
 	/* After a restart: the old selected path, used until a new pair. */
 	bool have_old;
 	int old_local_sock, old_local_relay;

@@ -52,6 +52,12 @@ struct app {
 	int rc;
 	struct tern_ice_pair_info sel;
 	bool have_sel;
+	/* the peer's credentials, and a restart in progress */
+	char rufrag[LINE_MAX_IN], next_ufrag[LINE_MAX_IN];
+	bool initiated; /* we restarted: the peer's new ufrag is its answer */
+	bool hold;	/* keep candidate lines until ufrag and pwd are out */
+	char *held[40];
+	size_t n_held;
 };
 
 static void usage(FILE *f)
@@ -144,12 +150,37 @@ static void finish(struct app *a, int rc)
 
 static void on_candidate(void *arg, const char *line)
 {
-	out_line(arg, "%s", line);
+	struct app *a = arg;
+
+	if (a->hold) {
+		if (a->n_held < 40)
+			a->held[a->n_held++] = strdup(line);
+		return;
+	}
+	out_line(a, "%s", line);
 }
 
 static void on_gathered(void *arg)
 {
-	out_line(arg, "end-of-candidates");
+	on_candidate(arg, "end-of-candidates");
+}
+
+/* ICE restart: new ufrag and pwd first, then the candidates again (the
+ * peer must restart before it takes them). */
+static void restart(struct app *a)
+{
+	a->hold = true;
+	tern_ice_restart(a->ag);
+	a->hold = false;
+	out_line(a, "ufrag %s", tern_ice_ufrag(a->ag));
+	out_line(a, "pwd %s", tern_ice_pwd(a->ag));
+	for (size_t i = 0; i < a->n_held; i++) {
+		if (a->held[i])
+			out_line(a, "%s", a->held[i]);
+		free(a->held[i]);
+	}
+	a->n_held = 0;
+	report("log restarted: ufrag %s", tern_ice_ufrag(a->ag));
 }
 
 static bool state_is(enum tern_ice_state s, const char *name)
@@ -282,13 +313,20 @@ static void handle_line(struct app *a, char *line)
 		line[--n] = '\0';
 	if (!strncmp(line, "ufrag ", 6)) {
 		/* the pwd line follows: keep the ufrag until then */
-		snprintf(a->inbuf + LINE_MAX_IN / 2, LINE_MAX_IN / 2, "%s",
-			 line + 6);
+		snprintf(a->next_ufrag, sizeof(a->next_ufrag), "%s", line + 6);
 	} else if (!strncmp(line, "pwd ", 4)) {
-		err = tern_ice_set_remote(a->ag, a->inbuf + LINE_MAX_IN / 2,
-					  line + 4);
+		/* new credentials we did not ask for: the peer restarted,
+		 * we answer with a restart of our own (RFC 8445 §9) */
+		if (a->rufrag[0] && strcmp(a->rufrag, a->next_ufrag) &&
+		    !a->initiated)
+			restart(a);
+		a->initiated = false;
+		err = tern_ice_set_remote(a->ag, a->next_ufrag, line + 4);
 		if (err)
 			report("log bad remote credentials: %s", strerror(err));
+		else
+			snprintf(a->rufrag, sizeof(a->rufrag), "%s",
+				 a->next_ufrag);
 	} else if (strstr(line, "candidate") == line ||
 		   !strncmp(line, "a=candidate", 11) ||
 		   !strcmp(line, "a=end-of-candidates")) {
@@ -297,18 +335,15 @@ static void handle_line(struct app *a, char *line)
 			report("log remote candidate refused: %s (%s)",
 			       why[0] ? why : strerror(err), line);
 	} else if (!strcmp(line, "restart")) {
-		tern_ice_restart(a->ag);
-		out_line(a, "ufrag %s", tern_ice_ufrag(a->ag));
-		out_line(a, "pwd %s", tern_ice_pwd(a->ag));
+		a->initiated = true;
+		restart(a);
 	}
 }
 
 static void on_input(evutil_socket_t fd, short what, void *arg)
 {
 	struct app *a = arg;
-	/* lines are cut in the first half of inbuf; the ufrag waits in the
-	 * second */
-	size_t cap = LINE_MAX_IN / 2 - 1;
+	size_t cap = LINE_MAX_IN - 1;
 	ssize_t r;
 
 	(void)what;
@@ -330,7 +365,7 @@ static void on_input(evutil_socket_t fd, short what, void *arg)
 		*nl = '\0';
 		used = (size_t)(nl - a->inbuf) + 1;
 		{
-			char line[LINE_MAX_IN / 2];
+			char line[LINE_MAX_IN];
 			memcpy(line, a->inbuf, used);
 			memmove(a->inbuf, nl + 1, a->inlen - used);
 			a->inlen -= used;
