@@ -58,6 +58,7 @@ void jbuf_set_rtt(struct jbuf *j, uint64_t rtt_us);
 struct jbuf_stats {
 	uint64_t frames_out, frames_skipped, packets_late, packets_dup;
 	uint64_t nacked, recovered;
+	uint64_t resyncs; /* sequence jumped: started over */
 };
 void jbuf_stats(const struct jbuf *j, struct jbuf_stats *st);
 

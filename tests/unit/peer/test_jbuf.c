@@ -202,3 +202,35 @@ Test(jbuf, too_small_buffer_drops_the_frame)
 	cr_assert_eq(jbuf_pop(j, 1000, small, sizeof(small), &f), ENOENT);
 	jbuf_free(j);
 }
+
+Test(jbuf, sender_restart_resyncs_on_a_keyframe)
+{
+	struct jbuf *j;
+	struct jbuf_frame f;
+	struct jbuf_stats st;
+	uint64_t t = 1000 * MS;
+	uint16_t s;
+
+	cr_assert_eq(jbuf_new(&j, NULL), 0);
+	put(j, 40000, 0, 0, 1, true, t);
+	cr_assert_eq(pop(j, t, &f), 0);
+	/* the sender restarts 30000 behind: "late" until it is clearly a
+	 * new sequence, then followed from its next keyframe */
+	for (s = 10000; s < 10100; s++) {
+		uint8_t pl[3] = { 0x10, (uint8_t)(s == 10080 ? 0x50 : 0x51),
+				  0 };
+		struct rtp_hdr h = { .marker = true,
+				     .seq = s,
+				     .ts = s,
+				     .payload = pl,
+				     .plen = 3 };
+
+		jbuf_put(j, &h, t);
+		while (pop(j, t, &f) == 0)
+			cr_assert_geq(f.first_seq, 10080);
+	}
+	jbuf_stats(j, &st);
+	cr_assert_eq(st.resyncs, 1);
+	cr_assert_eq(st.frames_out, 1 + 20);
+	jbuf_free(j);
+}
