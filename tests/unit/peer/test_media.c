@@ -11,67 +11,7 @@
 
 #include "peer/media.h"
 #include "peer/rtp.h"
-
-struct pkt {
-	struct pkt *next;
-	size_t len;
-	uint8_t data[1500];
-};
-
-struct link {
-	struct peer_media *to;
-	struct pkt *head, **tail;
-	struct event *ev;
-	unsigned n, drop_every; /* drop every n-th RTP packet, 0 none */
-	unsigned rtcp_seen;
-};
-
-static void deliver(evutil_socket_t fd, short what, void *arg)
-{
-	struct link *l = arg;
-	struct pkt *p;
-
-	(void)fd;
-	(void)what;
-	while ((p = l->head)) {
-		l->head = p->next;
-		if (!l->head)
-			l->tail = &l->head;
-		peer_media_input(l->to, p->data, p->len, peer_clock_us());
-		free(p);
-	}
-}
-
-static void drop_all(struct link *l)
-{
-	struct pkt *p;
-
-	while ((p = l->head)) {
-		l->head = p->next;
-		free(p);
-	}
-}
-
-static void on_send(void *arg, const uint8_t *data, size_t len, bool rtcp)
-{
-	struct link *l = arg;
-	struct timeval tv = { 0, 5000 };
-	struct pkt *p;
-
-	cr_assert_eq(rtcp, peer_is_rtcp(data, len));
-	if (rtcp)
-		l->rtcp_seen++;
-	else if (l->drop_every && ++l->n % l->drop_every == 0)
-		return;
-	p = calloc(1, sizeof(*p));
-	cr_assert_leq(len, sizeof(p->data));
-	memcpy(p->data, data, len);
-	p->len = len;
-	*l->tail = p;
-	l->tail = &p->next;
-	if (!evtimer_pending(l->ev, NULL))
-		evtimer_add(l->ev, &tv);
-}
+#include "../../peer-media/link.h"
 
 static const struct peer_media_params pa = {
 	.video_on = true,
@@ -105,11 +45,9 @@ static void make(struct event_base *base, struct peer_media **m,
 				     .fps = 30,
 				     .video_bitrate = 500000,
 				     .audio_src = PEER_ASRC_TONE,
-				     .send = on_send,
+				     .send = link_send,
 				     .send_arg = out };
 
-	out->tail = &out->head;
-	out->ev = evtimer_new(base, deliver, out);
 	cr_assert_eq(peer_media_new(m, base, &o), 0);
 }
 
@@ -117,11 +55,13 @@ static void run_call(unsigned drop_every, struct peer_media_stats *sa,
 		     struct peer_media_stats *sb)
 {
 	struct event_base *base = event_base_new();
-	struct link ab = { .drop_every = drop_every }, ba = { 0 };
+	struct link ab, ba;
 	struct timeval tv = { 3, 0 };
 	struct peer_media *a, *b;
 	struct peer_media_params rb = pb, ra = pa;
 
+	cr_assert_eq(link_init(&ab, base, drop_every), 0);
+	cr_assert_eq(link_init(&ba, base, 0), 0);
 	make(base, &a, &ab);
 	make(base, &b, &ba);
 	ab.to = b;
@@ -140,12 +80,12 @@ static void run_call(unsigned drop_every, struct peer_media_stats *sa,
 	peer_media_stats(a, sa, peer_clock_us());
 	peer_media_stats(b, sb, peer_clock_us());
 	cr_assert_gt(ab.rtcp_seen, 3);
+	cr_assert_not(ab.bad_rtcp);
+	cr_assert_not(ba.bad_rtcp);
 	peer_media_free(a);
 	peer_media_free(b);
-	drop_all(&ab);
-	drop_all(&ba);
-	event_free(ab.ev);
-	event_free(ba.ev);
+	link_free(&ab);
+	link_free(&ba);
 	event_base_free(base);
 }
 
