@@ -13,7 +13,8 @@
 
 struct slot {
 	bool used;
-	bool start; /* S=1 and PID 0: first packet of a frame */
+	bool filler; /* padding only: a sequence number, no frame data */
+	bool start;  /* S=1 and PID 0: first packet of a frame */
 	bool marker;
 	bool keyframe;
 	uint16_t seq;
@@ -177,10 +178,10 @@ static bool too_late(struct jbuf *j, uint16_t seq)
 
 int jbuf_put(struct jbuf *j, const struct rtp_hdr *h, uint64_t now_us)
 {
-	struct vp8_desc d;
+	struct vp8_desc d = { 0 };
 	struct slot *s;
 
-	if (vp8_desc_parse(&d, h->payload, h->plen))
+	if (h->plen && vp8_desc_parse(&d, h->payload, h->plen))
 		return EBADMSG;
 	if (too_late(j, h->seq))
 		return ESTALE;
@@ -192,12 +193,15 @@ int jbuf_put(struct jbuf *j, const struct rtp_hdr *h, uint64_t now_us)
 		}
 		slot_clear(s);
 	}
-	s->data = malloc(d.len);
-	if (!s->data)
-		return ENOMEM;
-	memcpy(s->data, d.data, d.len);
+	if (h->plen) {
+		s->data = malloc(d.len);
+		if (!s->data)
+			return ENOMEM;
+		memcpy(s->data, d.data, d.len);
+	}
 	s->len = d.len;
 	s->used = true;
+	s->filler = h->plen == 0;
 	s->seq = h->seq;
 	s->ts = h->ts;
 	s->marker = h->marker;
@@ -309,6 +313,15 @@ int jbuf_pop(struct jbuf *j, uint64_t now_us, uint8_t *buf, size_t cap,
 	int err;
 
 	while (j->started) {
+		struct slot *s = &j->s[j->next_seq & (SLOTS - 1)];
+
+		/* padding between frames: step over its sequence number */
+		if (s->used && s->seq == j->next_seq && s->filler) {
+			slot_clear(s);
+			j->next_seq++;
+			j->waiting = false;
+			continue;
+		}
 		if (!frame_complete(j, &last)) {
 			if (!j->waiting) {
 				j->waiting = true;

@@ -234,3 +234,26 @@ Test(jbuf, sender_restart_resyncs_on_a_keyframe)
 	cr_assert_eq(st.frames_out, 1 + 20);
 	jbuf_free(j);
 }
+
+Test(jbuf, padding_only_packets_fill_their_sequence_numbers)
+{
+	struct jbuf *j;
+	struct jbuf_frame f;
+	uint64_t t = 1000 * MS;
+	uint16_t seqs[8];
+	struct rtp_hdr pad = { .seq = 2, .ts = 0, .plen = 0 };
+
+	cr_assert_eq(jbuf_new(&j, NULL), 0);
+	put(j, 1, 0, 0, 1, true, t);
+	cr_assert_eq(pop(j, t, &f), 0);
+	/* a bandwidth probe: two padding-only packets between frames */
+	cr_assert_eq(jbuf_put(j, &pad, t), 0);
+	pad.seq = 3;
+	cr_assert_eq(jbuf_put(j, &pad, t), 0);
+	put(j, 4, 1, 0, 1, false, t);
+	cr_assert_eq(pop(j, t, &f), 0);
+	cr_assert_eq(f.first_seq, 4);
+	cr_assert_eq(jbuf_nacks(j, t, seqs, 8), 0);
+	cr_assert_not(jbuf_want_keyframe(j, t));
+	jbuf_free(j);
+}

@@ -47,8 +47,10 @@ Test(rtp, rejects_bad_packets)
 	uint8_t p[] = { 0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0x55 };
 	struct rtp_hdr h;
 
-	cr_assert_eq(rtp_parse(&h, p, 12), EBADMSG); /* no payload */
-	p[0] = 0x40;				     /* version 1 */
+	cr_assert_eq(rtp_parse(&h, p, 12), 0); /* no payload: legal */
+	cr_assert_eq(h.plen, 0);
+	cr_assert_eq(rtp_parse(&h, p, 11), EBADMSG);
+	p[0] = 0x40; /* version 1 */
 	cr_assert_eq(rtp_parse(&h, p, sizeof(p)), EBADMSG);
 	p[0] = 0x8f; /* 15 CSRCs that are not there */
 	cr_assert_eq(rtp_parse(&h, p, sizeof(p)), EBADMSG);
@@ -58,6 +60,18 @@ Test(rtp, rejects_bad_packets)
 	cr_assert_eq(rtp_parse(&h, p, sizeof(p)), EBADMSG);
 	p[12] = 0;
 	cr_assert_eq(rtp_parse(&h, p, sizeof(p)), EBADMSG);
+}
+
+Test(rtp, padding_only_packet)
+{
+	/* P=1, no payload, 4 bytes of padding: a bandwidth probe */
+	const uint8_t p[] = { 0xa0, 0x60, 0x00, 0x07, 0, 0, 0, 1,
+			      0,    0,	  0,	2,    0, 0, 0, 4 };
+	struct rtp_hdr h;
+
+	cr_assert_eq(rtp_parse(&h, p, sizeof(p)), 0);
+	cr_assert_eq(h.plen, 0);
+	cr_assert_eq(h.seq, 7);
 }
 
 Test(rtp, writes_header)
