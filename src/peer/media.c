@@ -192,9 +192,9 @@ static int open_video(struct peer_media *m, char *why, size_t n)
 	case PEER_VSRC_V4L2:
 		if (!o->video_path)
 			return EINVAL;
-		return vsrc_v4l2_open(&m->vs, o->video_path, o->width,
-				      o->height, o->fps, &v4l2_io_libv4l2, why,
-				      n);
+		return vsrc_v4l2_open(
+		    &m->vs, o->video_path, o->width, o->height, o->fps,
+		    o->v4l2_io ? o->v4l2_io : &v4l2_io_libv4l2, why, n);
 	default:
 		return 0;
 	}
