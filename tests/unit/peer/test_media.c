@@ -13,17 +13,7 @@
 #include "peer/rtp.h"
 #include "../../peer-media/link.h"
 
-static const struct peer_media_params pa = {
-	.video_on = true,
-	.vp8_pt = 96,
-	.video_ssrc = 0xa1,
-	.video_fb = PEER_FB_NACK | PEER_FB_PLI | PEER_FB_FIR | PEER_FB_REMB,
-	.audio_on = true,
-	.opus_pt = 111,
-	.audio_ssrc = 0xa2,
-	.opus_fec = true,
-	.cname = "a"
-};
+#define pa link_params_a
 static const struct peer_media_params pb = {
 	.video_on = true,
 	.vp8_pt = 96,
