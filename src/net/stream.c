@@ -308,6 +308,36 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 
 /* ---- output and events -------------------------------------------------- */
 
+static void record_free(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
+/*
+ * TLS: one record per message. bufferevent_openssl
+ * hands each chain of the output buffer to its own SSL_write, and a plain
+ * bufferevent_write appends to the last chain, so messages queued while
+ * the socket is full would share a record. A reference chain is never
+ * appended to. Clients that take one SSL_read for one message (coturn's
+ * turnutils_uclient does) would lose every message but the first of a
+ * shared record; a copy per message is cheap beside its encryption.
+ */
+static int conn_add_record(struct evbuffer *out, const uint8_t *buf, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!copy)
+		return ENOMEM;
+	memcpy(copy, buf, len);
+	if (evbuffer_add_reference(out, copy, len, record_free, NULL)) {
+		free(copy);
+		return ENOMEM;
+	}
+	return 0;
+}
+
 static int conn_send(struct net_conn *nc, const uint8_t *buf, size_t len)
 {
 	struct stream_conn *c = (struct stream_conn *)nc;
@@ -320,6 +350,8 @@ static int conn_send(struct net_conn *nc, const uint8_t *buf, size_t len)
 		c->l->env->stats->tcp_out_dropped++;
 		return ENOBUFS;
 	}
+	if (c->l->tls)
+		return conn_add_record(out, buf, len);
 	return bufferevent_write(c->bev, buf, len) == 0 ? 0 : ENOMEM;
 }
 
