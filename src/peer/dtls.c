@@ -397,9 +397,13 @@ void peer_dtls_input(struct peer_dtls *d, const uint8_t *data, size_t len)
 			continue;
 		e = SSL_get_error(d->ssl, n);
 		flush(d);
-		if (e == SSL_ERROR_ZERO_RETURN)
+		if (e == SSL_ERROR_ZERO_RETURN && d->o.on_close) {
+			d->failed = true; /* nothing more from this side */
+			d->o.on_close(d->o.arg);
+		} else if (e == SSL_ERROR_ZERO_RETURN) {
 			failed(d, "The peer closed DTLS (close_notify).");
-		else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		} else if (e != SSL_ERROR_WANT_READ &&
+			   e != SSL_ERROR_WANT_WRITE)
 			ERR_clear_error();
 		return;
 	}

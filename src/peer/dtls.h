@@ -79,6 +79,9 @@ struct peer_dtls_opts {
 	/* The handshake failed, the fingerprint did not match, or the peer
 	 * closed: a sentence. No callback follows. */
 	void (*on_fail)(void *arg, const char *why);
+	/* The peer closed DTLS (close_notify): it hung up. No callback
+	 * follows. NULL: reported through on_fail. */
+	void (*on_close)(void *arg);
 	void *arg;
 };
 
