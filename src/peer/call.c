@@ -30,6 +30,7 @@ struct peer_call {
 	struct peer_srtp *srtp;
 	struct peer_media *media;
 	bool controlling, gathered, described, ended, media_started;
+	bool dtls_started;
 	enum pending pending;	  /* a description waiting for gathering */
 	struct sdp *remote;	  /* the last remote description */
 	struct sdp_result res;	  /* what it settled */
@@ -133,9 +134,13 @@ static void ice_state(void *arg, enum tern_ice_state s)
 	struct peer_call *c = arg;
 
 	logf_(c, "ICE %s", tern_ice_state_name(s));
-	if (s == TERN_ICE_CONNECTED && c->dtls && c->res.transport &&
-	    !peer_dtls_connected(c->dtls))
+	/* Completed may come without connected first (the peer nominated
+	 * the first pair that worked). */
+	if ((s == TERN_ICE_CONNECTED || s == TERN_ICE_COMPLETED) && c->dtls &&
+	    !c->dtls_started) {
+		c->dtls_started = true;
 		peer_dtls_start(c->dtls);
+	}
 	if (s == TERN_ICE_FAILED)
 		end(c, "ICE failed: no candidate pair answered (with "
 		       "--relay-only, check the TURN server and its "
@@ -351,8 +356,10 @@ static int start_dtls(struct peer_call *c, bool client)
 	logf_(c, "DTLS %s (a=setup:%s)", client ? "client" : "server",
 	      client ? "active" : "passive");
 	if (tern_ice_state(c->ice) == TERN_ICE_CONNECTED ||
-	    tern_ice_state(c->ice) == TERN_ICE_COMPLETED)
+	    tern_ice_state(c->ice) == TERN_ICE_COMPLETED) {
+		c->dtls_started = true;
 		peer_dtls_start(c->dtls);
+	}
 	return 0;
 }
 
