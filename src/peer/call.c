@@ -558,6 +558,11 @@ void peer_call_status(const struct peer_call *c, struct peer_call_status *st)
 	peer_media_stats(c->media, &st->media, peer_clock_us());
 }
 
+const char *peer_call_mid(const struct peer_call *c)
+{
+	return c->res.transport ? c->res.transport->mid : "0";
+}
+
 void peer_call_free(struct peer_call *c)
 {
 	if (!c)

@@ -92,6 +92,10 @@ struct peer_call_status {
 };
 void peer_call_status(const struct peer_call *c, struct peer_call_status *st);
 
+/* The mid of the bundled m-line ("0" before any exchange): the sdpMid
+ * of trickled candidates. */
+const char *peer_call_mid(const struct peer_call *c);
+
 /* Close: RTCP BYE, DTLS close_notify, ICE closed. Accepts NULL. */
 void peer_call_free(struct peer_call *c);
 

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "peer/call.h"
+#include "peer/sig.h"
 
 #define SERVERS_MAX 8
 
@@ -42,12 +43,18 @@ struct app {
 	uint64_t t0_us, secure_us;
 	int status;
 	bool got_remote;
+	/* signaling mode */
+	const char *signal_url, *name, *call_user;
+	bool signal_turn, called;
+	struct peer_sig *sig;
+	json_t *my_id;
+	char me[128], peer[128], token[256];
 };
 
 static void usage(FILE *f)
 {
 	fputs(
-	    "Usage: tern-peer [OPTION]... (--offer | --answer)\n"
+	    "Usage: tern-peer [OPTION]... (--offer | --answer | --signal URL)\n"
 	    "A media peer: VP8 and Opus over DTLS-SRTP through ICE and TURN.\n"
 	    "\n"
 	    "Exchange of descriptions (no signaling server):\n"
@@ -188,6 +195,8 @@ static void status_line(const struct peer_call_status *st)
 		loss_pct(m), st->rtt_ms);
 }
 
+static void hang_up(struct app *a);
+
 static void finish(struct app *a, int status)
 {
 	struct peer_call_status st;
@@ -230,10 +239,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		status_line(&st);
 	if (a->duration && a->secure_us &&
 	    now - a->secure_us >= (uint64_t)a->duration * 1000000) {
+		hang_up(a);
 		finish(a, 0);
 		return;
 	}
-	if (!a->secure_us && now - a->t0_us >= (uint64_t)a->timeout * 1000000) {
+	if (!a->secure_us && !a->sig &&
+	    now - a->t0_us >= (uint64_t)a->timeout * 1000000) {
 		say("no media after %u s (ICE %s): giving up", a->timeout,
 		    st.state);
 		finish(a, 1);
@@ -260,6 +271,17 @@ static void on_description(void *arg, const char *type, const char *sdp)
 
 	if (a->verbose)
 		say("local %s:\n%s", type, sdp);
+	if (a->sig) {
+		json_t *m = json_pack(
+		    "{s:s, s:s, s:s, s:{s:s, s:s}}", "type",
+		    strcmp(type, "offer") == 0 ? "video-offer" : "video-answer",
+		    "name", a->me, "target", a->peer, "sdp", "type", type,
+		    "sdp", sdp);
+
+		peer_sig_send(a->sig, m);
+		json_decref(m);
+		return;
+	}
 	if (strcmp(a->sdp_out, "-") == 0) {
 		fputs(sdp, stdout);
 		fputs("\n", stdout);
@@ -269,12 +291,69 @@ static void on_description(void *arg, const char *type, const char *sdp)
 	}
 }
 
+static void on_candidate(void *arg, const char *line)
+{
+	struct app *a = arg;
+	json_t *m;
+
+	if (!a->sig || !line[0] || !a->call)
+		return;
+	m = json_pack("{s:s, s:s, s:{s:s, s:s, s:i}}", "type",
+		      "new-ice-candidate", "target", a->peer, "candidate",
+		      "candidate", line, "sdpMid", peer_call_mid(a->call),
+		      "sdpMLineIndex", 0);
+	peer_sig_send(a->sig, m);
+	json_decref(m);
+}
+
+static void hang_up(struct app *a)
+{
+	json_t *m;
+
+	if (!a->sig || !a->peer[0])
+		return;
+	m = json_pack("{s:s, s:s, s:s}", "type", "hang-up", "name", a->me,
+		      "target", a->peer);
+	peer_sig_send(a->sig, m);
+	json_decref(m);
+}
+
+static void free_call(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	peer_call_free(arg);
+}
+
+/* A call over signaling ended: free it outside its callback, and wait
+ * for the next one (or stop: --duration asks for one call). */
+static void call_over(struct app *a, bool hangup, const char *why)
+{
+	struct peer_call *c = a->call;
+
+	say("call with %s: %s", a->peer, why);
+	if (a->duration) {
+		finish(a, hangup ? 0 : 1);
+		return;
+	}
+	a->call = NULL;
+	a->secure_us = 0;
+	a->peer[0] = '\0';
+	event_base_once(a->base, -1, EV_TIMEOUT, free_call, c, NULL);
+}
+
 static void on_end(void *arg, bool hangup, const char *why)
 {
 	struct app *a = arg;
 
 	if (a->tty)
 		fputc('\n', stderr);
+	if (a->sig) {
+		if (!hangup)
+			hang_up(a);
+		call_over(a, hangup, why);
+		return;
+	}
 	say("%s", why);
 	finish(a, hangup ? 0 : 1);
 }
@@ -361,6 +440,133 @@ static void on_stdin_event(struct bufferevent *bev, short what, void *arg)
 		say("stdin ended before the peer's description");
 		finish(a, 1);
 	}
+}
+
+/* ---- signaling (tern-signal, the chat sample's protocol) --------------- */
+
+static const char *jget(json_t *m, const char *k)
+{
+	json_t *v = json_object_get(m, k);
+
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static int new_call(struct app *a, const char *peer);
+static int add_server(struct app *a, const char *url, const char *user,
+		      const char *pass);
+
+/* {"type":"id","id":N,"token":T}: our name, then TURN credentials. */
+static void sig_id(struct app *a, json_t *m)
+{
+	json_t *u;
+
+	json_decref(a->my_id);
+	a->my_id = json_incref(json_object_get(m, "id"));
+	snprintf(a->token, sizeof(a->token), "%s", jget(m, "token"));
+	u = json_pack("{s:s, s:s, s:O, s:I}", "type", "username", "name",
+		      a->name, "id", a->my_id ? a->my_id : json_null(), "date",
+		      (json_int_t)(peer_clock_us() / 1000));
+	peer_sig_send(a->sig, u);
+	json_decref(u);
+	snprintf(a->me, sizeof(a->me), "%s", a->name);
+	if (a->signal_turn && a->token[0]) {
+		char why[200];
+		json_t *c = peer_sig_turn_credentials(a->signal_url, a->token,
+						      why, sizeof(why));
+		json_t *urls = json_object_get(c, "urls"), *x;
+		size_t i;
+
+		if (!c)
+			say("%s", why);
+		json_array_foreach(urls, i, x)
+		{
+			if (json_is_string(x) && a->n_servers < SERVERS_MAX)
+				add_server(a, strdup(json_string_value(x)),
+					   strdup(jget(c, "username")),
+					   strdup(jget(c, "credential")));
+		}
+		a->co.ice.n_servers = a->n_servers;
+		if (c && a->verbose)
+			say("TURN credentials for %zu URLs from the server",
+			    json_array_size(urls));
+		json_decref(c);
+	}
+}
+
+/* {"type":"userlist","users":[...]}: call --call USER once listed. */
+static void sig_userlist(struct app *a, json_t *m)
+{
+	json_t *users = json_object_get(m, "users"), *u;
+	size_t i;
+
+	if (!a->call_user || a->called || a->call)
+		return;
+	json_array_foreach(users, i, u)
+	{
+		if (json_is_string(u) &&
+		    strcmp(json_string_value(u), a->call_user) == 0) {
+			a->called = true;
+			if (new_call(a, a->call_user) == 0 &&
+			    peer_call_offer(a->call) != 0)
+				say("cannot start ICE");
+			return;
+		}
+	}
+}
+
+static void sig_description(struct app *a, json_t *m, const char *type)
+{
+	const char *from = jget(m, "name");
+	json_t *sdp = json_object_get(m, "sdp");
+	char why[400];
+
+	if (!a->call && strcmp(type, "offer") == 0 && new_call(a, from))
+		return;
+	if (!a->call || strcmp(from, a->peer) != 0) {
+		say("%s from %s while in a call with %s: ignored", type, from,
+		    a->peer);
+		return;
+	}
+	if (peer_call_remote(a->call, type, jget(sdp, "sdp"), why,
+			     sizeof(why))) {
+		hang_up(a);
+		call_over(a, false, why);
+	}
+}
+
+static void on_sig_message(void *arg, json_t *m)
+{
+	struct app *a = arg;
+	const char *type = jget(m, "type");
+	json_t *cand;
+	char why[300];
+
+	if (a->verbose)
+		say("signaling: %s", type);
+	if (strcmp(type, "id") == 0)
+		sig_id(a, m);
+	else if (strcmp(type, "rejectusername") == 0)
+		snprintf(a->me, sizeof(a->me), "%s", jget(m, "name"));
+	else if (strcmp(type, "userlist") == 0)
+		sig_userlist(a, m);
+	else if (strcmp(type, "video-offer") == 0)
+		sig_description(a, m, "offer");
+	else if (strcmp(type, "video-answer") == 0)
+		sig_description(a, m, "answer");
+	else if (strcmp(type, "new-ice-candidate") == 0 && a->call) {
+		cand = json_object_get(m, "candidate");
+		if (peer_call_candidate(a->call, jget(cand, "candidate"), why,
+					sizeof(why)) &&
+		    a->verbose)
+			say("candidate skipped: %s", why);
+	} else if (strcmp(type, "hang-up") == 0 && a->call)
+		call_over(a, true, "the peer hung up");
+}
+
+static void on_sig_close(void *arg, const char *why)
+{
+	say("%s", why);
+	finish(arg, 1);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -525,6 +731,10 @@ enum {
 	O_DURATION,
 	O_TIMEOUT,
 	O_STATS,
+	O_SIGNAL,
+	O_NAME,
+	O_CALL,
+	O_SIGNAL_TURN,
 };
 
 static const struct option longopts[] = {
@@ -552,6 +762,10 @@ static const struct option longopts[] = {
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "stats", required_argument, NULL, O_STATS },
+	{ "signal", required_argument, NULL, O_SIGNAL },
+	{ "name", required_argument, NULL, O_NAME },
+	{ "call", required_argument, NULL, O_CALL },
+	{ "signal-turn", no_argument, NULL, O_SIGNAL_TURN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -667,6 +881,18 @@ static int option(struct app *a, int c, const char *v, const char **turn,
 	case O_STATS:
 		a->stats_path = v;
 		break;
+	case O_SIGNAL:
+		a->signal_url = v;
+		break;
+	case O_NAME:
+		a->name = v;
+		break;
+	case O_CALL:
+		a->call_user = v;
+		break;
+	case O_SIGNAL_TURN:
+		a->signal_turn = true;
+		break;
 	case 'v':
 		a->verbose = true;
 		break;
@@ -699,8 +925,12 @@ static int parse_args(struct app *a, int argc, char **argv)
 		if (r < 0)
 			return -1;
 	}
-	if (optind < argc || !role) {
-		say("say --offer or --answer (see --help)");
+	if (optind < argc || (!role && !a->signal_url)) {
+		say("say --signal URL, or --offer or --answer (see --help)");
+		return -1;
+	}
+	if (a->signal_url && !a->name) {
+		say("--signal needs --name: the name others call");
 		return -1;
 	}
 	if (turn && add_server(a, turn, user, pass))
@@ -715,10 +945,50 @@ static int parse_args(struct app *a, int argc, char **argv)
 	return 0;
 }
 
+/* A call with peer (signaling mode), or the one call (exchange mode). */
+static int new_call(struct app *a, const char *peer)
+{
+	char why[300] = "";
+	int err;
+
+	snprintf(a->peer, sizeof(a->peer), "%s", peer ? peer : "");
+	a->t0_us = peer_clock_us();
+	if ((err = peer_call_new(&a->call, a->base, &a->co, a->cert, why,
+				 sizeof(why)))) {
+		say("%s", why[0] ? why : strerror(err));
+		a->call = NULL;
+		if (a->sig)
+			hang_up(a);
+		a->peer[0] = '\0';
+		return -1;
+	}
+	if (peer)
+		say("call with %s", peer);
+	return 0;
+}
+
+static int start_signal(struct app *a)
+{
+	struct peer_sig_opts so = {
+		.url = a->signal_url,
+		.on_message = on_sig_message,
+		.on_close = on_sig_close,
+		.arg = a,
+	};
+	char why[300] = "";
+
+	a->co.trickle = true;
+	a->co.on_candidate = on_candidate;
+	if (peer_sig_new(&a->sig, a->base, &so, why, sizeof(why))) {
+		say("%s", why);
+		return -1;
+	}
+	return 0;
+}
+
 static int start(struct app *a)
 {
 	struct timeval sec = { 1, 0 }, poll = { 0, 100000 };
-	char why[300] = "";
 	int err;
 
 	a->co.on_description = on_description;
@@ -729,13 +999,12 @@ static int start(struct app *a)
 		say("cannot make a certificate: %s", strerror(err));
 		return -1;
 	}
-	if ((err = peer_call_new(&a->call, a->base, &a->co, a->cert, why,
-				 sizeof(why)))) {
-		say("%s", why[0] ? why : strerror(err));
-		return -1;
-	}
 	a->tick = event_new(a->base, -1, EV_PERSIST, on_tick, a);
 	event_add(a->tick, &sec);
+	if (a->signal_url)
+		return start_signal(a);
+	if (new_call(a, NULL))
+		return -1;
 	if (strcmp(a->sdp_in, "-") == 0) {
 		a->in_text = evbuffer_new();
 		a->in_bev = bufferevent_socket_new(a->base, 0, 0);
@@ -755,6 +1024,8 @@ static int start(struct app *a)
 static void cleanup(struct app *a)
 {
 	peer_call_free(a->call);
+	peer_sig_free(a->sig);
+	json_decref(a->my_id);
 	peer_cert_free(a->cert);
 	if (a->in_bev)
 		bufferevent_free(a->in_bev);
