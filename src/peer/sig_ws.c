@@ -77,13 +77,18 @@ int peer_ws_response(const uint8_t *buf, size_t len, const char *key,
 					     "The server's answer has no end.")
 				   : EAGAIN;
 	n = (size_t)(end - buf);
-	if (n < 12 || memcmp(h, "HTTP/1.1 101", 12) != 0)
-		return sdp_why(
-		    EPROTO, why, why_size,
-		    "The server did not switch to WebSocket: "
-		    "\"%.*s\".",
-		    (int)strcspn(h, "\r\n") > 60 ? 60 : (int)strcspn(h, "\r\n"),
-		    h);
+	if (n < 12 || memcmp(h, "HTTP/1.1 101", 12) != 0) {
+		char line[61];
+		size_t k, m = strcspn(h, "\r\n"); /* the head has a CRLF */
+
+		for (k = 0; k < m && k < 60; k++)
+			line[k] = h[k] >= 0x20 && h[k] <= 0x7e ? h[k] : '?';
+		line[k] = '\0';
+		return sdp_why(EPROTO, why, why_size,
+			       "The server did not switch to WebSocket: "
+			       "\"%s\".",
+			       line);
+	}
 	accept_of(key, want);
 	v = header(h, n, "Sec-WebSocket-Accept", &i);
 	if (!v || i != 28 || memcmp(v, want, 28) != 0)
