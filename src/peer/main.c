@@ -406,6 +406,9 @@ static void on_poll_in(evutil_socket_t fd, short what, void *arg)
 }
 
 /* --sdp-in -: stdin up to an empty line or EOF. */
+/* --sdp-in -: stdin up to an empty line or EOF. An answerer reads on:
+ * each further description is a re-offer in the same call, answered on
+ * --sdp-out without restarting ICE or DTLS. */
 static void on_stdin(struct bufferevent *bev, void *arg)
 {
 	struct app *a = arg;
@@ -413,12 +416,14 @@ static void on_stdin(struct bufferevent *bev, void *arg)
 	size_t n;
 	char *line;
 
-	while (!a->got_remote &&
+	while ((!a->got_remote || !a->offer) &&
 	       (line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF))) {
 		if (n == 0 && evbuffer_get_length(a->in_text)) {
 			evbuffer_add(a->in_text, "", 1);
 			remote_text(
 			    a, (const char *)evbuffer_pullup(a->in_text, -1));
+			evbuffer_drain(a->in_text,
+				       evbuffer_get_length(a->in_text));
 		} else if (n) {
 			evbuffer_add_printf(a->in_text, "%s\r\n", line);
 		}
@@ -431,8 +436,11 @@ static void on_stdin_event(struct bufferevent *bev, short what, void *arg)
 	struct app *a = arg;
 
 	(void)bev;
-	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) || a->got_remote)
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
+	bufferevent_disable(bev, EV_READ);
+	if (a->got_remote && !evbuffer_get_length(a->in_text))
+		return; /* the peer is done writing: the call goes on */
 	if (evbuffer_get_length(a->in_text)) {
 		evbuffer_add(a->in_text, "", 1);
 		remote_text(a, (const char *)evbuffer_pullup(a->in_text, -1));

@@ -115,6 +115,7 @@ async function main() {
   });
   const probs = [];
   let proc;
+  let reoffered = false;
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${srv.address().port}/`, { timeout: 10000 });
@@ -124,7 +125,7 @@ async function main() {
       ROLE === 'tern-offers' ? '--offer' : '--answer', '--sdp-in', '-', '--sdp-out', '-',
       '--relay-only', '--loopback', '--interface', 'lo', '--ipv4', '--turn', turnUrl,
       '--user', USER, '--pass', PASS, '--duration', String(SECONDS), '--timeout', '25',
-      '--stats', STATS], { stdio: ['pipe', 'pipe', fs.openSync(STATS + '.log', 'w')] });
+      '--stats', STATS, '-v'], { stdio: ['pipe', 'pipe', fs.openSync(STATS + '.log', 'w')] });
     const exited = new Promise((r) => proc.on('exit', (c) => r(c)));
     if (ROLE === 'tern-offers') {
       const offer = await readDescription(proc);
@@ -144,6 +145,18 @@ async function main() {
       proc.stdin.write(offer.trimEnd() + '\r\n\r\n');
       const answer = await readDescription(proc);
       await page.evaluate(async (sdp) => window.pc.setRemoteDescription({ type: 'answer', sdp }), answer);
+      // the chat sample's page renegotiates right after the first answer:
+      // a second offer in the same call, answered without restarting ICE
+      // or DTLS
+      const re = await page.evaluate(async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        await window.pc.setLocalDescription(await window.pc.createOffer());
+        return window.pc.localDescription.sdp;
+      });
+      const reanswer = readDescription(proc);
+      proc.stdin.write(re.trimEnd() + '\r\n\r\n');
+      await page.evaluate(async (sdp) => window.pc.setRemoteDescription({ type: 'answer', sdp }), await reanswer);
+      reoffered = true;
     }
     // media flows until tern-peer's --duration ends the call: read the
     // page's stats just before that
@@ -163,6 +176,13 @@ async function main() {
     if (!ps || ps.audioSamples < 48000) probs.push(`the page received ${ps ? ps.audioSamples : 0} audio samples (< 1 s of tern-peer's Opus; ${ps ? ps.audioPackets : 0} packets)`);
     if (ps && ps.streams < 1) probs.push('ontrack gave no stream (a=msid)');
     if (ps && ps.pair !== 'relay') probs.push(`the page's pair is ${ps.pair || 'none'}, not relay`);
+    if (reoffered) {
+      const log = fs.readFileSync(STATS + '.log', 'utf8');
+      const n = (log.match(/DTLS connected/g) || []).length;
+      if (n !== 1) probs.push(`tern-peer's DTLS connected ${n} times across the re-offer (1 expected)`);
+      if ((log.match(/local answer:/g) || []).length !== 2) probs.push('tern-peer did not answer the re-offer');
+      if (ps && ps.state !== 'connected') probs.push(`the page's connection is ${ps.state} after the re-offer`);
+    }
     let last = null;
     try {
       const lines = fs.readFileSync(STATS, 'utf8').trim().split('\n');
