@@ -7,12 +7,14 @@
 
 #include "peer/jbuf.h"
 
-#define SLOTS	 1024 /* a power of two; 1 s of 8 Mbit/s video */
-#define NACK_MAX 256
+#define SLOTS	     1024 /* a power of two; 1 s of 8 Mbit/s video */
+#define NACK_MAX     256
+#define LATE_RUN_MAX 64
 
 struct slot {
 	bool used;
-	bool start; /* S=1 and PID 0: first packet of a frame */
+	bool filler; /* padding only: a sequence number, no frame data */
+	bool start;  /* S=1 and PID 0: first packet of a frame */
 	bool marker;
 	bool keyframe;
 	uint16_t seq;
@@ -37,8 +39,9 @@ struct jbuf {
 	uint64_t
 	    wait_since; /* when the frame at next_seq was first waited on */
 	bool waiting;
-	bool need_key; /* release keyframes only */
-	bool want_key; /* the caller should send a PLI */
+	unsigned late_run; /* late packets in a row */
+	bool need_key;	   /* release keyframes only */
+	bool want_key;	   /* the caller should send a PLI */
 	uint64_t key_asked_us;
 	uint64_t rtt_us;
 	struct nack nk[NACK_MAX];
@@ -127,39 +130,61 @@ static void track_seq(struct jbuf *j, uint16_t seq, uint64_t now)
 	j->hi = seq;
 }
 
-/* Drop every slot and start over at the next start packet. */
-static void reset(struct jbuf *j)
+/* Drop every slot and start over at seq: the sender restarted (a new
+ * random sequence base) or we fell more than the ring behind. Frames
+ * from seq on are released once a keyframe comes. */
+static void resync(struct jbuf *j, uint16_t seq)
 {
 	size_t i;
 
 	for (i = 0; i < SLOTS; i++)
 		if (j->s[i].used)
 			slot_clear(&j->s[i]);
-	j->started = false;
+	j->started = true;
+	j->next_seq = seq;
+	j->have_hi = true;
+	j->hi = seq;
 	j->waiting = false;
 	j->n_nack = 0;
+	j->late_run = 0;
 	j->need_key = true;
+	j->want_key = true;
+	j->st.resyncs++;
+}
+
+/* Late packets are dropped, unless so many come in a row that the
+ * sequence must have jumped back (RFC 3550 A.1's MAX_MISORDER idea). */
+static bool too_late(struct jbuf *j, uint16_t seq)
+{
+	int16_t d;
+
+	if (!j->started)
+		return false;
+	d = rtp_seq_diff(seq, j->next_seq);
+	if (d >= 0) {
+		j->late_run = 0;
+		if (d >= SLOTS)
+			resync(j, seq);
+		return false;
+	}
+	if (++j->late_run > LATE_RUN_MAX) {
+		resync(j, seq);
+		return false;
+	}
+	j->st.packets_late++;
+	nack_remove(j, seq, false);
+	return true;
 }
 
 int jbuf_put(struct jbuf *j, const struct rtp_hdr *h, uint64_t now_us)
 {
-	struct vp8_desc d;
+	struct vp8_desc d = { 0 };
 	struct slot *s;
 
-	if (vp8_desc_parse(&d, h->payload, h->plen))
+	if (h->plen && vp8_desc_parse(&d, h->payload, h->plen))
 		return EBADMSG;
-	if (j->started && rtp_seq_diff(h->seq, j->next_seq) < 0) {
-		j->st.packets_late++;
-		nack_remove(j, h->seq, false);
+	if (too_late(j, h->seq))
 		return ESTALE;
-	}
-	if (j->started && rtp_seq_diff(h->seq, j->next_seq) >= SLOTS) {
-		/* a jump past the ring: the sender restarted or we fell
-		 * too far behind; resynchronise on a keyframe */
-		reset(j);
-		j->want_key = true;
-		j->st.frames_skipped++;
-	}
 	s = &j->s[h->seq & (SLOTS - 1)];
 	if (s->used) {
 		if (s->seq == h->seq) {
@@ -168,12 +193,15 @@ int jbuf_put(struct jbuf *j, const struct rtp_hdr *h, uint64_t now_us)
 		}
 		slot_clear(s);
 	}
-	s->data = malloc(d.len);
-	if (!s->data)
-		return ENOMEM;
-	memcpy(s->data, d.data, d.len);
+	if (h->plen) {
+		s->data = malloc(d.len);
+		if (!s->data)
+			return ENOMEM;
+		memcpy(s->data, d.data, d.len);
+	}
 	s->len = d.len;
 	s->used = true;
+	s->filler = h->plen == 0;
 	s->seq = h->seq;
 	s->ts = h->ts;
 	s->marker = h->marker;
@@ -285,6 +313,15 @@ int jbuf_pop(struct jbuf *j, uint64_t now_us, uint8_t *buf, size_t cap,
 	int err;
 
 	while (j->started) {
+		struct slot *s = &j->s[j->next_seq & (SLOTS - 1)];
+
+		/* padding between frames: step over its sequence number */
+		if (s->used && s->seq == j->next_seq && s->filler) {
+			slot_clear(s);
+			j->next_seq++;
+			j->waiting = false;
+			continue;
+		}
 		if (!frame_complete(j, &last)) {
 			if (!j->waiting) {
 				j->waiting = true;

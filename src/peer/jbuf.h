@@ -30,8 +30,9 @@ struct jbuf_opts {
 int jbuf_new(struct jbuf **jp, const struct jbuf_opts *opts);
 void jbuf_free(struct jbuf *j);
 
-/* Insert one VP8 RTP packet (h->payload still has the descriptor). The
- * buffer copies what it keeps. 0; EEXIST a duplicate; ESTALE older than
+/* Insert one VP8 RTP packet (h->payload still has the descriptor), or a
+ * padding-only one (plen 0: it fills its sequence number). The buffer
+ * copies what it keeps. 0; EEXIST a duplicate; ESTALE older than
  * the frame being assembled; EBADMSG a bad VP8 descriptor. */
 int jbuf_put(struct jbuf *j, const struct rtp_hdr *h, uint64_t now_us);
 
@@ -58,6 +59,7 @@ void jbuf_set_rtt(struct jbuf *j, uint64_t rtt_us);
 struct jbuf_stats {
 	uint64_t frames_out, frames_skipped, packets_late, packets_dup;
 	uint64_t nacked, recovered;
+	uint64_t resyncs; /* sequence jumped: started over */
 };
 void jbuf_stats(const struct jbuf *j, struct jbuf_stats *st);
 

@@ -170,6 +170,8 @@ static void audio_in(struct peer_media *m, const struct rtp_hdr *h,
 	d = rtp_seq_diff(h->seq, prev);
 	if (!first && d <= 0)
 		return; /* late or duplicate: its time has passed */
+	if (h->plen == 0)
+		return; /* padding only: opus_decode would conceal a loss */
 	/* one packet lost: its audio from this one's FEC (RFC 7587 3.3) */
 	if (!first && d == 2 && m->rp.opus_fec &&
 	    !opus_dec_decode(m->adec, h->payload, h->plen, true, m->pcm,

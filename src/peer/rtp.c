@@ -26,7 +26,9 @@ int rtp_parse(struct rtp_hdr *h, const uint8_t *pkt, size_t len)
 		if (pad == 0)
 			return EBADMSG;
 	}
-	if (len < hlen + pad + 1)
+	/* An empty payload is legal: padding-only packets (Chromium probes
+	 * bandwidth with them on the media SSRC when RTX is off). */
+	if (len < hlen + pad)
 		return EBADMSG;
 	h->marker = pkt[1] & 0x80;
 	h->pt = pkt[1] & 0x7f;

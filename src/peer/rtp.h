@@ -32,7 +32,8 @@ struct rtp_hdr {
 
 /* Parse an RTP packet: CSRCs and a header extension are stepped over,
  * padding removed. 0 or EBADMSG (version not 2, lengths that do not
- * add up, an empty payload). */
+ * add up). plen may be 0: a padding-only packet still takes a sequence
+ * number. */
 int rtp_parse(struct rtp_hdr *h, const uint8_t *pkt, size_t len);
 
 /* Write a 12-byte header (no CSRC, no extension) at buf; cap >= 12. */

@@ -13,6 +13,19 @@
 struct vsink;
 struct asink;
 
+/* Little-endian stores for the RIFF and IVF headers. */
+static inline void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	put_le16(p, (uint16_t)v);
+	put_le16(p + 2, (uint16_t)(v >> 16));
+}
+
 enum vsink_kind { VSINK_Y4M = 1, VSINK_IVF };
 enum asink_kind { ASINK_WAV = 1, ASINK_OGG };
 

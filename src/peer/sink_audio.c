@@ -19,18 +19,6 @@ struct asink {
 	int64_t packetno;
 };
 
-static void le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void le32(uint8_t *p, uint32_t v)
-{
-	le16(p, (uint16_t)v);
-	le16(p + 2, (uint16_t)(v >> 16));
-}
-
 static int wav_header(struct asink *s)
 {
 	uint64_t bytes = s->samples * AUDIO_CH * 2;
@@ -39,17 +27,17 @@ static int wav_header(struct asink *s)
 	uint8_t h[44];
 
 	memcpy(h, "RIFF", 4);
-	le32(h + 4, 36 + data);
+	put_le32(h + 4, 36 + data);
 	memcpy(h + 8, "WAVEfmt ", 8);
-	le32(h + 16, 16);
-	le16(h + 20, 1); /* PCM */
-	le16(h + 22, AUDIO_CH);
-	le32(h + 24, AUDIO_RATE);
-	le32(h + 28, AUDIO_RATE * AUDIO_CH * 2);
-	le16(h + 32, AUDIO_CH * 2);
-	le16(h + 34, 16);
+	put_le32(h + 16, 16);
+	put_le16(h + 20, 1); /* PCM */
+	put_le16(h + 22, AUDIO_CH);
+	put_le32(h + 24, AUDIO_RATE);
+	put_le32(h + 28, AUDIO_RATE * AUDIO_CH * 2);
+	put_le16(h + 32, AUDIO_CH * 2);
+	put_le16(h + 34, 16);
 	memcpy(h + 36, "data", 4);
-	le32(h + 40, data);
+	put_le32(h + 40, data);
 	return fwrite(h, 1, 44, s->f) == 44 ? 0 : EIO;
 }
 
@@ -93,14 +81,14 @@ static int ogg_headers(struct asink *s)
 
 	head[8] = 1;
 	head[9] = AUDIO_CH;
-	le16(head + 10, PRESKIP);
-	le32(head + 12, AUDIO_RATE);
-	le16(head + 16, 0);
+	put_le16(head + 10, PRESKIP);
+	put_le32(head + 12, AUDIO_RATE);
+	put_le16(head + 16, 0);
 	head[18] = 0;
 	memcpy(tags, "OpusTags", 8);
-	le32(tags + 8, sizeof(vendor) - 1);
+	put_le32(tags + 8, sizeof(vendor) - 1);
 	memcpy(tags + 12, vendor, sizeof(vendor) - 1);
-	le32(tags + 12 + sizeof(vendor) - 1, 0);
+	put_le32(tags + 12 + sizeof(vendor) - 1, 0);
 	err = put_packet(s, head, sizeof(head), true, false, 0);
 	if (!err)
 		err = write_pages(s, true);
@@ -152,7 +140,7 @@ int asink_pcm(struct asink *s, const int16_t *pcm, unsigned frames)
 	if (s->k != ASINK_WAV || frames > AUDIO_MAX_FRAME)
 		return EINVAL;
 	for (i = 0; i < frames * AUDIO_CH; i++)
-		le16(buf + 2 * i, (uint16_t)pcm[i]);
+		put_le16(buf + 2 * i, (uint16_t)pcm[i]);
 	if (fwrite(buf, 2, frames * AUDIO_CH, s->f) != frames * AUDIO_CH)
 		return EIO;
 	s->samples += frames;

@@ -15,20 +15,10 @@ struct vsink {
 	uint32_t ts0;
 };
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	put_le16(p, (uint16_t)v);
-	put_le16(p + 2, (uint16_t)(v >> 16));
-}
-
 /* IVF file header: DKIF, version 0, header size 32, fourcc VP80, width,
- * height, time base (90 kHz: RTP timestamps are the pts), frame count. */
+ * height, time base 1/fps, frame count. The time base is the frame rate,
+ * not RTP's 90 kHz, because readers (ffmpeg's ivfdec) take the frame
+ * count field as the duration in time-base units. */
 static int ivf_header(struct vsink *s)
 {
 	uint8_t h[32] = "DKIF";
@@ -38,7 +28,7 @@ static int ivf_header(struct vsink *s)
 	memcpy(h + 8, "VP80", 4);
 	put_le16(h + 12, (uint16_t)s->w);
 	put_le16(h + 14, (uint16_t)s->h);
-	put_le32(h + 16, 90000);
+	put_le32(h + 16, s->fps);
 	put_le32(h + 20, 1);
 	put_le32(h + 24, s->frames);
 	put_le32(h + 28, 0);
@@ -112,6 +102,7 @@ bool vp8_keyframe_size(const uint8_t *f, size_t len, unsigned *w, unsigned *h)
 int vsink_frame(struct vsink *s, const uint8_t *f, size_t len, uint32_t ts)
 {
 	uint8_t h[12];
+	uint64_t pts;
 
 	if (s->k != VSINK_IVF || len > UINT32_MAX)
 		return EINVAL;
@@ -122,8 +113,10 @@ int vsink_frame(struct vsink *s, const uint8_t *f, size_t len, uint32_t ts)
 		s->ts0 = ts;
 	}
 	put_le32(h, (uint32_t)len);
-	put_le32(h + 4, ts - s->ts0);
-	put_le32(h + 8, 0);
+	/* pts in frames: RTP's 90 kHz scaled to the time base, rounded */
+	pts = ((uint64_t)(ts - s->ts0) * s->fps + 45000) / 90000;
+	put_le32(h + 4, (uint32_t)pts);
+	put_le32(h + 8, (uint32_t)(pts >> 32));
 	if (fwrite(h, 1, 12, s->f) != 12 || fwrite(f, 1, len, s->f) != len)
 		return EIO;
 	s->frames++;

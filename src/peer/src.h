@@ -16,6 +16,19 @@ struct vimage {
 	unsigned stride[3];
 };
 
+/* Point img at a packed I420 buffer of w x h (Y, then U, then V). */
+static inline void vimage_wrap(struct vimage *img, uint8_t *buf, unsigned w,
+			       unsigned h)
+{
+	img->w = w;
+	img->h = h;
+	img->plane[0] = buf;
+	img->plane[1] = buf + w * h;
+	img->plane[2] = buf + w * h + (w / 2) * (h / 2);
+	img->stride[0] = w;
+	img->stride[1] = img->stride[2] = w / 2;
+}
+
 /* A video source. read fills img with the next frame: 0, EAGAIN (no new
  * frame yet: skip this tick), or an errno meaning the source is gone
  * (then err says why in a sentence). */

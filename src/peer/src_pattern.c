@@ -120,13 +120,7 @@ static int pattern_read_frame(struct vsrc *s, struct vimage *img,
 	struct pattern *p = (struct pattern *)s;
 	unsigned w = s->w, h = s->h;
 
-	img->w = w;
-	img->h = h;
-	img->plane[0] = p->buf;
-	img->plane[1] = p->buf + w * h;
-	img->plane[2] = p->buf + w * h + (w / 2) * (h / 2);
-	img->stride[0] = w;
-	img->stride[1] = img->stride[2] = w / 2;
+	vimage_wrap(img, p->buf, w, h);
 	pattern_draw(img, p->n);
 	pattern_stamp(img, p->n, (uint32_t)wall_ms);
 	p->n++;

@@ -144,13 +144,7 @@ static int cam_read(struct vsrc *s, struct vimage *img, uint64_t wall_ms)
 			 v->path, strerror(err));
 		return EIO;
 	}
-	img->w = w;
-	img->h = h;
-	img->plane[0] = v->i420;
-	img->plane[1] = v->i420 + w * h;
-	img->plane[2] = v->i420 + w * h + (w / 2) * (h / 2);
-	img->stride[0] = w;
-	img->stride[1] = img->stride[2] = w / 2;
+	vimage_wrap(img, v->i420, w, h);
 	return 0;
 }
 

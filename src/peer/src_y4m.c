@@ -164,13 +164,7 @@ static int y4m_read(struct vsrc *s, struct vimage *img, uint64_t wall_ms)
 		return EIO;
 	}
 	y->frames++;
-	img->w = w;
-	img->h = h;
-	img->plane[0] = y->buf;
-	img->plane[1] = y->buf + w * h;
-	img->plane[2] = y->buf + w * h + (w / 2) * (h / 2);
-	img->stride[0] = w;
-	img->stride[1] = img->stride[2] = w / 2;
+	vimage_wrap(img, y->buf, w, h);
 	return 0;
 }
 
