@@ -40,7 +40,7 @@ struct peer_call {
 	uint64_t sess_id, sess_version;
 	char cands[CALL_CANDS][SDP_LINE_MAX];
 	size_t n_cands;
-	uint64_t srtp_dropped;
+	uint64_t srtp_dropped, srtp_replayed;
 	char sdp_out[CALL_SDP_SZ];
 };
 
@@ -118,9 +118,15 @@ static void ice_recv(void *arg, const uint8_t *data, size_t len)
 		if (!c->srtp || len > sizeof(buf))
 			break;
 		memcpy(buf, data, len);
-		if (peer_srtp_unprotect(c->srtp, buf, &len)) {
-			c->srtp_dropped++;
+		switch (peer_srtp_unprotect(c->srtp, buf, &len)) {
+		case 0:
 			break;
+		case EALREADY: /* a NACKed packet whose first copy came late */
+			c->srtp_replayed++;
+			return;
+		default:
+			c->srtp_dropped++;
+			return;
 		}
 		peer_media_input(c->media, buf, len, peer_clock_us());
 		break;
@@ -555,6 +561,7 @@ void peer_call_status(const struct peer_call *c, struct peer_call_status *st)
 		st->rtt_ms = pi.rtt_ms;
 	}
 	st->srtp_dropped = c->srtp_dropped;
+	st->srtp_replayed = c->srtp_replayed;
 	peer_media_stats(c->media, &st->media, peer_clock_us());
 }
 

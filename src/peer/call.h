@@ -87,7 +87,8 @@ struct peer_call_status {
 	bool secure;	   /* DTLS done, SRTP keyed */
 	char pair[64];	   /* "relay/host udp" */
 	unsigned rtt_ms;
-	uint64_t srtp_dropped; /* did not authenticate or replayed */
+	uint64_t srtp_dropped;	/* did not authenticate */
+	uint64_t srtp_replayed; /* refused by the replay check */
 	struct peer_media_stats media;
 };
 void peer_call_status(const struct peer_call *c, struct peer_call_status *st);

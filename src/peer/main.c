@@ -154,10 +154,12 @@ static void stats_line(struct app *a, const struct peer_call_status *st,
 	    "\"audio_packets_received\":%llu,\"packets_lost\":%llu,"
 	    "\"nacks_sent\":%llu,\"nacks_received\":%llu,"
 	    "\"plis_sent\":%llu,\"plis_received\":%llu,"
+	    "\"packets_retransmitted\":%llu,"
 	    "\"pattern_frames\":%llu,\"pattern_order_errors\":%llu,"
 	    "\"pattern_gaps\":%llu,\"latency_ms\":%.1f,"
 	    "\"bitrate_out\":%.0f,\"bitrate_in\":%.0f,"
-	    "\"srtp_dropped\":%llu,\"rx_malformed\":%llu}\n",
+	    "\"srtp_dropped\":%llu,\"srtp_replayed\":%llu,\"rx_malformed\":%"
+	    "llu}\n",
 	    (double)(peer_clock_us() - a->t0_us) / 1e6, last ? "true" : "false",
 	    st->state, st->secure ? "true" : "false", st->pair, st->rtt_ms,
 	    (unsigned long long)m->frames_encoded,
@@ -174,10 +176,12 @@ static void stats_line(struct app *a, const struct peer_call_status *st,
 	    (unsigned long long)m->nacks_received,
 	    (unsigned long long)m->plis_sent,
 	    (unsigned long long)m->plis_received,
+	    (unsigned long long)m->packets_retransmitted,
 	    (unsigned long long)m->pattern_frames,
 	    (unsigned long long)m->pattern_order_errors,
 	    (unsigned long long)m->pattern_gaps, m->pattern_latency_avg_ms,
 	    m->bitrate_out, m->bitrate_in, (unsigned long long)st->srtp_dropped,
+	    (unsigned long long)st->srtp_replayed,
 	    (unsigned long long)m->rx_malformed);
 	fflush(a->stats);
 }
