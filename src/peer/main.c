@@ -221,6 +221,13 @@ static void finish(struct app *a, int status)
 		    (unsigned long long)st.media.audio_frames_decoded);
 	}
 	a->status = status;
+	if (a->sig) {
+		/* let the hang-up reach the server before we close */
+		struct timeval tv = { 0, 300000 };
+
+		event_base_loopexit(a->base, &tv);
+		return;
+	}
 	event_base_loopbreak(a->base);
 }
 
