@@ -6,6 +6,8 @@
  * This file is the command line and the exchange of descriptions through
  * files or stdin/stdout; the call itself is call.c.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -67,6 +69,16 @@ static void usage(FILE *f)
 	    "                          (write it elsewhere and rename it in),\n"
 	    "                          or '-': stdin up to an empty line\n"
 	    "\n"
+	    "Signaling (tern-signal, the WebRTC chat sample's protocol):\n"
+	    "  --signal URL            ws://host:port/ws; trickles candidates\n"
+	    "  --name NAME             join the user list under NAME\n"
+	    "  --call USER             call USER once listed (else wait to be\n"
+	    "                          called; re-offers are answered in the "
+	    "call)\n"
+	    "  --signal-turn           TURN servers from the server's\n"
+	    "                          /turn-credentials (with the session "
+	    "token)\n"
+	    "\n"
 	    "Media:\n"
 	    "  --video SRC             pattern (default), y4m:FILE, "
 	    "v4l2:DEVICE,\n"
@@ -106,6 +118,7 @@ static void usage(FILE *f)
 	    "one)\n"
 	    "  -v, --verbose           log ICE, DTLS and SDP steps to stderr\n"
 	    "  -h, --help              this help\n"
+	    "  -V, --version           print the version and exit\n"
 	    "\n"
 	    "A one-line status (state, pair, fps, bitrates, loss, RTT) is "
 	    "shown\n"
@@ -787,6 +800,7 @@ static const struct option longopts[] = {
 	{ "signal-turn", no_argument, NULL, O_SIGNAL_TURN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -917,6 +931,9 @@ static int option(struct app *a, int c, const char *v, const char **turn,
 		break;
 	case 'h':
 		return 1;
+	case 'V':
+		printf("tern-peer %s\n", PACKAGE_VERSION);
+		exit(0);
 	default:
 		return -1;
 	}
@@ -934,7 +951,7 @@ static int parse_args(struct app *a, int argc, char **argv)
 	a->co.media.video_src = PEER_VSRC_PATTERN;
 	a->co.media.audio_src = PEER_ASRC_TONE;
 	a->timeout = 30;
-	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "vhV", longopts, NULL)) != -1) {
 		role |= c == O_OFFER || c == O_ANSWER;
 		r = option(a, c, optarg, &turn, &user, &pass, &vout, &aout);
 		if (r > 0) {
