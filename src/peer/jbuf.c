@@ -227,7 +227,8 @@ static bool frame_complete(struct jbuf *j, uint16_t *last)
 	for (n = 0; n < SLOTS; n++, seq++) {
 		struct slot *s = &j->s[seq & (SLOTS - 1)];
 
-		if (!s->used || s->seq != seq || s->ts != first->ts)
+		if (!s->used || s->seq != seq || s->ts != first->ts ||
+		    s->filler)
 			return false;
 		if (n > 0 && s->start)
 			return false; /* next frame began without a marker */
@@ -255,7 +256,8 @@ static int take(struct jbuf *j, uint16_t last, uint8_t *buf, size_t cap,
 		struct slot *s = &j->s[seq & (SLOTS - 1)];
 
 		if (fits && cap - f->len >= s->len) {
-			memcpy(buf + f->len, s->data, s->len);
+			if (s->len)
+				memcpy(buf + f->len, s->data, s->len);
 			f->len += s->len;
 		} else {
 			fits = false;

@@ -192,9 +192,9 @@ static int open_video(struct peer_media *m, char *why, size_t n)
 	case PEER_VSRC_V4L2:
 		if (!o->video_path)
 			return EINVAL;
-		return vsrc_v4l2_open(&m->vs, o->video_path, o->width,
-				      o->height, o->fps, &v4l2_io_libv4l2, why,
-				      n);
+		return vsrc_v4l2_open(
+		    &m->vs, o->video_path, o->width, o->height, o->fps,
+		    o->v4l2_io ? o->v4l2_io : &v4l2_io_libv4l2, why, n);
 	default:
 		return 0;
 	}
@@ -373,26 +373,32 @@ int peer_media_set_send(struct peer_media *m, const struct peer_media_params *p)
 	return 0;
 }
 
+/* A re-offer keeps what was learned: the stream's statistics and SSRC
+ * start over only when the SDP names another SSRC or another PT. */
+static void rx_set(struct rx *r, bool on, uint8_t pt, uint32_t ssrc,
+		   unsigned fb, uint32_t clock)
+{
+	if (r->pt != pt || (ssrc && ssrc != r->ssrc))
+		rx_reset(r, clock);
+	r->on = on;
+	r->pt = pt;
+	r->fb = fb;
+	if (ssrc) {
+		r->ssrc = ssrc;
+		r->ssrc_known = true;
+	}
+}
+
 int peer_media_set_recv(struct peer_media *m, const struct peer_media_params *p)
 {
 	if ((p->video_on && !pt_ok(p->vp8_pt)) ||
 	    (p->audio_on && !pt_ok(p->opus_pt)))
 		return EINVAL;
 	m->rp = *p;
-	if (m->vrx.ssrc != p->video_ssrc || !p->video_ssrc)
-		rx_reset(&m->vrx, 90000);
-	if (m->arx.ssrc != p->audio_ssrc || !p->audio_ssrc)
-		rx_reset(&m->arx, 48000);
-	m->vrx.on = p->video_on;
-	m->vrx.pt = p->vp8_pt;
-	m->vrx.fb = p->video_fb;
-	m->vrx.ssrc = p->video_ssrc;
-	m->vrx.ssrc_known = p->video_ssrc != 0;
-	m->arx.on = p->audio_on;
-	m->arx.pt = p->opus_pt;
-	m->arx.fb = p->audio_fb;
-	m->arx.ssrc = p->audio_ssrc;
-	m->arx.ssrc_known = p->audio_ssrc != 0;
+	rx_set(&m->vrx, p->video_on, p->vp8_pt, p->video_ssrc, p->video_fb,
+	       90000);
+	rx_set(&m->arx, p->audio_on, p->opus_pt, p->audio_ssrc, p->audio_fb,
+	       48000);
 	m->have_recv = true;
 	return 0;
 }

@@ -30,6 +30,7 @@
 
 struct event_base;
 struct peer_media;
+struct v4l2_io;
 
 enum peer_video_src {
 	PEER_VSRC_NONE = 0,
@@ -84,6 +85,9 @@ struct peer_media_opts {
 	 * then keeps sending what it still can (the other stream). */
 	void (*on_error)(void *arg, const char *why);
 	void *error_arg;
+	/* Optional: the system calls V4L2 capture goes through (src_v4l2.h);
+	 * NULL is libv4l2. Tests pass a fake camera here. */
+	const struct v4l2_io *v4l2_io;
 };
 
 /* rtcp-fb negotiated for a stream (RFC 4585, RFC 5104, goog-remb). */

@@ -7,6 +7,18 @@
 #include "link.h"
 #include "peer/media.h"
 
+const struct peer_media_params link_params_a = {
+	.video_on = true,
+	.vp8_pt = 96,
+	.video_ssrc = 0xa1,
+	.video_fb = PEER_FB_NACK | PEER_FB_PLI | PEER_FB_FIR | PEER_FB_REMB,
+	.audio_on = true,
+	.opus_pt = 111,
+	.audio_ssrc = 0xa2,
+	.opus_fec = true,
+	.cname = "a"
+};
+
 struct link_pkt {
 	struct link_pkt *next;
 	size_t len;

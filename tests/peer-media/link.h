@@ -8,9 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "peer/media.h"
+
 struct event_base;
-struct peer_media;
 struct link_pkt;
+
+/* What A sends in the tests: VP8 PT 96 SSRC 0xa1, Opus PT 111 SSRC 0xa2,
+ * all feedback, FEC; CNAME "a". */
+extern const struct peer_media_params link_params_a;
 
 struct link {
 	struct peer_media *to;

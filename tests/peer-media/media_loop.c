@@ -16,17 +16,7 @@
 #include "link.h"
 #include "peer/media.h"
 
-static const struct peer_media_params pa = {
-	.video_on = true,
-	.vp8_pt = 96,
-	.video_ssrc = 0xa1,
-	.video_fb = PEER_FB_NACK | PEER_FB_PLI | PEER_FB_FIR | PEER_FB_REMB,
-	.audio_on = true,
-	.opus_pt = 111,
-	.audio_ssrc = 0xa2,
-	.opus_fec = true,
-	.cname = "loop-a"
-};
+#define pa link_params_a
 
 static void on_error(void *arg, const char *why)
 {
@@ -130,7 +120,7 @@ int main(int argc, char **argv)
 	ob.send = link_send;
 	ob.send_arg = &ba;
 	pb.video_on = pb.audio_on = false; /* B only receives */
-	pb.cname[5] = 'b';
+	strcpy(pb.cname, "b");
 	if (peer_media_new(&a, base, &oa) || peer_media_new(&b, base, &ob))
 		return 1;
 	ab.to = b;

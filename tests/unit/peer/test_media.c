@@ -13,17 +13,7 @@
 #include "peer/rtp.h"
 #include "../../peer-media/link.h"
 
-static const struct peer_media_params pa = {
-	.video_on = true,
-	.vp8_pt = 96,
-	.video_ssrc = 0xa1,
-	.video_fb = PEER_FB_NACK | PEER_FB_PLI | PEER_FB_FIR | PEER_FB_REMB,
-	.audio_on = true,
-	.opus_pt = 111,
-	.audio_ssrc = 0xa2,
-	.opus_fec = true,
-	.cname = "a"
-};
+#define pa link_params_a
 static const struct peer_media_params pb = {
 	.video_on = true,
 	.vp8_pt = 96,
@@ -214,5 +204,36 @@ Test(media, bad_params_and_sources)
 	cr_assert_eq(peer_media_set_send(m, &p), EINVAL);
 	peer_media_free(m);
 	peer_media_free(NULL);
+	event_base_free(base);
+}
+
+Test(media, reoffer_keeps_learned_ssrc)
+{
+	struct event_base *base = event_base_new();
+	struct peer_media_opts o = { .send = count_send };
+	struct peer_media_params r = pa;
+	struct peer_media_stats st;
+	struct peer_media *m;
+	/* an Opus packet (PT 111) from SSRC 0x0c0c0c0c: one silent frame */
+	uint8_t pkt[] = { 0x80, 111,  0,    1,	  0,	0,    0,   0,
+			  0x0c, 0x0c, 0x0c, 0x0c, 0xf8, 0xff, 0xfe };
+
+	r.audio_ssrc = 0;
+	cr_assert_eq(peer_media_new(&m, base, &o), 0);
+	cr_assert_eq(peer_media_set_send(m, &pa), 0);
+	cr_assert_eq(peer_media_set_recv(m, &r), 0);
+	cr_assert_eq(peer_media_input(m, pkt, sizeof(pkt), 1000), 0);
+	/* the re-offer says nothing new: the learned SSRC stays */
+	cr_assert_eq(peer_media_set_recv(m, &r), 0);
+	pkt[3] = 2;
+	cr_assert_eq(peer_media_input(m, pkt, sizeof(pkt), 21000), 0);
+	pkt[8] = 0x0d; /* another SSRC on the same PT: not ours */
+	pkt[3] = 3;
+	cr_assert_eq(peer_media_input(m, pkt, sizeof(pkt), 41000), 0);
+	peer_media_stats(m, &st, 41000);
+	cr_assert_eq(st.audio_packets_received, 2);
+	cr_assert_eq(st.audio_frames_decoded, 2);
+	cr_assert_eq(st.rx_malformed, 1);
+	peer_media_free(m);
 	event_base_free(base);
 }

@@ -9,15 +9,7 @@
 
 static void img_alloc(struct vimage *img, unsigned w, unsigned h)
 {
-	uint8_t *b = calloc(1, (size_t)w * h * 3 / 2);
-
-	img->w = w;
-	img->h = h;
-	img->plane[0] = b;
-	img->plane[1] = b + w * h;
-	img->plane[2] = b + w * h + (w / 2) * (h / 2);
-	img->stride[0] = w;
-	img->stride[1] = img->stride[2] = w / 2;
+	vimage_wrap(img, calloc(1, (size_t)w * h * 3 / 2), w, h);
 }
 
 Test(pattern, stamp_and_read_back)

@@ -4,6 +4,7 @@
  * refused with what was offered), mmap buffers queued and requeued, no
  * frame yet, and the device lost mid-call. */
 #include <criterion/criterion.h>
+#include <event2/event.h>
 #include <errno.h>
 #include <linux/videodev2.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "peer/media.h"
 #include "peer/src_v4l2.h"
 
 #define FW 64
@@ -316,4 +318,86 @@ Test(v4l2, real_device_if_present)
 	}
 	cr_assert_eq(err, 0, "%s", s->err);
 	s->close(s);
+}
+
+struct call_count {
+	unsigned video, audio;
+	char why[300];
+};
+
+static void count_pkts(void *arg, const uint8_t *p, size_t len, bool rtcp)
+{
+	struct call_count *c = arg;
+
+	if (rtcp || len < 12)
+		return;
+	if ((p[1] & 0x7f) == 96)
+		c->video++;
+	else
+		c->audio++;
+}
+
+static void on_error(void *arg, const char *why)
+{
+	struct call_count *c = arg;
+
+	snprintf(c->why, sizeof(c->why), "%s", why);
+}
+
+static void run_for(struct event_base *base, long us)
+{
+	struct timeval tv = { 0, us };
+
+	event_base_loopexit(base, &tv);
+	event_base_dispatch(base);
+}
+
+/* The pipeline with the fake camera: the camera goes away mid-call, the
+ * caller hears why once, video stops, audio goes on. */
+Test(v4l2, pipeline_survives_camera_loss)
+{
+	struct fake f = { .formats = { V4L2_PIX_FMT_YUYV },
+			  .nfmt = 1,
+			  .ready = 1000000 };
+	struct v4l2_io io = io_for(&f);
+	struct call_count c = { 0 };
+	struct event_base *base = event_base_new();
+	struct peer_media_opts o = { .video_src = PEER_VSRC_V4L2,
+				     .video_path = "/dev/video9",
+				     .v4l2_io = &io,
+				     .audio_src = PEER_ASRC_TONE,
+				     .send = count_pkts,
+				     .send_arg = &c,
+				     .on_error = on_error,
+				     .error_arg = &c };
+	struct peer_media_params p = { .video_on = true,
+				       .vp8_pt = 96,
+				       .video_ssrc = 1,
+				       .audio_on = true,
+				       .opus_pt = 111,
+				       .audio_ssrc = 2 };
+	struct peer_media *m;
+	unsigned v, a;
+
+	cr_assert_eq(peer_media_new(&m, base, &o), 0);
+	cr_assert_eq(peer_media_set_send(m, &p), 0);
+	cr_assert_eq(peer_media_set_recv(m, &p), 0);
+	cr_assert_eq(peer_media_start(m), 0);
+	run_for(base, 300000);
+	cr_assert_gt(c.video, 3);
+	cr_assert_gt(c.audio, 5);
+	cr_assert_eq(c.why[0], 0);
+	f.lost = true;
+	run_for(base, 100000);
+	v = c.video;
+	a = c.audio;
+	cr_assert(strstr(c.why, "/dev/video9") && strstr(c.why, "unplugged"),
+		  "%s", c.why);
+	run_for(base, 300000);
+	cr_assert_eq(c.video, v, "video went on after the camera was lost");
+	cr_assert_gt(c.audio, a + 5);
+	peer_media_free(m);
+	cr_assert_eq(f.unmapped, 4);
+	cr_assert_eq(f.closed, 1);
+	event_base_free(base);
 }
