@@ -114,6 +114,10 @@ static void usage(FILE *f)
 	    "  --timeout SECONDS       give up when media has not started by "
 	    "then\n"
 	    "                          (default 30)\n"
+	    "  --consent-timeout SECONDS  end the call when the peer has "
+	    "answered\n"
+	    "                          no consent check for this long "
+	    "(default 30)\n"
 	    "  --stats FILE            one JSON line a second (and a last "
 	    "one)\n"
 	    "  -v, --verbose           log ICE, DTLS and SDP steps to stderr\n"
@@ -320,8 +324,12 @@ static void on_candidate(void *arg, const char *line)
 	struct app *a = arg;
 	json_t *m;
 
-	if (!a->sig || !line[0] || !a->call)
+	if (!a->sig || !a->call)
 		return;
+	/* "" is end-of-candidates: the chat sample has no message of its
+	 * own for it, but a browser's last icecandidate of a section carries
+	 * candidate "" too, and addIceCandidate takes it as the end (so the
+	 * peer's ICE can complete instead of waiting for more). */
 	m = json_pack("{s:s, s:s, s:{s:s, s:s, s:i}}", "type",
 		      "new-ice-candidate", "target", a->peer, "candidate",
 		      "candidate", line, "sdpMid", peer_call_mid(a->call),
@@ -762,6 +770,7 @@ enum {
 	O_CA,
 	O_DURATION,
 	O_TIMEOUT,
+	O_CONSENT,
 	O_STATS,
 	O_SIGNAL,
 	O_NAME,
@@ -793,6 +802,7 @@ static const struct option longopts[] = {
 	{ "ca", required_argument, NULL, O_CA },
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "consent-timeout", required_argument, NULL, O_CONSENT },
 	{ "stats", required_argument, NULL, O_STATS },
 	{ "signal", required_argument, NULL, O_SIGNAL },
 	{ "name", required_argument, NULL, O_NAME },
@@ -821,7 +831,7 @@ static int option(struct app *a, int c, const char *v, const char **turn,
 		  const char **aout)
 {
 	struct peer_media_opts *m = &a->co.media;
-	unsigned kbps;
+	unsigned kbps, secs;
 
 	switch (c) {
 	case O_OFFER:
@@ -910,6 +920,17 @@ static int option(struct app *a, int c, const char *v, const char **turn,
 			say("--timeout %s: seconds, at least 1", v);
 			return -1;
 		}
+		break;
+	case O_CONSENT:
+		if (!number(v, 3600, &secs) || !secs) {
+			say("--consent-timeout %s: seconds, at least 1", v);
+			return -1;
+		}
+		/* disconnected (shown, not fatal) at half of it when that
+		 * comes before libtern's 5 s */
+		a->co.ice.consent_fail_ms = secs * 1000;
+		if (secs * 1000 / 2 < 5000)
+			a->co.ice.disconnect_ms = secs * 1000 / 2;
 		break;
 	case O_STATS:
 		a->stats_path = v;
