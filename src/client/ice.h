@@ -183,10 +183,26 @@ struct ice_local {
 	struct sa base;
 };
 
+#define ICE_TID_SIZE 12
+
 struct ice_pair {
 	uint16_t local, remote; /* indices into the check list's arrays */
 	uint64_t priority;
 	enum ice_pair_state state;
+	/* The agent's connectivity check of this pair (ice_agent.c); the
+	 * list code only moves these along with the pair. */
+	uint8_t tid[ICE_TID_SIZE];
+	uint8_t sends;	  /* requests of the current transaction */
+	bool triggered;	  /* queued as a triggered check (§7.3.1.4) */
+	bool use_cand;	  /* the check carries USE-CANDIDATE */
+	bool valid;	  /* a check succeeded (§7.2.5.3.2) */
+	bool nominated;	  /* nomination done (§8.1.1) */
+	bool remote_nom;  /* controlled: the peer nominated it */
+	uint32_t rto_ms;  /* current retransmission timeout */
+	uint32_t rtt_ms;  /* of the last success */
+	uint64_t due_ms;  /* next retransmission, or 0 */
+	uint64_t sent_ms; /* last request sent */
+	struct sa mapped; /* XOR-MAPPED-ADDRESS of the last success */
 };
 
 struct ice_checklist {

@@ -99,7 +99,9 @@ static void cut(struct ice_checklist *cl)
  * unless the same local and remote are already paired (§6.1.2.4). */
 static void insert(struct ice_checklist *cl, size_t li, size_t ri)
 {
-	struct ice_pair p = { (uint16_t)li, (uint16_t)ri, 0, ICE_PAIR_FROZEN };
+	struct ice_pair p = { .local = (uint16_t)li,
+			      .remote = (uint16_t)ri,
+			      .state = ICE_PAIR_FROZEN };
 	size_t at = 0;
 
 	li = effective_local(cl, li);
