@@ -14,7 +14,11 @@
 // whose descriptors ip netns exec keeps). The page is plain http on a
 // non-loopback address: --unsafely-treat-insecure-origin-as-secure makes it
 // a secure context, as getUserMedia needs. Last line: "PAIR_A | PAIR_B MS"
-// or "FAIL why"; exit 0 or 1.
+// (each page's selected pair: local type[/TURN transport]-remote type and
+// the remote address; MS from the click on "call" to both decoding) or
+// "FAIL why"; exit 0 or 1. Chromium gathers IPv6 too: with policy "all",
+// two sites connect directly over the lab's routed IPv6 whatever their
+// IPv4 NATs are (the relay-only calls are the NAT test).
 'use strict';
 
 const fs = require('fs');
@@ -87,7 +91,7 @@ function pairText(s) {
 	const p = s.stats && s.stats.pair;
 	if (!p)
 		return `no pair (ice ${s.iceConnectionState})`;
-	return `${p.localType}${p.relayProtocol ? '/' + p.relayProtocol : ''}-${p.remoteType}`;
+	return `${p.localType}${p.relayProtocol ? '/' + p.relayProtocol : ''}-${p.remoteType} ${p.remoteAddress}`;
 }
 
 async function main() {
