@@ -8,10 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
-
 #include "peer/sdp.h"
+#include "signal/ws.h"
 
 size_t peer_ws_request(char *out, size_t size, const char *host,
 		       const char *path, const char *key)
@@ -50,17 +48,6 @@ static const char *header(const char *head, size_t n, const char *name,
 	return NULL;
 }
 
-static void accept_of(const char *key, char out[29])
-{
-	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-	uint8_t md[SHA_DIGEST_LENGTH];
-	char buf[PEER_WS_KEY_LEN + sizeof(guid)];
-
-	snprintf(buf, sizeof(buf), "%s%s", key, guid);
-	SHA1((const uint8_t *)buf, strlen(buf), md);
-	EVP_EncodeBlock((uint8_t *)out, md, SHA_DIGEST_LENGTH);
-}
-
 int peer_ws_response(const uint8_t *buf, size_t len, const char *key,
 		     size_t *head_len, char *why, size_t why_size)
 {
@@ -89,7 +76,10 @@ int peer_ws_response(const uint8_t *buf, size_t len, const char *key,
 			       "\"%s\".",
 			       line);
 	}
-	accept_of(key, want);
+	/* the server's accept key, computed as tern-signal computes it */
+	if (sig_ws_accept_key(key, strlen(key), want))
+		return sdp_why(EPROTO, why, why_size,
+			       "The WebSocket key is malformed.");
 	v = header(h, n, "Sec-WebSocket-Accept", &i);
 	if (!v || i != 28 || memcmp(v, want, 28) != 0)
 		return sdp_why(EPROTO, why, why_size,
