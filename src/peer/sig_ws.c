@@ -133,22 +133,9 @@ size_t peer_ws_frame_encode(uint8_t *out, unsigned opcode,
 			    const uint8_t *payload, size_t len,
 			    const uint8_t mask[4])
 {
-	size_t hl = 2, i;
+	size_t hl = sig_ws_frame_header(out, opcode, len), i;
 
-	out[0] = (uint8_t)(0x80 | (opcode & 0x0f));
-	if (len < 126) {
-		out[1] = (uint8_t)(0x80 | len);
-	} else if (len < 65536) {
-		out[1] = 0x80 | 126;
-		out[2] = (uint8_t)(len >> 8);
-		out[3] = (uint8_t)len;
-		hl = 4;
-	} else {
-		out[1] = 0x80 | 127;
-		for (i = 0; i < 8; i++)
-			out[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
-		hl = 10;
-	}
+	out[1] |= 0x80; /* MASK: a client masks every frame (§5.3) */
 	memcpy(out + hl, mask, 4);
 	hl += 4;
 	for (i = 0; i < len; i++)
