@@ -209,6 +209,12 @@ int jbuf_put(struct jbuf *j, const struct rtp_hdr *h, uint64_t now_us)
 	s->keyframe = d.keyframe;
 	track_seq(j, h->seq, now_us);
 	if (!j->started && s->start) {
+		int16_t ahead = rtp_seq_diff(j->hi, h->seq);
+
+		/* a stray packet from far away is no measure of what is missing
+		 */
+		if (ahead < 0 || ahead >= SLOTS)
+			j->hi = h->seq;
 		j->started = true;
 		j->next_seq = h->seq;
 	}
@@ -272,24 +278,31 @@ static int take(struct jbuf *j, uint16_t last, uint8_t *buf, size_t cap,
 }
 
 /* Give up on the frame at next_seq: skip to the next start packet seen.
- * false when there is none yet (keep waiting). */
+ * false when there is none yet (keep waiting). Only the ring can hold
+ * one, so the search stops at the highest seq seen or a ring ahead,
+ * whichever is nearer: a packet seen before the first start packet may
+ * lie anywhere in the sequence space. */
 static bool skip_frame(struct jbuf *j)
 {
-	uint16_t seq;
+	uint16_t seq = 0;
 	int16_t span;
+	unsigned n;
 	size_t i;
 
 	if (!j->have_hi)
 		return false;
 	span = rtp_seq_diff(j->hi, j->next_seq);
-	for (seq = (uint16_t)(j->next_seq + 1);
-	     rtp_seq_diff(seq, j->next_seq) <= span; seq++) {
-		struct slot *s = &j->s[seq & (SLOTS - 1)];
+	if (span >= SLOTS)
+		span = SLOTS - 1;
+	for (n = 1; (int)n <= span; n++) {
+		struct slot *s;
 
+		seq = (uint16_t)(j->next_seq + n);
+		s = &j->s[seq & (SLOTS - 1)];
 		if (s->used && s->seq == seq && s->start)
 			break;
 	}
-	if (rtp_seq_diff(seq, j->next_seq) > span)
+	if ((int)n > span)
 		return false;
 	for (; j->next_seq != seq; j->next_seq++)
 		if (j->s[j->next_seq & (SLOTS - 1)].used)

@@ -257,3 +257,36 @@ Test(jbuf, padding_only_packets_fill_their_sequence_numbers)
 	cr_assert_not(jbuf_want_keyframe(j, t));
 	jbuf_free(j);
 }
+
+/* A packet seen before the first start packet may lie half the sequence
+ * space ahead of it. Giving up on a frame then searched for the next start
+ * packet around the whole 16-bit space for ever (the fuzzer's timeout). */
+Test(jbuf, give_up_with_highest_seq_half_the_space_ahead, .timeout = 5)
+{
+	struct jbuf_opts o = { .max_wait_us = 100 * MS };
+	struct jbuf *j;
+	struct jbuf_frame f;
+	uint64_t t = 1000 * MS;
+
+	cr_assert_eq(jbuf_new(&j, &o), 0);
+	put(j, 32768, 9, 1, 3, false, t); /* middle of a frame, no start */
+	put(j, 0, 0, 0, 1, true, t);
+	cr_assert_eq(pop(j, t, &f), 0);
+	cr_assert_eq(f.first_seq, 0);
+	/* next_seq is 1, nothing there: give up after max_wait, no hang */
+	cr_assert_eq(pop(j, t + 150 * MS, &f), ENOENT);
+	cr_assert_eq(pop(j, t + 300 * MS, &f), ENOENT);
+	put(j, 1, 1, 0, 1, false, t + 310 * MS);
+	cr_assert_eq(pop(j, t + 310 * MS, &f), 0);
+	cr_assert_eq(f.first_seq, 1);
+	/* and the gaps after the start are NACKed, the stray seq forgotten */
+	put(j, 4, 2, 0, 1, false, t + 320 * MS);
+	{
+		uint16_t seqs[8];
+
+		cr_assert_eq(jbuf_nacks(j, t + 320 * MS, seqs, 8), 2);
+		cr_assert_eq(seqs[0], 2);
+		cr_assert_eq(seqs[1], 3);
+	}
+	jbuf_free(j);
+}
