@@ -15,11 +15,19 @@ struct opus_enc;
 struct opus_dec;
 
 /* VP8 encoder for w x h at fps, bitrate bits/s: real-time deadline,
- * error resilient, cpu-used 8 (speed before quality), no lag, keyframes
- * only on request or every 10 s. 0, EINVAL or ENOMEM. */
+ * error resilient, speed VP8_SPEED_DEFAULT, no lag, keyframes only on
+ * request or every 10 s. 0, EINVAL or ENOMEM. */
 int vp8_enc_new(struct vp8_enc **ep, unsigned w, unsigned h, unsigned fps,
 		unsigned bitrate);
 void vp8_enc_free(struct vp8_enc *e);
+/* The encoder's speed, 1 (best picture per bit) to 16 (least CPU), held
+ * fixed: libvpx's cpu-used -speed. A positive cpu-used would let libvpx
+ * pick the speed from how much of each frame's time is left, so an idle
+ * machine gets the slow search and a peer's CPU follows the load of its
+ * neighbours. 6 is what libwebrtc uses on desktops. EINVAL out of range. */
+#define VP8_SPEED_DEFAULT 6
+#define VP8_SPEED_MAX	  16
+int vp8_enc_set_speed(struct vp8_enc *e, unsigned speed);
 /* Change the target bitrate (REMB) without a keyframe. */
 int vp8_enc_set_bitrate(struct vp8_enc *e, unsigned bitrate);
 /* Encode img (same size as at creation); pts in frames. The frame goes

@@ -56,7 +56,7 @@ int vp8_enc_new(struct vp8_enc **ep, unsigned w, unsigned h, unsigned fps,
 	c->kf_max_dist = fps * 10;
 	if (vpx_codec_enc_init(&e->ctx, vpx_codec_vp8_cx(), c, 0))
 		goto fail;
-	vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, 8);
+	vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, -VP8_SPEED_DEFAULT);
 	vpx_codec_control(&e->ctx, VP8E_SET_STATIC_THRESHOLD, 1);
 	vpx_codec_control(&e->ctx, VP8E_SET_NOISE_SENSITIVITY, 0);
 	vpx_codec_control(&e->ctx, VP8E_SET_TOKEN_PARTITIONS, 0);
@@ -74,6 +74,15 @@ void vp8_enc_free(struct vp8_enc *e)
 		return;
 	vpx_codec_destroy(&e->ctx);
 	free(e);
+}
+
+int vp8_enc_set_speed(struct vp8_enc *e, unsigned speed)
+{
+	if (!speed || speed > VP8_SPEED_MAX)
+		return EINVAL;
+	return vpx_codec_control(&e->ctx, VP8E_SET_CPUUSED, -(int)speed)
+		   ? EINVAL
+		   : 0;
 }
 
 int vp8_enc_set_bitrate(struct vp8_enc *e, unsigned bitrate)

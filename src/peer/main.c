@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "peer/call.h"
+#include "peer/codec.h"
 #include "peer/sig.h"
 
 #define SERVERS_MAX 8
@@ -88,6 +89,9 @@ static void usage(FILE *f)
 	    "  --size WxH              capture size (default 640x480)\n"
 	    "  --fps N                 frames per second (default 30)\n"
 	    "  --bitrate KBPS          video bitrate ceiling (default 1000)\n"
+	    "  --vp8-speed N           VP8 encoder speed, 1 (best picture) to "
+	    "16 (least CPU)\n"
+	    "                          (default 6)\n"
 	    "  --video-out FILE        received video: .y4m decoded, .ivf as "
 	    "sent\n"
 	    "  --audio-out FILE        received audio: .wav decoded, .ogg as "
@@ -756,6 +760,7 @@ enum {
 	O_SIZE,
 	O_FPS,
 	O_BITRATE,
+	O_SPEED,
 	O_VOUT,
 	O_AOUT,
 	O_ICE,
@@ -788,6 +793,7 @@ static const struct option longopts[] = {
 	{ "size", required_argument, NULL, O_SIZE },
 	{ "fps", required_argument, NULL, O_FPS },
 	{ "bitrate", required_argument, NULL, O_BITRATE },
+	{ "vp8-speed", required_argument, NULL, O_SPEED },
 	{ "video-out", required_argument, NULL, O_VOUT },
 	{ "audio-out", required_argument, NULL, O_AOUT },
 	{ "ice-servers", required_argument, NULL, O_ICE },
@@ -874,6 +880,12 @@ static int option(struct app *a, int c, const char *v, const char **turn,
 			return -1;
 		}
 		m->video_bitrate = kbps * 1000;
+		break;
+	case O_SPEED:
+		if (!number(v, VP8_SPEED_MAX, &m->vp8_speed) || !m->vp8_speed) {
+			say("--vp8-speed %s: 1 to %d", v, VP8_SPEED_MAX);
+			return -1;
+		}
 		break;
 	case O_VOUT:
 		*vout = v;

@@ -273,6 +273,8 @@ static int open_all(struct peer_media *m, char *why, size_t n)
 			m->o.fps = m->vs->fps;
 		err = vp8_enc_new(&m->venc, m->o.width, m->o.height, m->o.fps,
 				  m->o.video_bitrate);
+		if (!err && m->o.vp8_speed)
+			err = vp8_enc_set_speed(m->venc, m->o.vp8_speed);
 	}
 	if (!err && m->as)
 		err = opus_enc_new(&m->aenc, m->o.audio_bitrate, true);

@@ -67,7 +67,8 @@ struct peer_media_opts {
 	unsigned height; /* [480] */
 	unsigned fps;	 /* [30] */
 	unsigned
-	    video_bitrate; /* bits/s, the ceiling REMB moves under [1000000] */
+	    video_bitrate;  /* bits/s, the ceiling REMB moves under [1000000] */
+	unsigned vp8_speed; /* 1-16, vp8_enc_set_speed() [VP8_SPEED_DEFAULT] */
 	enum peer_audio_src audio_src;
 	const char *audio_path;
 	unsigned audio_bitrate; /* bits/s [32000] */

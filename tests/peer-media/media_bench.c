@@ -5,7 +5,7 @@
  * docs/BENCHMARKS.md; the issue's goal compares it with aiortc.
  *
  *   media-bench [--seconds N] [--size WxH] [--fps F] [--bitrate BPS]
- *               [--y4m FILE] [--json]
+ *               [--vp8-speed N] [--y4m FILE] [--json]
  */
 #include <event2/event.h>
 #include <stdio.h>
@@ -48,8 +48,10 @@ static double cpu_s(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: media-bench [--seconds N] [--size WxH] "
-			"[--fps F] [--bitrate BPS] [--y4m FILE] [--json]\n");
+	fprintf(stderr,
+		"usage: media-bench [--seconds N] [--size WxH] "
+		"[--fps F] [--bitrate BPS] [--vp8-speed N] [--y4m FILE] "
+		"[--json]\n");
 	return 2;
 }
 
@@ -87,6 +89,8 @@ int main(int argc, char **argv)
 			o.fps = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--bitrate") && i + 1 < argc)
 			o.video_bitrate = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--vp8-speed") && i + 1 < argc)
+			o.vp8_speed = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--y4m") && i + 1 < argc) {
 			o.video_src = PEER_VSRC_Y4M;
 			o.video_path = argv[++i];
