@@ -118,6 +118,22 @@ static const char *type_name(enum ice_type t)
 	return n[t];
 }
 
+/* Our server-reflexive candidate at addr whose base is l's, or NULL. */
+static const struct ice_local *reflexive_of(const struct tern_ice *ag,
+					    const struct ice_local *l,
+					    const struct sa *addr)
+{
+	for (size_t i = 0; i < ag->cl.n_local; i++) {
+		const struct ice_local *c = &ag->cl.local[i];
+
+		if (c->cand.type == ICE_SRFLX &&
+		    sa_equal(&c->cand.addr, addr) &&
+		    sa_equal(&c->base, &l->base))
+			return c;
+	}
+	return NULL;
+}
+
 static void fill_info(const struct tern_ice *ag, const struct ice_pair *p,
 		      struct tern_ice_pair_info *in)
 {
@@ -131,10 +147,19 @@ static void fill_info(const struct tern_ice *ag, const struct ice_pair *p,
 	ice_cand_format(r, in->remote, sizeof(in->remote));
 	in->local_type = type_name(l->cand.type);
 	in->remote_type = type_name(r->type);
-	/* the peer saw another address: we are peer-reflexive to it */
+	/* The peer saw another address: one of our server-reflexive
+	 * candidates on this base when the NAT maps independently of the
+	 * destination (§7.2.5.3.1: the valid pair's local candidate is the
+	 * one whose address the response carried), else peer-reflexive. */
 	if (l->cand.type == ICE_HOST && sa_is_set(&p->mapped) &&
-	    !sa_equal(&p->mapped, &l->cand.addr))
-		in->local_type = "prflx";
+	    !sa_equal(&p->mapped, &l->cand.addr)) {
+		const struct ice_local *sx = reflexive_of(ag, l, &p->mapped);
+
+		in->local_type = sx ? "srflx" : "prflx";
+		if (sx)
+			ice_cand_format(&sx->cand, in->local,
+					sizeof(in->local));
+	}
 	client_addr_out(&l->base, &in->local_addr);
 	client_addr_out(&r->addr, &in->remote_addr);
 	client_addr_out(&p->mapped, &in->mapped);
