@@ -19,7 +19,8 @@
  * One bundle: one video and one audio stream each way, rtcp-mux always.
  *
  * Bandwidth estimate: REMB (goog-remb) received from the far end sets the
- * VP8 target bitrate (clamped to [min, opts.video_bitrate]); see
+ * VP8 target bitrate (clamped to [min, opts.video_bitrate]), and where the
+ * far end asked for goog-remb we send it ours (bwe.h, loss-based); see
  * docs/ARCHITECTURE.md for why REMB and not transport-cc. */
 #ifndef TERN_PEER_MEDIA_H
 #define TERN_PEER_MEDIA_H
@@ -190,7 +191,8 @@ struct peer_media_stats {
 	uint64_t decode_errors;
 	unsigned width_received, height_received; /* last decoded frame */
 	uint64_t audio_frames_decoded;		  /* Opus packets decoded */
-	double jitter_ms; /* our interarrival jitter of the video stream */
+	double jitter_ms;   /* our interarrival jitter of the video stream */
+	unsigned remb_sent; /* our last REMB (bwe.h), 0 none */
 	uint64_t rx_malformed;
 	/* test pattern read back from decoded frames (receiver) */
 	uint64_t pattern_frames;       /* frames whose counter could be read */

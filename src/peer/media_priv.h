@@ -4,6 +4,7 @@
 #ifndef TERN_PEER_MEDIA_PRIV_H
 #define TERN_PEER_MEDIA_PRIV_H
 
+#include "peer/bwe.h"
 #include "peer/codec.h"
 #include "peer/jbuf.h"
 #include "peer/media.h"
@@ -53,6 +54,12 @@ struct rx {
 	uint16_t max_seq;
 	uint32_t cycles, base_seq, received;
 	uint32_t expected_prior, received_prior;
+	/* Packets older than max_seq (reordered, or resent after a NACK),
+	 * and the interval's loss counting them as lost: the path's loss
+	 * before repair, which RFC 3550's fraction hides when the resent
+	 * packets share the stream's SSRC. For the estimate (bwe.h). */
+	uint32_t late, late_prior;
+	uint8_t path_loss;
 	double jitter; /* timestamp units */
 	int64_t transit;
 	uint32_t lsr;
@@ -73,6 +80,7 @@ struct peer_media {
 	struct vsink *vsink;
 	struct asink *asink;
 	struct jbuf *jb;
+	struct bwe bwe; /* what we tell the far end as REMB */
 
 	struct event *vtimer, *atimer, *rtcp_timer, *rx_timer;
 	bool have_send, have_recv, running, failed_v, failed_a;

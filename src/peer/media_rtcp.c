@@ -28,8 +28,8 @@ static uint32_t own_ssrc(const struct peer_media *m)
 /* RFC 3550 A.3: cumulative and interval loss of a received stream. */
 static bool make_rb(struct rx *r, struct rtcp_rb *rb, uint64_t now_us)
 {
-	uint32_t ext, expected, exp_i, rec_i;
-	int64_t lost_i;
+	uint32_t ext, expected, exp_i, rec_i, late_i;
+	int64_t lost_i, path_i;
 
 	if (!r->init)
 		return false;
@@ -37,9 +37,15 @@ static bool make_rb(struct rx *r, struct rtcp_rb *rb, uint64_t now_us)
 	expected = ext - r->base_seq + 1;
 	exp_i = expected - r->expected_prior;
 	rec_i = r->received - r->received_prior;
+	late_i = r->late - r->late_prior;
 	r->expected_prior = expected;
 	r->received_prior = r->received;
+	r->late_prior = r->late;
 	lost_i = (int64_t)exp_i - rec_i;
+	path_i = lost_i + late_i;
+	r->path_loss = exp_i == 0 || path_i <= 0 ? 0
+		       : path_i >= exp_i	 ? 255
+					 : (uint8_t)((path_i << 8) / exp_i);
 	memset(rb, 0, sizeof(*rb));
 	rb->ssrc = r->ssrc;
 	rb->fraction =
@@ -83,6 +89,27 @@ static bool put_sr(struct tx *t, uint8_t *buf, size_t cap, size_t *len,
 			   t->octets, rb, n);
 }
 
+/* Our bandwidth estimate for the far end's streams, as REMB (bwe.h),
+ * when it asked for goog-remb on the video it sends us. */
+static void put_remb(struct peer_media *m, uint8_t *buf, size_t cap,
+		     size_t *len)
+{
+	uint32_t ss[2];
+	unsigned n = 0;
+	uint64_t est;
+
+	if (!m->vrx.on || !m->vrx.init || !(m->vrx.fb & PEER_FB_REMB))
+		return;
+	est = bwe_update(&m->bwe, (uint64_t)m->st.bitrate_in, m->vrx.path_loss);
+	if (!est)
+		return;
+	ss[n++] = m->vrx.ssrc;
+	if (m->arx.on && m->arx.init)
+		ss[n++] = m->arx.ssrc;
+	if (rtcp_put_remb(buf, cap, len, own_ssrc(m), est, ss, n))
+		m->st.remb_sent = est > UINT32_MAX ? UINT32_MAX : (unsigned)est;
+}
+
 void media_rtcp_tick(struct peer_media *m, uint64_t now_us)
 {
 	struct rtcp_rb rb[2];
@@ -110,6 +137,7 @@ void media_rtcp_tick(struct peer_media *m, uint64_t now_us)
 	if (a)
 		rtcp_put_sdes_cname(buf, sizeof(buf), &len, m->atx.ssrc,
 				    m->sp.cname);
+	put_remb(m, buf, sizeof(buf), &len);
 	media_send(m, buf, len, true);
 }
 

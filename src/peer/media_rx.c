@@ -41,6 +41,8 @@ static bool rx_seq(struct rx *r, uint16_t seq)
 		r->cycles = 0;
 		r->received = 0;
 		r->expected_prior = r->received_prior = 0;
+	} else {
+		r->late++;
 	}
 	r->received++;
 	return true;

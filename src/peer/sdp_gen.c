@@ -295,7 +295,7 @@ int sdp_offer(const struct sdp_local *l, char *buf, size_t size)
 			 SDP_SETUP_ACTPASS, false);
 	if (l->video)
 		accepted(&o, l, SDP_KIND_VIDEO, "1", OFFER_VP8_PT, dir,
-			 SDP_SETUP_ACTPASS, false);
+			 SDP_SETUP_ACTPASS, true); /* we send REMB (bwe.h) */
 	return o.full ? ENOSPC : 0;
 }
 

@@ -103,6 +103,11 @@ Test(media, call_without_loss, .timeout = 20)
 	cr_assert_gt(sa.bitrate_out, 100000);
 	cr_assert_gt(sb.bitrate_in, 100000);
 	cr_assert_eq(sb.rx_malformed, 0);
+	/* B's estimate goes back as REMB; without loss it leaves A's
+	 * encoder at its ceiling */
+	cr_assert_gt(sb.remb_sent, sb.bitrate_in);
+	cr_assert_gt(sa.remb_bitrate, 0);
+	cr_assert_eq(sa.target_bitrate, 500000);
 }
 
 Test(media, call_with_loss_repaired, .timeout = 20)
@@ -118,6 +123,17 @@ Test(media, call_with_loss_repaired, .timeout = 20)
 		      "decoded %llu of %llu",
 		      (unsigned long long)sb.frames_decoded,
 		      (unsigned long long)sa.frames_encoded);
+}
+
+Test(media, heavy_loss_lowers_the_sender_through_remb, .timeout = 20)
+{
+	struct peer_media_stats sa, sb;
+
+	run_call(4, &sa, &sb); /* 25 % of A's RTP lost, resends too */
+	cr_assert_gt(sb.remb_sent, 0);
+	cr_assert_lt(sb.remb_sent, 500000, "REMB %u", sb.remb_sent);
+	cr_assert_lt(sa.target_bitrate, 500000, "target %u", sa.target_bitrate);
+	cr_assert_eq(sb.pattern_order_errors, 0);
 }
 
 static void count_send(void *arg, const uint8_t *p, size_t len, bool rtcp)
