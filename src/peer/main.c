@@ -22,6 +22,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <tern/ice_servers.h>
 
 #include "peer/call.h"
 #include "peer/codec.h"
@@ -638,59 +639,29 @@ static int add_server(struct app *a, const char *url, const char *user,
 	return 0;
 }
 
-static const char *jstr(json_t *o, const char *k)
+static char *dup_or_null(const char *s)
 {
-	json_t *v = json_object_get(o, k);
-
-	return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+	return s ? strdup(s) : NULL;
 }
 
-/* [{urls, username, credential}] or {"iceServers": [...]}; the strings
- * live as long as the process. */
+/* [{urls, username, credential}] or {"iceServers": [...]}, read by
+ * libtern; the copies live as long as the process. */
 static int parse_ice_servers(struct app *a, const char *text)
 {
-	json_error_t jerr;
-	json_t *root = json_loads(text, 0, &jerr), *list, *s, *urls, *u;
-	size_t i, j;
+	struct tern_ice_servers l = { 0 };
+	char why[256];
+	int err = 0;
 
-	if (!root) {
-		say("--ice-servers: %s (line %d)", jerr.text, jerr.line);
+	if (tern_ice_servers_parse(&l, text, strlen(text), why, sizeof(why))) {
+		say("--ice-servers: %s", why);
 		return -1;
 	}
-	list =
-	    json_is_object(root) ? json_object_get(root, "iceServers") : root;
-	if (!json_is_array(list)) {
-		say("--ice-servers: an array of {urls, username, credential} "
-		    "is expected");
-		json_decref(root);
-		return -1;
-	}
-	json_array_foreach(list, i, s)
-	{
-		urls = json_object_get(s, "urls");
-		if (!urls)
-			urls = json_object_get(s, "url");
-		if (json_is_string(urls)) {
-			if (add_server(a, strdup(json_string_value(urls)),
-				       jstr(s, "username"),
-				       jstr(s, "credential")))
-				goto bad;
-			continue;
-		}
-		json_array_foreach(urls, j, u)
-		{
-			if (json_is_string(u) &&
-			    add_server(a, strdup(json_string_value(u)),
-				       jstr(s, "username"),
-				       jstr(s, "credential")))
-				goto bad;
-		}
-	}
-	json_decref(root);
-	return 0;
-bad:
-	json_decref(root);
-	return -1;
+	for (size_t i = 0; !err && i < l.n; i++)
+		err = add_server(a, strdup(l.v[i].url),
+				 dup_or_null(l.v[i].username),
+				 dup_or_null(l.v[i].credential));
+	tern_ice_servers_free(&l);
+	return err;
 }
 
 static int media_source(struct app *a, const char *v, bool video)

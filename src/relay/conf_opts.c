@@ -606,6 +606,21 @@ static bool is_host_name(const char *v)
 	return false;
 }
 
+/* The numeric address v of setting s into *a; a host name is refused
+ * with a hint (conf_fail: EINVAL). */
+static int parse_addr(struct loader *ld, const config_setting_t *s,
+		      const char *shown, const char *v, struct sa *a)
+{
+	if (sa_set_str(a, v, 0))
+		return conf_fail(
+		    ld, s, "%s '%s' is not a numeric IPv4 or IPv6 address%s",
+		    shown, v,
+		    is_host_name(v) ? " (host names are not resolved)" : "");
+	/* ::ffff:192.0.2.1 is an IPv4 address; bind and compare it as one. */
+	sa_unmap(a);
+	return 0;
+}
+
 static int take_addr(struct loader *ld, const struct opt *o,
 		     const config_setting_t *s, const char *shown)
 {
@@ -613,14 +628,10 @@ static int take_addr(struct loader *ld, const struct opt *o,
 	struct cfg_listen *l = &ld->cfg->listen[ld->cur];
 	struct listen_src *ls = &ld->lsrc[ld->cur];
 	struct sa a;
+	int err = parse_addr(ld, s, shown, v, &a);
 
-	if (sa_set_str(&a, v, 0))
-		return conf_fail(
-		    ld, s, "%s '%s' is not a numeric IPv4 or IPv6 address%s",
-		    shown, v,
-		    is_host_name(v) ? " (host names are not resolved)" : "");
-	/* ::ffff:192.0.2.1 is an IPv4 address; bind and compare it as one. */
-	sa_unmap(&a);
+	if (err)
+		return err;
 	*(struct sa *)((char *)l + o->off) = a;
 	if (o->off == offsetof(struct cfg_listen, addr))
 		ls->addr = s;
@@ -799,13 +810,10 @@ static int take_relay_addr(struct loader *ld, const config_setting_t *s,
 {
 	struct ternd_config *c = ld->cfg;
 	struct sa a, *na;
+	int err = parse_addr(ld, s, shown, v, &a);
 
-	if (sa_set_str(&a, v, 0))
-		return conf_fail(
-		    ld, s, "%s '%s' is not a numeric IPv4 or IPv6 address%s",
-		    shown, v,
-		    is_host_name(v) ? " (host names are not resolved)" : "");
-	sa_unmap(&a);
+	if (err)
+		return err;
 	if (conf_is_wildcard(&a))
 		return conf_fail(
 		    ld, s,

@@ -36,7 +36,6 @@ Prints "PASS admin/NAME" or "FAIL admin/NAME: why" per check (tests/ops/run
 collects them); exit status 1 if anything failed.
 """
 
-import http.client
 import os
 import re
 import shutil
@@ -77,7 +76,7 @@ def wait_healthz(srv, timeout=20):
         if not srv.alive():
             return "exited"
         try:
-            return http_get(srv.admin_port, "/healthz", timeout=1)[0] == 200
+            return K.http_get(srv.admin_port, "/healthz", timeout=1)[0] == 200
         except OSError:
             return False
     return K.wait_for(up, timeout, step=0.2) is True
@@ -102,21 +101,6 @@ def start(srv, name):
 
 # ----------------------------------------------------------------- HTTP
 
-def http_req(port, method, path, headers=None, timeout=5):
-    """(status, {header: value}, body) of one request on a new connection."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        c.request(method, path, headers=headers or {})
-        r = c.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    finally:
-        c.close()
-
-
-def http_get(port, path, timeout=5):
-    return http_req(port, "GET", path, timeout=timeout)
-
-
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
@@ -137,7 +121,7 @@ def parse(text):
 
 
 def metrics(port):
-    st, _, body = http_get(port, "/metrics")
+    st, _, body = K.http_get(port, "/metrics")
     if st != 200:
         raise RuntimeError("/metrics answered %d" % st)
     return parse(body.decode())[0]
@@ -183,7 +167,7 @@ def recv_relayed(c, timeout=3.0):
 # ----------------------------------------------------------------- checks
 
 def check_exposition(srv, when):
-    st, hdr, body = http_get(srv.admin_port, "/metrics")
+    st, hdr, body = K.http_get(srv.admin_port, "/metrics")
     ctype = hdr.get("content-type", "")
     report(st == 200 and ctype == "text/plain; version=0.0.4; charset=utf-8", "metrics-content-type-" + when,
            "status %d, Content-Type %r" % (st, ctype))
@@ -216,16 +200,16 @@ def check_labels(text, clients):
 
 def check_pages(srv):
     port = srv.admin_port
-    st, hdr, body = http_get(port, "/healthz")
+    st, hdr, body = K.http_get(port, "/healthz")
     report(st == 200 and body == b"ok\n", "healthz-200", "status %d body %r" % (st, body))
-    st, hdr, body = http_get(port, "/readyz")
+    st, hdr, body = K.http_get(port, "/readyz")
     report(st == 200 and body == b"ready\n", "readyz-200", "status %d body %r" % (st, body))
-    st, hdr, body = http_get(port, "/nothing-here")
+    st, hdr, body = K.http_get(port, "/nothing-here")
     report(st == 404, "unknown-path-404", "status %d" % st)
-    st, hdr, body = http_req(port, "POST", "/metrics")
+    st, hdr, body = K.http_request(port, "POST", "/metrics")
     report(st == 405 and hdr.get("allow") == "GET, HEAD", "post-405-with-allow",
            "status %d, Allow %r" % (st, hdr.get("allow")))
-    st, hdr, body = http_req(port, "HEAD", "/metrics")
+    st, hdr, body = K.http_request(port, "HEAD", "/metrics")
     report(st == 200 and body == b"" and hdr.get("content-type", "").startswith("text/plain; version=0.0.4"),
            "head-metrics", "status %d, %d body bytes, Content-Type %r" % (st, len(body), hdr.get("content-type")))
 
@@ -364,17 +348,17 @@ def check_drain(srv):
     os.kill(srv.pid, signal.SIGUSR1)
 
     def draining():
-        st, _, body = http_get(port, "/readyz")
+        st, _, body = K.http_get(port, "/readyz")
         return (st, body) == (503, b"draining\n")
     ok = K.wait_for(draining, 5, step=0.2)
-    st, _, body = http_get(port, "/readyz")
+    st, _, body = K.http_get(port, "/readyz")
     report(ok and srv.alive(), "readyz-503-when-draining",
            "after SIGUSR1: /readyz %d %r, ternd %s" % (st, body, "running" if srv.alive() else "exited"))
     if not srv.alive():
         return
     m = metrics(port)
     report(m.get("ternd_draining") == 1, "draining-gauge", "ternd_draining %s" % m.get("ternd_draining"))
-    st, _, body = http_get(port, "/healthz")
+    st, _, body = K.http_get(port, "/healthz")
     report(st == 200, "healthz-200-while-draining", "status %d %r" % (st, body))
     c = Client(("127.0.0.1", srv.port))
     try:
@@ -386,8 +370,8 @@ def check_drain(srv):
     expect_deltas("drain-refusal-counted", port, before, {"ternd_drain_refused_total": 1,
                                                           "ternd_allocations_created_total": 0})
     os.kill(srv.pid, signal.SIGUSR2)
-    ok = K.wait_for(lambda: http_get(port, "/readyz")[0] == 200, 5, step=0.2)
-    report(ok, "readyz-200-after-drain-ends", "after SIGUSR2: /readyz %d" % http_get(port, "/readyz")[0])
+    ok = K.wait_for(lambda: K.http_get(port, "/readyz")[0] == 200, 5, step=0.2)
+    report(ok, "readyz-200-after-drain-ends", "after SIGUSR2: /readyz %d" % K.http_get(port, "/readyz")[0])
 
 
 def check_connection_cap(srv):
@@ -473,23 +457,23 @@ def check_redis_readiness(work):
         port = srv.admin_port
 
         def down():
-            st, _, body = http_get(port, "/readyz")
+            st, _, body = K.http_get(port, "/readyz")
             return (st, body) == (503, b"redis unreachable from %d of %d workers\n" % (WORKERS, WORKERS))
         ok = K.wait_for(down, 5, step=0.2)
-        st, _, body = http_get(port, "/readyz")
+        st, _, body = K.http_get(port, "/readyz")
         m = metrics(port)
         report(ok and m.get("ternd_redis_up") == 0 and m.get("ternd_redis_configured_workers") == WORKERS,
                "readyz-503-redis-down", "/readyz %d %r, ternd_redis_up %s, configured %s"
                % (st, body, m.get("ternd_redis_up"), m.get("ternd_redis_configured_workers")))
-        report(http_get(port, "/healthz")[0] == 200, "healthz-200-redis-down", "liveness must not hang on Redis")
+        report(K.http_get(port, "/healthz")[0] == 200, "healthz-200-redis-down", "liveness must not hang on Redis")
         rdir = os.path.join(work, "redis-data")
         os.makedirs(rdir, exist_ok=True)
         redis = K.spawn(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
                          "--appendonly", "no", "--dir", rdir], os.path.join(work, "redis.log"))
-        ok = K.wait_for(lambda: http_get(port, "/readyz")[0] == 200, 20, step=0.5)
+        ok = K.wait_for(lambda: K.http_get(port, "/readyz")[0] == 200, 20, step=0.5)
         m = metrics(port)
         report(ok and m.get("ternd_redis_up") == WORKERS, "readyz-200-redis-up",
-               "redis-server on %d: /readyz %d, ternd_redis_up %s" % (rport, http_get(port, "/readyz")[0],
+               "redis-server on %d: /readyz %d, ternd_redis_up %s" % (rport, K.http_get(port, "/readyz")[0],
                                                                     m.get("ternd_redis_up")))
     finally:
         stopped(srv, "redis-ternd-exit")
@@ -536,7 +520,7 @@ def run(work):
         check_auth_failure(srv)
         check_allocation(srv, peer.addr)
         check_uclient(srv, work)
-        text = check_exposition(srv, "after-traffic") if shutil.which("promtool") else http_get(srv.admin_port, "/metrics")[2].decode()
+        text = check_exposition(srv, "after-traffic") if shutil.which("promtool") else K.http_get(srv.admin_port, "/metrics")[2].decode()
         check_labels(text, ["127.0.0.1", "::1", REALM])
         check_idle_closed(idle, opened)
         idle = None

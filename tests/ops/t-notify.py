@@ -28,6 +28,7 @@ without it sends nothing, and this test fails.
 """
 
 import ctypes
+import http.client
 import os
 import shutil
 import signal
@@ -35,8 +36,6 @@ import socket
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -215,11 +214,9 @@ def worker_tid(pid):
 def healthz(port):
     """(status, body) of GET /healthz on the admin listener."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError as e:
+        st, _, body = K.http_get(port, "/healthz", timeout=3)
+        return st, body.decode()
+    except (OSError, http.client.HTTPException) as e:
         return None, str(e)
 
 

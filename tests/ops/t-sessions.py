@@ -35,8 +35,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 sys.dont_write_bytecode = True
@@ -63,6 +61,7 @@ def tern_admin():
 
 class Admin:
     def __init__(self, srv, token_file):
+        self.port = srv.admin_port
         self.url = "http://127.0.0.1:%d" % srv.admin_port
         self.token_file = token_file
 
@@ -83,14 +82,8 @@ class Admin:
         return json.loads(out)
 
     def http(self, path, token=None, method="GET"):
-        req = urllib.request.Request(self.url + path, method=method)
-        if token is not None:
-            req.add_header("Authorization", "Bearer " + token)
-        try:
-            with urllib.request.urlopen(req, timeout=5) as f:
-                return f.status
-        except urllib.error.HTTPError as e:
-            return e.code
+        headers = {"Authorization": "Bearer " + token} if token is not None else None
+        return K.http_request(self.port, method, path, headers)[0]
 
 
 def uclient(srv, user, password, peer_port, out):

@@ -8,28 +8,19 @@
 //        --transport udp|tcp --role page-calls|tern-calls --seconds N
 //        --stats FILE [--name NAME]
 //
-// Prints "PASS peer/NAME" or "FAIL peer/NAME: why".
+// Prints "PASS peer/NAME" or "FAIL peer/NAME: why". What it shares with
+// chromium-call.js (browser, page, stats, checks) is in chromium-lib.js.
 'use strict';
-const http = require('http');
-const fs = require('fs');
-const { spawn } = require('child_process');
+const L = require('./chromium-lib');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i > 0 ? process.argv[i + 1] : def;
-}
-const TERN_PEER = arg('tern-peer');
-const SIGNAL = arg('signal');
-const PORT = arg('port');
-const TRANSPORT = arg('transport', 'udp');
-const ROLE = arg('role', 'page-calls');
-const SECONDS = Number(arg('seconds', '6'));
-const STATS = arg('stats');
-const NAME = arg('name', `chromium-signal-${ROLE}-${TRANSPORT}`);
-
-function result(probs) {
-  console.log(probs.length ? `FAIL peer/${NAME}: ${probs.join('; ')}` : `PASS peer/${NAME}`);
-}
+const TERN_PEER = L.arg('tern-peer');
+const SIGNAL = L.arg('signal');
+const PORT = L.arg('port');
+const TRANSPORT = L.arg('transport', 'udp');
+const ROLE = L.arg('role', 'page-calls');
+const SECONDS = Number(L.arg('seconds', '6'));
+const STATS = L.arg('stats');
+const NAME = L.arg('name', `chromium-signal-${ROLE}-${TRANSPORT}`);
 
 // The page's side: the chat sample's client, reduced to the call.
 async function pageClient(page, opts) {
@@ -40,27 +31,13 @@ async function pageClient(page, opts) {
     const send = (m) => ws.send(JSON.stringify(m));
     let pc = null;
     let peer = null;
+    // candidates trickle: gathering starts with the first description,
+    // after makePc has returned
     const makePc = async () => {
-      pc = new RTCPeerConnection({
-        iceServers: [{ urls: [o.turn], username: 'alice', credential: 'wonderland' }],
-        iceTransportPolicy: 'relay',
-      });
-      window.pc = pc;
-      window.remoteStreams = 0;
+      pc = await window.makePc({ turn: o.turn, user: 'alice', pass: 'wonderland' });
       pc.onicecandidate = (e) => {
         if (e.candidate) send({ type: 'new-ice-candidate', target: peer, candidate: e.candidate });
       };
-      pc.ontrack = (e) => {
-        window.remoteStreams = e.streams.length;
-        if (e.track.kind === 'audio' && e.streams.length) {
-          const a = document.createElement('audio');
-          a.srcObject = e.streams[0];
-          a.autoplay = true;
-          document.body.appendChild(a);
-        }
-      };
-      const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
-      s.getTracks().forEach((t) => pc.addTrack(t, s));
     };
     const offer = async () => {
       window.offers++;
@@ -102,97 +79,39 @@ async function pageClient(page, opts) {
   }, opts);
 }
 
-async function pageStats(page) {
-  return page.evaluate(async () => {
-    const out = { framesDecoded: 0, frameWidth: 0, audioSamples: 0, pair: '', streams: window.remoteStreams || 0,
-      state: window.pc ? window.pc.connectionState : 'none', offers: window.offers, hungUp: !!window.hungUp };
-    if (!window.pc) return out;
-    const st = await window.pc.getStats();
-    st.forEach((r) => {
-      if (r.type === 'inbound-rtp' && r.kind === 'video') {
-        out.framesDecoded = r.framesDecoded || 0;
-        out.frameWidth = r.frameWidth || 0;
-      }
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') out.audioSamples = r.totalSamplesReceived || 0;
-      if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') {
-        const l = st.get(r.localCandidateId);
-        out.pair = l ? l.candidateType : '';
-      }
-    });
-    return out;
-  });
-}
-
-async function main() {
-  const { chromium } = require('playwright-core');
-  const srv = http.createServer((req, res) => res.end('<!doctype html><title>tern-peer signaling test</title>'));
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection',
-      '--disable-background-networking', '--disable-component-update', '--no-first-run',
-      '--disable-quic', '--no-proxy-server', '--autoplay-policy=no-user-gesture-required'],
-  });
-  const probs = [];
-  let proc;
-  try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${srv.address().port}/`, { timeout: 10000 });
-    const turn = `turn:127.0.0.1:${PORT}?transport=${TRANSPORT}`;
-    const url = `ws://127.0.0.1:${SIGNAL}/ws`;
-    const targs = ['--signal', url, '--name', 'tern', '--relay-only', '--loopback', '--interface', 'lo',
-      '--ipv4', '--turn', turn, '--user', 'alice', '--pass', 'wonderland', '--duration', String(SECONDS),
-      '--stats', STATS, '-v'];
-    if (ROLE === 'tern-calls') targs.push('--call', 'page');
-    proc = spawn('timeout', ['-k', '3', String(SECONDS + 40), TERN_PEER, ...targs],
-      { stdio: ['ignore', 'ignore', fs.openSync(STATS + '.log', 'w')] });
-    const exited = new Promise((r) => proc.on('exit', (c) => r(c)));
-    await pageClient(page, { url, turn, me: 'page', call: ROLE === 'page-calls' ? 'tern' : null });
-    let ps = null;
-    for (let t = 0; t < (SECONDS + 35) * 2; t++) {
-      const done = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 500))]);
-      if (done) break;
-      ps = await pageStats(page);
-    }
-    const code = await exited;
-    await new Promise((r) => setTimeout(r, 500));
-    const end = await pageStats(page);
-    const log = fs.readFileSync(STATS + '.log', 'utf8');
-    if (code !== 0) probs.push(`tern-peer exited ${code}: ${log.trim().split('\n').slice(-3).join(' | ')}`);
-    if (!ps || ps.framesDecoded < 30) probs.push(`the page decoded ${ps ? ps.framesDecoded : 0} frames of tern-peer's VP8 (< 30)`);
-    if (ps && ps.frameWidth !== 640) probs.push(`the page's frames are ${ps.frameWidth} wide`);
-    if (!ps || ps.audioSamples < 48000) probs.push(`the page received ${ps ? ps.audioSamples : 0} audio samples`);
-    if (ps && ps.pair !== 'relay') probs.push(`the page's pair is ${ps.pair || 'none'}`);
-    if (ps && ps.streams < 1) probs.push('ontrack gave no stream (a=msid)');
-    if (!end.hungUp) probs.push('the page got no hang-up when tern-peer ended the call');
-    const dtls = (log.match(/DTLS connected/g) || []).length;
-    if (dtls !== 1) probs.push(`tern-peer's DTLS connected ${dtls} times (1 expected)`);
-    if (ROLE === 'page-calls') {
-      const answers = (log.match(/local answer:/g) || []).length;
-      if (answers !== 2) probs.push(`tern-peer answered ${answers} offers (2 expected: the re-offer)`);
-    }
-    let last = null;
-    try {
-      const lines = fs.readFileSync(STATS, 'utf8').trim().split('\n');
-      last = JSON.parse(lines[lines.length - 1]);
-    } catch (e) {
-      probs.push(`no tern-peer stats: ${e.message}`);
-    }
-    if (last && last.frames_decoded < 30) probs.push(`tern-peer decoded ${last.frames_decoded} of Chromium's frames`);
-    if (last && last.audio_frames_decoded < 50) probs.push(`tern-peer decoded ${last.audio_frames_decoded} audio frames`);
-    if (last && !probs.length) {
-      console.log(`# ${NAME}: page decoded ${ps.framesDecoded} frames, ${ps.audioSamples} audio samples; ` +
-        `tern-peer decoded ${last.frames_decoded} frames ${last.width}x${last.height}, ${last.audio_frames_decoded} audio frames`);
-    }
-  } catch (e) {
-    probs.push(`${e.name}: ${e.message}`);
-  } finally {
-    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
-    await browser.close();
-    srv.close();
+// tern-peer's log after the call: one DTLS handshake; as the called side,
+// two answers (the page's re-offer).
+function checkLog(probs) {
+  const log = L.peerLog(STATS);
+  const dtls = (log.match(/DTLS connected/g) || []).length;
+  if (dtls !== 1) probs.push(`tern-peer's DTLS connected ${dtls} times (1 expected)`);
+  if (ROLE === 'page-calls') {
+    const answers = (log.match(/local answer:/g) || []).length;
+    if (answers !== 2) probs.push(`tern-peer answered ${answers} offers (2 expected: the re-offer)`);
   }
-  result(probs);
 }
 
-main().catch((e) => { result([`${e.name}: ${e.message}`]); process.exit(1); });
+async function call(page, probs, ctx) {
+  const turn = `turn:127.0.0.1:${PORT}?transport=${TRANSPORT}`;
+  const url = `ws://127.0.0.1:${SIGNAL}/ws`;
+  const targs = ['--signal', url, '--name', 'tern', '--relay-only', '--loopback', '--interface', 'lo',
+    '--ipv4', '--turn', turn, '--user', 'alice', '--pass', 'wonderland', '--duration', String(SECONDS),
+    '--stats', STATS, '-v'];
+  if (ROLE === 'tern-calls') targs.push('--call', 'page');
+  const proc = L.spawnPeer(TERN_PEER, targs, SECONDS, STATS, ['ignore', 'ignore']);
+  ctx.proc = proc;
+  await pageClient(page, { url, turn, me: 'page', call: ROLE === 'page-calls' ? 'tern' : null });
+  const ps = await L.statsUntilExit(page, proc, SECONDS + 35);
+  const code = await proc.exited;
+  await new Promise((r) => setTimeout(r, 500));
+  const end = await L.pageStats(page);
+  L.checkExit(code, STATS, probs);
+  L.checkPage(ps, probs);
+  if (!end.hungUp) probs.push('the page got no hang-up when tern-peer ended the call');
+  checkLog(probs);
+  const last = L.lastStats(STATS, probs);
+  L.checkPeer(last, probs, false);
+  if (last && !probs.length) L.summary(NAME, ps, last);
+}
+
+L.run(NAME, () => L.withPage(NAME, 'tern-peer signaling test', call));

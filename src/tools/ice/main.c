@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 
 #include "tern/ice.h"
+#include "tern/ice_servers.h"
 #include "tern/tern.h"
 
 #define SERVERS_MAX 8
@@ -374,66 +374,24 @@ static void on_input(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* --ice-servers: [{urls, username, credential}] or {"iceServers": [...]} */
+/* --ice-servers: [{urls, username, credential}] or {"iceServers": [...]},
+ * appended to the --stun/--turn servers; l keeps the strings srv points
+ * to. */
 static int parse_ice_servers(const char *text, struct tern_ice_server *srv,
-			     size_t *n, char **keep)
+			     size_t *n, struct tern_ice_servers *l)
 {
-	json_error_t jerr;
-	json_t *root = json_loads(text, 0, &jerr), *list;
-	size_t i, k = 0;
+	char why[256];
 
-	if (!root) {
-		fprintf(stderr, "tern-ice: --ice-servers: %s (line %d)\n",
-			jerr.text, jerr.line);
+	if (tern_ice_servers_parse(l, text, strlen(text), why, sizeof(why))) {
+		fprintf(stderr, "tern-ice: --ice-servers: %s\n", why);
 		return EINVAL;
 	}
-	list =
-	    json_is_object(root) ? json_object_get(root, "iceServers") : root;
-	if (!json_is_array(list)) {
-		fprintf(stderr, "tern-ice: --ice-servers: not an array\n");
-		json_decref(root);
+	if (*n + l->n > SERVERS_MAX) {
+		fprintf(stderr, "tern-ice: at most %d servers\n", SERVERS_MAX);
 		return EINVAL;
 	}
-	for (i = 0; i < json_array_size(list); i++) {
-		json_t *s = json_array_get(list, i), *urls, *u, *c;
-		size_t j, nu;
-		if (!json_is_object(s))
-			continue;
-		urls = json_object_get(s, "urls");
-		if (!urls)
-			urls = json_object_get(s, "url");
-		u = json_object_get(s, "username");
-		c = json_object_get(s, "credential");
-		nu = json_is_array(urls) ? json_array_size(urls) : 1;
-		for (j = 0; j < nu; j++) {
-			json_t *x = json_is_array(urls)
-					? json_array_get(urls, j)
-					: urls;
-			if (!json_is_string(x))
-				continue;
-			if (*n + k >= SERVERS_MAX) {
-				fprintf(stderr,
-					"tern-ice: at most %d "
-					"servers\n",
-					SERVERS_MAX);
-				json_decref(root);
-				return EINVAL;
-			}
-			keep[3 * k] = strdup(json_string_value(x));
-			keep[3 * k + 1] = json_is_string(u)
-					      ? strdup(json_string_value(u))
-					      : NULL;
-			keep[3 * k + 2] = json_is_string(c)
-					      ? strdup(json_string_value(c))
-					      : NULL;
-			srv[*n + k].url = keep[3 * k];
-			srv[*n + k].username = keep[3 * k + 1];
-			srv[*n + k].credential = keep[3 * k + 2];
-			k++;
-		}
-	}
-	*n += k;
-	json_decref(root);
+	for (size_t i = 0; i < l->n; i++)
+		srv[(*n)++] = l->v[i];
 	return 0;
 }
 
@@ -505,7 +463,7 @@ int main(int argc, char **argv)
 	};
 	struct tern_ice_server srv[SERVERS_MAX];
 	bool is_turn[SERVERS_MAX] = { false };
-	char *keep[3 * SERVERS_MAX] = { NULL };
+	struct tern_ice_servers ice = { 0 };
 	struct tern_ice_opts o = { .controlling = true, .trickle = true };
 	struct app a = { .count = 10, .in_fd = 0, .rc = 1 };
 	const char *user = NULL, *pass = NULL, *in = NULL, *outp = NULL;
@@ -612,8 +570,10 @@ int main(int argc, char **argv)
 			srv[i].username = user;
 			srv[i].credential = pass;
 		}
-	if (ice_json && parse_ice_servers(ice_json, srv, &n, keep))
+	if (ice_json && parse_ice_servers(ice_json, srv, &n, &ice)) {
+		tern_ice_servers_free(&ice);
 		return 2;
+	}
 	o.servers = srv;
 	o.n_servers = n;
 	/* input first: opening a FIFO for reading does not wait, for
@@ -665,8 +625,7 @@ int main(int argc, char **argv)
 	event_free(a.tick);
 	event_free(a.deadline);
 	event_base_free(a.base);
-	for (size_t i = 0; i < 3 * SERVERS_MAX; i++)
-		free(keep[i]);
+	tern_ice_servers_free(&ice);
 	if (a.out != stdout)
 		fclose(a.out);
 	return a.rc;

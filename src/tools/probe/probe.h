@@ -5,7 +5,7 @@
  *   main.c      main: read the command line, probe every target, report
  *   cli.c       command line into a const struct probe_opts
  *   targets.c   the list of targets to probe
- *   ice.c       the iceServers JSON browsers take (pure, jansson)
+ *   ice.c       the iceServers JSON browsers take, through libtern (pure)
  *   net.c       name resolution and TCP reachability
  *   stun.c      Binding, mapped address, RFC 5780 NAT behaviour
  *   nat.c       RFC 5780 mapping and filtering behaviour
@@ -59,11 +59,13 @@ void probe_targets_free(struct probe_targets *l);
  *   [ { "urls": "turn:..." | ["turn:...", ...], "username": "...",
  *       "credential": "..." }, ... ]
  * or the same array under { "iceServers": [...] } (an RTCConfiguration),
- * and append one target per URL to out. "url" (the pre-2013 spelling) is
- * accepted like "urls". As in browsers (WebRTC §4.2.1), a turn:/turns: URL
- * without username and credential is an error, and credentialType other than
- * "password" is refused. Returns 0, EINVAL (with a sentence in why) or
- * ENOMEM; on error out holds what it held before.
+ * and append one target per URL to out. libtern's tern_ice_servers_parse
+ * (tern/ice_servers.h) reads the JSON and checks what a browser checks
+ * (WebRTC §4.4.1.1: "url" accepted like "urls", a turn:/turns: URL needs
+ * username and credential, credentialType only "password"); here each URL
+ * must also parse as a probe_uri, the credentials must fit a target, and
+ * the list must not be empty. Returns 0, EINVAL (with a sentence in why)
+ * or ENOMEM; on error out holds what it held before.
  */
 int probe_ice_parse(struct probe_targets *out, const char *json, size_t len,
 		    char *why, size_t whylen);

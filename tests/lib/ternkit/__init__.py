@@ -19,7 +19,8 @@ Modules (everything is also re-exported here):
           sanitizer check, /metrics; prepare() for the shell tests; Env:
           what tests/interop/run-all tells its tests
   net     free_ports, wait_for, pdeathsig, as_user, spawn, stop_proc, on_sigterm,
-          make_cert, Work, EchoPeer
+          make_cert, Work, EchoPeer; http_request / http_get: one HTTP
+          request on loopback, (status, headers, body)
 Command line (for shell tests): python3 tests/lib/ternkit ...  (see __main__.py)
 """
 
@@ -36,5 +37,6 @@ from .turn import (PASSWORD, USER, Client, TcpClient, TcpTurnClient, TurnClient,
 from .server import (COTURN_DENY, LOOPBACK_ALLOW, SANITIZER_RE, Env, Server, conf_text, conf_value,  # noqa: E402,F401
                      impl, is_ready, metric_sum, parse_metrics, prepare, read_info, read_metrics,
                      wait_ready, write_file)
-from .net import (EchoPeer, Work, as_user, ensure_cert, free_ports, free_window, make_cert,  # noqa: E402,F401
-                  on_sigterm, pdeathsig, port_free, ports_bindable, spawn, stop_proc, wait_for)
+from .net import (EchoPeer, Work, as_user, ensure_cert, free_ports, free_window, http_get,  # noqa: E402,F401
+                  http_request, make_cert, on_sigterm, pdeathsig, port_free, ports_bindable, spawn,
+                  stop_proc, wait_for)

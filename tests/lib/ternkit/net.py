@@ -1,8 +1,9 @@
-"""Processes, ports, waiting and the echo peer for the real-peer tests.
-Standard library only; everything on loopback.
+"""Processes, ports, waiting, HTTP requests and the echo peer for the
+real-peer tests. Standard library only; everything on loopback.
 """
 
 import ctypes
+import http.client
 import os
 import random
 import shutil
@@ -85,6 +86,25 @@ def wait_for(fn, timeout, step=0.1):
         if v or time.monotonic() >= end:
             return v
         time.sleep(step)
+
+
+def http_request(port, method, path, headers=None, timeout=5, host="127.0.0.1"):
+    """(status, {lower-case header: value}, body bytes) of one request on a
+    new connection to host:port; any status is an answer (no exception for
+    4xx or 5xx). Raises OSError when nothing answers, or http.client's
+    HTTPException when what answers is not HTTP."""
+    c = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        c.request(method, path, headers=headers or {})
+        r = c.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        c.close()
+
+
+def http_get(port, path, timeout=5, headers=None, host="127.0.0.1"):
+    """http_request with GET."""
+    return http_request(port, "GET", path, headers, timeout, host)
 
 
 def port_free(p, hosts=("127.0.0.1", "::1"), types=(socket.SOCK_DGRAM, socket.SOCK_STREAM)):

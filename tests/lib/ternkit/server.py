@@ -59,7 +59,6 @@ import signal
 import socket
 import sys
 import time
-import urllib.request
 
 from . import net
 from .stun import ping
@@ -402,10 +401,10 @@ def read_metrics(port, host="127.0.0.1", timeout=2):
     """The samples of http://host:port/metrics (parse_metrics), or None when
     nothing answers there."""
     try:
-        with urllib.request.urlopen("http://%s:%d/metrics" % (host, port), timeout=timeout) as r:
-            return parse_metrics(r.read().decode("utf-8", "replace"))
+        st, _, body = net.http_get(port, "/metrics", timeout=timeout, host=host)
     except Exception:  # noqa: BLE001 - no endpoint (yet): the caller says so
         return None
+    return parse_metrics(body.decode("utf-8", "replace")) if st == 200 else None
 
 
 def metric_sum(m, pattern):

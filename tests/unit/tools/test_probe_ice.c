@@ -55,23 +55,58 @@ static void bad(const char *json, const char *reason)
 	probe_targets_free(&l);
 }
 
+/* The JSON's own errors come from libtern's parser (its tests in
+ * tests/unit/client/test_ice_servers.c); these are the probe's. */
 Test(ice, refused)
 {
-	bad("", "line");
+	bad("", "not JSON");
 	bad("{\"urls\": \"stun:h\"}", "expected");
 	bad("[]", "empty");
+	bad("{\"iceServers\": []}", "empty");
 	bad("[1]", "not an object");
-	bad("[{\"username\": \"u\"}]", "no urls");
-	bad("[{\"urls\": []}]", "no urls");
-	bad("[{\"urls\": [7]}]", "not a string");
-	bad("[{\"urls\": \"turn:h\"}]", "needs username and credential");
-	bad("[{\"urls\": \"turn:h\", \"username\": \"u\"}]", "needs username");
+	bad("[{\"username\": \"u\"}]", "no \"urls\"");
+	bad("[{\"urls\": [7]}]", "must be a string");
+	bad("[{\"urls\": \"turn:h\"}]", "needs a \"username\"");
 	bad("[{\"urls\": \"turn:h\", \"username\": 5, \"credential\": \"p\"}]",
-	    "not a string");
+	    "must be a string");
 	bad("[{\"urls\": \"turn:h\", \"username\": \"u\", \"credential\": "
 	    "\"p\", \"credentialType\": \"oauth\"}]",
 	    "credentialType");
-	bad("[{\"urls\": \"http://h\"}]", "expected stun:");
+	bad("[{\"urls\": \"http://h\"}]", "not a stun:");
+	/* the probe's URI parser: a scheme libtern accepts, a bad port */
+	bad("[{\"urls\": \"stun:h:99999\"}]", "stun:h:99999: ");
+	bad("[{\"urls\": \"stun://h\"}]", "no '//'");
 	/* all or nothing: the good first server is not kept */
-	bad("[{\"urls\": \"stun:h\"}, {\"urls\": \"bogus\"}]", "iceServers[1]");
+	bad("[{\"urls\": \"stun:h\"}, {\"urls\": \"stun:h:0\"}]", "stun:h:0");
+}
+
+/* A credential that does not fit a target (USERNAME < 513 bytes). */
+Test(ice, credential_too_long)
+{
+	char j[1200], u[600];
+
+	memset(u, 'a', sizeof(u) - 1);
+	u[sizeof(u) - 1] = '\0';
+	snprintf(j, sizeof(j),
+		 "[{\"urls\": \"turn:h\", \"username\": \"%s\", "
+		 "\"credential\": \"p\"}]",
+		 u);
+	bad(j, "the username for turn:h is too long");
+}
+
+/* Appends to what the list holds; on error that is kept as it was. */
+Test(ice, appends_all_or_nothing)
+{
+	struct probe_targets l = { 0 };
+	char why[200] = "";
+
+	cr_assert_eq(parse(&l, "[{\"urls\": \"stun:a\"}]", why), 0, "%s", why);
+	cr_assert_eq(parse(&l, "[{\"urls\": [\"stun:b\", \"stun:c\"]}]", why),
+		     0, "%s", why);
+	cr_assert_eq(l.n, 3);
+	cr_assert_eq(parse(&l, "[{\"urls\": [\"stun:d\", \"stun:e:0\"]}]", why),
+		     EINVAL);
+	cr_assert_eq(l.n, 3);
+	cr_assert_str_eq(l.v[2].uri.host, "c");
+	probe_targets_free(&l);
 }
