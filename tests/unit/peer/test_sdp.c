@@ -84,20 +84,47 @@ Test(sdp_parse, aiortc_offer)
 	free(s);
 }
 
+/* Captured from Firefox ESR 153 (tests/vectors/sdp/capture-firefox). */
 Test(sdp_parse, firefox_offer_session_level_values)
 {
 	struct sdp *s = parse_vec("firefox-offer.sdp");
 	const struct sdp_codec *c;
 
-	cr_assert_eq(s->n_m, 2);
+	cr_assert_eq(s->n_m, 3);
+	cr_assert_eq(s->n_bundle, 3);
+	cr_assert_eq(s->m[2].kind, SDP_KIND_APPLICATION);
+	cr_assert_str_eq(s->m[2].proto, "UDP/DTLS/SCTP");
 	/* fingerprint and ice-options at the session level, inherited */
 	cr_assert_str_eq(s->m[1].fp_alg, "sha-256");
+	cr_assert_eq(strlen(s->m[1].fp), 95);
 	cr_assert(s->m[1].trickle);
-	cr_assert_eq(s->m[0].n_cands, 0);
-	c = sdp_codec_find(&s->m[1], "VP8", 90000);
-	cr_assert_eq(c->pt, 120);
+	cr_assert_eq(s->m[0].dir, SDP_DIR_SENDRECV);
+	cr_assert_str_eq(s->m[0].ufrag, "267feaa6");
+	/* RTP and RTCP (component 2) candidates despite rtcp-mux, UDP and
+	 * TCP active, IPv4 and IPv6 loopback; gathering was complete */
+	cr_assert_eq(s->m[0].n_cands, 8);
+	cr_assert(s->m[0].end_of_candidates);
+	c = sdp_codec_find(&s->m[0], "opus", 48000);
+	cr_assert_not_null(c);
+	cr_assert_eq(c->pt, 109);
+	cr_assert_eq(c->channels, 2);
 	cr_assert(sdp_codec_has_fb(c, "transport-cc"));
-	cr_assert_eq(s->sess_id, 5012436727891234567ull);
+	c = sdp_codec_find(&s->m[1], "VP8", 90000);
+	cr_assert_not_null(c);
+	cr_assert_eq(c->pt, 120);
+	cr_assert(sdp_codec_has_fb(c, "nack pli"));
+	cr_assert(sdp_codec_has_fb(c, "transport-cc"));
+	c = sdp_codec_find(&s->m[1], "AV1", 90000);
+	cr_assert_not_null(c);
+	cr_assert_eq(c->pt, 99);
+	/* no OpenH264 plugin in a fresh profile: no H.264 offered */
+	cr_assert_null(sdp_codec_find(&s->m[1], "H264", 90000));
+	cr_assert_eq(s->m[1].n_ssrcs, 2);
+	cr_assert_eq(s->m[1].ssrcs[0].ssrc, 765093537u);
+	cr_assert_str_eq(s->m[1].ssrcs[0].cname,
+			 "{c3dac38c-4e73-403a-a991-6b87f5aac9b6}");
+	cr_assert_eq(s->m[1].msid[0], '{');
+	cr_assert_eq(s->sess_id, 1202475104256246873ull);
 	free(s);
 }
 

@@ -130,10 +130,24 @@ Test(sdp_answer, firefox_offer)
 	char out[16384];
 	struct sdp *offer =
 	    answer_vec("firefox-offer.sdp", &res, out, sizeof(out));
+	struct sdp *a = parse_text(out);
 
 	cr_assert_eq(res.audio_pt, 109);
 	cr_assert_eq(res.video_pt, 120);
-	cr_assert_eq(res.remote_video_ssrc, 2414932107u);
+	cr_assert(res.video_nack && res.video_pli && res.video_fir);
+	cr_assert(res.audio_fec);
+	cr_assert_eq(res.remote_audio_ssrc, 1991281859u);
+	cr_assert_eq(res.remote_video_ssrc, 765093537u);
+	cr_assert_eq(res.transport, &offer->m[0]);
+	cr_assert_eq(res.transport->n_cands, 8);
+	/* the data channel refused, VP8 alone, no AV1 or RED */
+	cr_assert_eq(a->n_m, 3);
+	cr_assert_eq(a->m[2].port, 0);
+	cr_assert_str_eq(a->m[2].mid, "2");
+	cr_assert_eq(a->m[1].n_codecs, 1);
+	cr_assert_eq(a->m[1].codecs[0].pt, 120);
+	cr_assert_null(strstr(out, "AV1"));
+	free(a);
 	free(offer);
 }
 
