@@ -170,12 +170,17 @@ def version():
 
 class PageServer:
     """An HTTP server on 127.0.0.1 (a free port) serving the page at / (any
-    query string) and a mailbox: POST /put/NAME stores the body for take();
-    GET /take/NAME waits up to 60 s for what put() stored (404 if nothing)."""
+    query string), each of scripts (paths) at /BASENAME, and a mailbox: POST
+    /put/NAME stores the body for take(); GET /take/NAME waits up to 60 s
+    for what put() stored (404 if nothing)."""
 
-    def __init__(self, html_path):
+    def __init__(self, html_path, scripts=()):
         with open(html_path, "rb") as f:
             page = f.read()
+        files = {}
+        for s in scripts:
+            with open(s, "rb") as f:
+                files["/" + os.path.basename(s)] = f.read()
         box, cond = {}, threading.Condition()
         self._box, self._cond = box, cond
 
@@ -195,6 +200,8 @@ class PageServer:
                 path = self.path.split("?", 1)[0]
                 if path == "/":
                     return self._send(200, page, "text/html; charset=utf-8")
+                if path in files:
+                    return self._send(200, files[path], "text/javascript; charset=utf-8")
                 if not path.startswith("/take/"):
                     return self._send(404, b"")
                 name = "to-page:" + path[6:]

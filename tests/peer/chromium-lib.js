@@ -8,6 +8,7 @@
 'use strict';
 const http = require('http');
 const fs = require('fs');
+const path = require('path');
 const { spawn } = require('child_process');
 
 // --name VALUE on the command line, or def.
@@ -70,6 +71,7 @@ async function withPage(name, title, body) {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${srv.address().port}/`, { timeout: 10000 });
     await page.evaluate(pageHelpers);
+    await page.addScriptTag({ path: path.join(__dirname, 'page-stats.js') });
     await body(page, probs, ctx);
   } catch (e) {
     probs.push(`${e.name}: ${e.message}`);
@@ -92,28 +94,8 @@ function spawnPeer(ternPeer, args, seconds, stats, stdio) {
 
 // What the page's getStats shows (and what the page noted in window).
 async function pageStats(page) {
-  return page.evaluate(async () => {
-    const out = { framesDecoded: 0, frameWidth: 0, audioSamples: 0, audioPackets: 0, pair: '',
-      streams: window.remoteStreams || 0, state: window.pc ? window.pc.connectionState : 'none',
-      offers: window.offers, hungUp: !!window.hungUp };
-    if (!window.pc) return out;
-    const st = await window.pc.getStats();
-    st.forEach((r) => {
-      if (r.type === 'inbound-rtp' && r.kind === 'video') {
-        out.framesDecoded = r.framesDecoded || 0;
-        out.frameWidth = r.frameWidth || 0;
-      }
-      if (r.type === 'inbound-rtp' && r.kind === 'audio') {
-        out.audioSamples = r.totalSamplesReceived || 0;
-        out.audioPackets = r.packetsReceived || 0;
-      }
-      if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') {
-        const l = st.get(r.localCandidateId);
-        out.pair = l ? l.candidateType : '';
-      }
-    });
-    return out;
-  });
+  return page.evaluate(async () => Object.assign(await window.pageStats(window.pc),
+    { offers: window.offers, hungUp: !!window.hungUp }));
 }
 
 // Media flows until tern-peer's --duration ends the call: the page's
