@@ -47,6 +47,9 @@ int vp8_dec_decode(struct vp8_dec *d, const uint8_t *f, size_t len,
 /* Opus encoder: 48 kHz stereo, VOIP application, in-band FEC on with an
  * expected loss of 10 %, bitrate bits/s. */
 int opus_enc_new(struct opus_enc **ep, unsigned bitrate, bool fec);
+/* The loss the far end reports, in percent: in-band FEC is spent in
+ * proportion (none at 0, which also saves its CPU). */
+void opus_enc_set_loss(struct opus_enc *e, unsigned pct);
 void opus_enc_free(struct opus_enc *e);
 /* Encode AUDIO_FRAME stereo frames: 0 with *len, or EIO. */
 int opus_enc_encode(struct opus_enc *e, const int16_t *pcm, uint8_t *out,

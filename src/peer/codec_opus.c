@@ -29,6 +29,7 @@ int opus_enc_new(struct opus_enc **ep, unsigned bitrate, bool fec)
 	}
 	opus_encoder_ctl(e->st, OPUS_SET_BITRATE((opus_int32)bitrate));
 	opus_encoder_ctl(e->st, OPUS_SET_INBAND_FEC(fec ? 1 : 0));
+	/* until the far end reports (opus_enc_set_loss) */
 	opus_encoder_ctl(e->st, OPUS_SET_PACKET_LOSS_PERC(fec ? 10 : 0));
 	opus_encoder_ctl(e->st, OPUS_SET_COMPLEXITY(5));
 	*ep = e;
@@ -41,6 +42,12 @@ void opus_enc_free(struct opus_enc *e)
 		return;
 	opus_encoder_destroy(e->st);
 	free(e);
+}
+
+void opus_enc_set_loss(struct opus_enc *e, unsigned pct)
+{
+	opus_encoder_ctl(e->st, OPUS_SET_PACKET_LOSS_PERC(
+				    (opus_int32)(pct > 100 ? 100 : pct)));
 }
 
 int opus_enc_encode(struct opus_enc *e, const int16_t *pcm, uint8_t *out,

@@ -330,6 +330,8 @@ int peer_media_new(struct peer_media **mp, struct event_base *base,
 	}
 	m->bitrate = m->o.video_bitrate;
 	m->st.rtt_ms = -1;
+	m->audio_loss = -1;
+	m->st.opus_loss_pct = 10; /* opus_enc_new's guess until a report */
 	rand_bytes(&m->picid, sizeof(m->picid));
 	m->picid &= 0x7fff;
 	*mp = m;

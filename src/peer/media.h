@@ -174,6 +174,7 @@ struct peer_media_stats {
 	uint64_t packets_retransmitted; /* resent from history */
 	uint64_t plis_received, firs_received;
 	unsigned target_bitrate; /* what the encoder runs at now (REMB) */
+	unsigned opus_loss_pct;	 /* the loss Opus FEC is sized for [10] */
 	unsigned remb_bitrate;	 /* last REMB from the far end, 0 none */
 	double rtt_ms;	    /* from RR LSR/DLSR (RFC 3550 6.4.1), <0 none */
 	double remote_loss; /* fraction lost the far end reports, 0..1 */

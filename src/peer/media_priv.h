@@ -80,7 +80,9 @@ struct peer_media {
 	struct vsink *vsink;
 	struct asink *asink;
 	struct jbuf *jb;
-	struct bwe bwe; /* what we tell the far end as REMB */
+	struct bwe bwe;	   /* what we tell the far end as REMB */
+	double audio_loss; /* smoothed loss the far end reports on our Opus, %;
+			      < 0 before its first report */
 
 	struct event *vtimer, *atimer, *rtcp_timer, *rx_timer;
 	bool have_send, have_recv, running, failed_v, failed_a;

@@ -203,6 +203,16 @@ static void on_report(struct peer_media *m, const struct rtcp_rb *rb,
 	if (!video && rb->ssrc != m->atx.ssrc)
 		return;
 	m->st.remote_loss = rb->fraction / 256.0;
+	if (!video && m->aenc) {
+		/* Opus FEC follows the loss of our audio (as libwebrtc does):
+		 * the first report sets it, later ones move it a quarter */
+		double pct = rb->fraction * 100.0 / 256;
+
+		m->audio_loss =
+		    m->audio_loss < 0 ? pct : 0.75 * m->audio_loss + 0.25 * pct;
+		m->st.opus_loss_pct = (unsigned)(m->audio_loss + 0.5);
+		opus_enc_set_loss(m->aenc, m->st.opus_loss_pct);
+	}
 	m->st.remote_jitter_ms = rb->jitter * 1000.0 / (video ? 90000 : 48000);
 	if (!rb->lsr)
 		return;

@@ -108,6 +108,8 @@ Test(media, call_without_loss, .timeout = 20)
 	cr_assert_gt(sb.remb_sent, sb.bitrate_in);
 	cr_assert_gt(sa.remb_bitrate, 0);
 	cr_assert_eq(sa.target_bitrate, 500000);
+	/* nothing lost: no in-band FEC spent on the Opus */
+	cr_assert_eq(sa.opus_loss_pct, 0);
 }
 
 Test(media, call_with_loss_repaired, .timeout = 20)
@@ -133,6 +135,8 @@ Test(media, heavy_loss_lowers_the_sender_through_remb, .timeout = 20)
 	cr_assert_gt(sb.remb_sent, 0);
 	cr_assert_lt(sb.remb_sent, 500000, "REMB %u", sb.remb_sent);
 	cr_assert_lt(sa.target_bitrate, 500000, "target %u", sa.target_bitrate);
+	/* and Opus FEC sized for the loss B reports on A's audio */
+	cr_assert_gt(sa.opus_loss_pct, 10, "%u", sa.opus_loss_pct);
 	cr_assert_eq(sb.pattern_order_errors, 0);
 }
 
