@@ -5,7 +5,6 @@
  * tern-ice and tern-peer take their --ice-servers through it.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "base/why.h"
 #include "tern/ice_servers.h"
 
 /* The credentials of one entry, given to each of its URLs. */
@@ -21,21 +21,6 @@ struct entry {
 	size_t no; /* from 1, for the messages */
 	const char *user, *cred;
 };
-
-static int fail(char *why, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && size) {
-		va_start(ap, fmt);
-		vsnprintf(why, size, fmt, ap);
-		va_end(ap);
-	}
-	return EINVAL;
-}
 
 /* "stun" matches "stun:..." and "STUN:...", not "stuns:..." */
 static bool has_scheme(const char *url, const char *scheme)
@@ -104,22 +89,23 @@ static int add_url(struct tern_ice_servers *l, size_t *cap, json_t *url,
 	bool turn;
 
 	if (!json_is_string(url))
-		return fail(why, size,
-			    "entry %zu: \"urls\" must be a string or an array "
-			    "of strings",
-			    e->no);
+		return why_fail(
+		    EINVAL, why, size,
+		    "entry %zu: \"urls\" must be a string or an array "
+		    "of strings",
+		    e->no);
 	s = json_string_value(url);
 	turn = has_scheme(s, "turn") || has_scheme(s, "turns");
 	if (!turn && !has_scheme(s, "stun") && !has_scheme(s, "stuns"))
-		return fail(why, size,
-			    "entry %zu: \"%.200s\" is not a stun:, stuns:, "
-			    "turn: or turns: URL",
-			    e->no, s);
+		return why_fail(EINVAL, why, size,
+				"entry %zu: \"%.200s\" is not a stun:, stuns:, "
+				"turn: or turns: URL",
+				e->no, s);
 	if (turn && (!e->user || !*e->user || !e->cred || !*e->cred))
-		return fail(why, size,
-			    "entry %zu: %.200s needs a \"username\" and a "
-			    "\"credential\"",
-			    e->no, s);
+		return why_fail(EINVAL, why, size,
+				"entry %zu: %.200s needs a \"username\" and a "
+				"\"credential\"",
+				e->no, s);
 	return append(l, cap, s, e);
 }
 
@@ -133,8 +119,8 @@ static int str_member(json_t *o, const char *key, size_t no, const char **out,
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return fail(why, size, "entry %zu: \"%s\" must be a string", no,
-			    key);
+		return why_fail(EINVAL, why, size,
+				"entry %zu: \"%s\" must be a string", no, key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -149,7 +135,8 @@ static int parse_entry(struct tern_ice_servers *l, size_t *cap, json_t *s,
 	int err;
 
 	if (!json_is_object(s))
-		return fail(why, size, "entry %zu is not an object", e.no);
+		return why_fail(EINVAL, why, size, "entry %zu is not an object",
+				e.no);
 	err = str_member(s, "username", e.no, &e.user, why, size);
 	if (!err)
 		err = str_member(s, "credential", e.no, &e.cred, why, size);
@@ -158,20 +145,21 @@ static int parse_entry(struct tern_ice_servers *l, size_t *cap, json_t *s,
 	ct = json_object_get(s, "credentialType");
 	if (ct && !(json_is_string(ct) &&
 		    strcmp(json_string_value(ct), "password") == 0))
-		return fail(why, size,
-			    "entry %zu: \"credentialType\" must be "
-			    "\"password\", the only kind supported",
-			    e.no);
+		return why_fail(EINVAL, why, size,
+				"entry %zu: \"credentialType\" must be "
+				"\"password\", the only kind supported",
+				e.no);
 	urls = json_object_get(s, "urls");
 	if (!urls)
 		urls = json_object_get(s, "url");
 	if (!urls)
-		return fail(why, size, "entry %zu has no \"urls\"", e.no);
+		return why_fail(EINVAL, why, size, "entry %zu has no \"urls\"",
+				e.no);
 	if (!json_is_array(urls))
 		return add_url(l, cap, urls, &e, why, size);
 	if (json_array_size(urls) == 0)
-		return fail(why, size, "entry %zu: \"urls\" is an empty array",
-			    e.no);
+		return why_fail(EINVAL, why, size,
+				"entry %zu: \"urls\" is an empty array", e.no);
 	json_array_foreach(urls, j, u)
 	{
 		err = add_url(l, cap, u, &e, why, size);
@@ -191,10 +179,10 @@ static int parse_list(struct tern_ice_servers *l, json_t *root, char *why,
 	if (json_is_object(root))
 		list = json_object_get(root, "iceServers");
 	if (!json_is_array(list))
-		return fail(why, size,
-			    "expected an array of {\"urls\", \"username\", "
-			    "\"credential\"} objects, or {\"iceServers\": "
-			    "[...]}");
+		return why_fail(EINVAL, why, size,
+				"expected an array of {\"urls\", \"username\", "
+				"\"credential\"} objects, or {\"iceServers\": "
+				"[...]}");
 	json_array_foreach(list, i, s)
 	{
 		err = parse_entry(l, &cap, s, i, why, size);
@@ -213,11 +201,12 @@ int tern_ice_servers_parse(struct tern_ice_servers *out, const char *json,
 	int err;
 
 	if (!out || !json)
-		return fail(why, why_size, "no JSON");
+		return why_fail(EINVAL, why, why_size, "no JSON");
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return fail(why, why_size, "not JSON: line %d, column %d: %s",
-			    jerr.line, jerr.column, jerr.text);
+		return why_fail(EINVAL, why, why_size,
+				"not JSON: line %d, column %d: %s", jerr.line,
+				jerr.column, jerr.text);
 	err = parse_list(&l, root, why, why_size);
 	json_decref(root);
 	if (err) {

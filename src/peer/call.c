@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "base/why.h"
 #include "peer/sdp.h"
 #include "peer/srtp.h"
 
@@ -377,8 +378,8 @@ static int remote_ice(struct peer_call *c, char *why, size_t why_size)
 	int err;
 
 	if ((err = tern_ice_set_remote(c->ice, t->ufrag, t->pwd)))
-		return sdp_why(EPROTO, why, why_size,
-			       "The peer's ICE credentials are not usable.");
+		return why_fail(EPROTO, why, why_size,
+				"The peer's ICE credentials are not usable.");
 	for (i = 0; i < t->n_cands; i++) {
 		char w[200];
 
@@ -416,9 +417,9 @@ static int remote_offer(struct peer_call *c, char *why, size_t why_size)
 			return err;
 	}
 	if ((err = media_params(c)))
-		return sdp_why(EPROTO, why, why_size,
-			       "The media pipeline refused what the offer "
-			       "settled.");
+		return why_fail(EPROTO, why, why_size,
+				"The media pipeline refused what the offer "
+				"settled.");
 	c->pending = PENDING_ANSWER;
 	if (c->o.trickle || c->gathered)
 		describe(c);
@@ -434,14 +435,14 @@ static int remote_answer(struct peer_call *c, char *why, size_t why_size)
 	int err;
 
 	if (!c->ice || c->pending == PENDING_OFFER)
-		return sdp_why(EPROTO, why, why_size,
-			       "An answer came before our offer went out.");
+		return why_fail(EPROTO, why, why_size,
+				"An answer came before our offer went out.");
 	if ((err = sdp_read_answer(c->remote, &c->res, why, why_size)))
 		return err;
 	if ((err = media_params(c)))
-		return sdp_why(EPROTO, why, why_size,
-			       "The media pipeline refused what the answer "
-			       "settled.");
+		return why_fail(EPROTO, why, why_size,
+				"The media pipeline refused what the answer "
+				"settled.");
 	if (!first)
 		return 0;
 	c->our_setup = c->res.remote_setup == SDP_SETUP_ACTIVE
@@ -458,25 +459,25 @@ int peer_call_remote(struct peer_call *c, const char *type, const char *sdp,
 	int err;
 
 	if (c->ended)
-		return sdp_why(EPROTO, why, why_size, "The call has ended.");
+		return why_fail(EPROTO, why, why_size, "The call has ended.");
 	if ((err = sdp_parse(c->remote, sdp, strlen(sdp), why, why_size)))
 		return err;
 	if (strcmp(type, "offer") == 0)
 		return remote_offer(c, why, why_size);
 	if (strcmp(type, "answer") == 0)
 		return remote_answer(c, why, why_size);
-	return sdp_why(EPROTO, why, why_size,
-		       "A description of type \"%s\": offer or answer "
-		       "expected.",
-		       type);
+	return why_fail(EPROTO, why, why_size,
+			"A description of type \"%s\": offer or answer "
+			"expected.",
+			type);
 }
 
 int peer_call_candidate(struct peer_call *c, const char *line, char *why,
 			size_t why_size)
 {
 	if (!c->ice)
-		return sdp_why(EPROTO, why, why_size,
-			       "A candidate came before any description.");
+		return why_fail(EPROTO, why, why_size,
+				"A candidate came before any description.");
 	if (!line[0] || strstr(line, "end-of-candidates")) {
 		tern_ice_end_of_candidates(c->ice);
 		return 0;
@@ -535,8 +536,8 @@ int peer_call_new(struct peer_call **cp, struct event_base *base,
 	mo.send_arg = c;
 	err = peer_media_new(&c->media, base, &mo);
 	if (err) {
-		sdp_why(err, why, why_size,
-			"The media sources did not open (%s).", strerror(err));
+		why_fail(err, why, why_size,
+			 "The media sources did not open (%s).", strerror(err));
 		goto out;
 	}
 	*cp = c;

@@ -3,26 +3,14 @@
  * position; every value is copied truncated into its fixed field, so no
  * input makes it write past a field or read past len.
  */
+#include "base/why.h"
 #include "peer/sdp.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-int sdp_why(int err, char *why, size_t why_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_size) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_size, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* Copy n bytes of p into dst (size bytes), truncated, NUL-terminated. */
 static void put(char *dst, size_t size, const char *p, size_t n)
@@ -140,8 +128,8 @@ static int bad_mline(size_t index, const char *p, size_t n, char *why,
 	for (i = 0; i < n; i++)
 		q[i] = p[i] >= 0x20 && p[i] <= 0x7e ? p[i] : '?';
 	q[n] = '\0';
-	return sdp_why(EBADMSG, why, why_size,
-		       "m-line %zu does not parse: \"%s\".", index, q);
+	return why_fail(EBADMSG, why, why_size,
+			"m-line %zu does not parse: \"%s\".", index, q);
 }
 
 static struct sdp_codec *codec_get(struct sdp_media *m, uint64_t pt)
@@ -409,7 +397,7 @@ static int parse_line(struct sdp *s, struct sess *ss, const char *p, size_t n,
 		break;
 	case 'm':
 		if (s->n_m == SDP_MEDIA_MAX)
-			return sdp_why(
+			return why_fail(
 			    EBADMSG, why, why_size,
 			    "The description has more than %d m-lines.",
 			    SDP_MEDIA_MAX);
@@ -444,8 +432,8 @@ int sdp_parse(struct sdp *s, const char *text, size_t len, char *why,
 	memset(s, 0, sizeof(*s));
 	memset(&ss, 0, sizeof(ss));
 	if (len < 3 || memcmp(text, "v=0", 3) != 0)
-		return sdp_why(EBADMSG, why, why_size,
-			       "The description does not start with v=0.");
+		return why_fail(EBADMSG, why, why_size,
+				"The description does not start with v=0.");
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		n = nl ? (size_t)(nl - p) : (size_t)(end - p);

@@ -192,9 +192,4 @@ int sdp_read_answer(const struct sdp *answer, struct sdp_result *res, char *why,
 
 const char *sdp_setup_name(enum sdp_setup s);
 
-/* Write a sentence into why (when given) and return err: how this module
- * refuses. */
-__attribute__((format(printf, 4, 5))) int
-sdp_why(int err, char *why, size_t why_size, const char *fmt, ...);
-
 #endif

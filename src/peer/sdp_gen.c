@@ -2,6 +2,7 @@
  * sdp_gen.c — our side of JSEP (RFC 8829): the answer to an offer, an
  * offer of our own, and reading the answer to it (see sdp.h).
  */
+#include "base/why.h"
 #include "peer/sdp.h"
 
 #include <errno.h>
@@ -225,16 +226,17 @@ static int check_transport(const struct sdp_media *t, char *why,
 			   size_t why_size)
 {
 	if (!t)
-		return sdp_why(EPROTO, why, why_size,
-			       "The offer has nothing tern-peer can do: it "
-			       "takes Opus audio and VP8 video over "
-			       "UDP/TLS/RTP/SAVPF with rtcp-mux.");
+		return why_fail(EPROTO, why, why_size,
+				"The offer has nothing tern-peer can do: it "
+				"takes Opus audio and VP8 video over "
+				"UDP/TLS/RTP/SAVPF with rtcp-mux.");
 	if (!t->ufrag[0] || !t->pwd[0])
-		return sdp_why(EPROTO, why, why_size,
-			       "The description has no ICE ufrag or password.");
+		return why_fail(
+		    EPROTO, why, why_size,
+		    "The description has no ICE ufrag or password.");
 	if (strcmp(t->fp_alg, "sha-256") != 0 || !t->fp[0])
-		return sdp_why(EPROTO, why, why_size,
-			       "The description has no sha-256 fingerprint.");
+		return why_fail(EPROTO, why, why_size,
+				"The description has no sha-256 fingerprint.");
 	return 0;
 }
 
@@ -337,9 +339,10 @@ int sdp_read_answer(const struct sdp *a, struct sdp_result *res, char *why,
 	res->remote_setup = res->transport->setup;
 	if (res->remote_setup != SDP_SETUP_ACTIVE &&
 	    res->remote_setup != SDP_SETUP_PASSIVE)
-		return sdp_why(EPROTO, why, why_size,
-			       "The answer's a=setup is \"%s\": an answer says "
-			       "active or passive (RFC 8842 §5.3).",
-			       sdp_setup_name(res->remote_setup));
+		return why_fail(
+		    EPROTO, why, why_size,
+		    "The answer's a=setup is \"%s\": an answer says "
+		    "active or passive (RFC 8842 §5.3).",
+		    sdp_setup_name(res->remote_setup));
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "base/why.h"
 #include "peer/sdp.h"
 #include "peer/sig_ws.h"
 
@@ -201,12 +202,12 @@ int peer_sig_new(struct peer_sig **sp, struct event_base *base,
 	size_t n;
 
 	if (parse_url(opts->url, &u))
-		return sdp_why(EINVAL, why, why_size,
-			       "%s: a ws://host:port/path URL is expected.",
-			       opts->url);
+		return why_fail(EINVAL, why, why_size,
+				"%s: a ws://host:port/path URL is expected.",
+				opts->url);
 	if (resolve(&u, &ss, &sl))
-		return sdp_why(EHOSTUNREACH, why, why_size,
-			       "%s: cannot resolve %s.", opts->url, u.host);
+		return why_fail(EHOSTUNREACH, why, why_size,
+				"%s: cannot resolve %s.", opts->url, u.host);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ENOMEM;
@@ -220,8 +221,8 @@ int peer_sig_new(struct peer_sig **sp, struct event_base *base,
 	    bufferevent_socket_connect(s->bev, (struct sockaddr *)&ss,
 				       (int)sl) != 0) {
 		peer_sig_free(s);
-		return sdp_why(ECONNREFUSED, why, why_size,
-			       "%s: cannot connect.", opts->url);
+		return why_fail(ECONNREFUSED, why, why_size,
+				"%s: cannot connect.", opts->url);
 	}
 	bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
@@ -257,7 +258,7 @@ json_t *peer_sig_turn_credentials(const char *url, const char *token, char *why,
 	int fd;
 
 	if (parse_url(url, &u) || resolve(&u, &ss, &sl)) {
-		sdp_why(EINVAL, why, why_size, "%s: cannot resolve.", url);
+		why_fail(EINVAL, why, why_size, "%s: cannot resolve.", url);
 		return NULL;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM, 0);
@@ -272,8 +273,8 @@ json_t *peer_sig_turn_credentials(const char *url, const char *token, char *why,
 	if (connect(fd, (struct sockaddr *)&ss, sl) != 0 ||
 	    write(fd, buf, strlen(buf)) < 0) {
 		close(fd);
-		sdp_why(ECONNREFUSED, why, why_size,
-			"%s: cannot reach the credential endpoint.", url);
+		why_fail(ECONNREFUSED, why, why_size,
+			 "%s: cannot reach the credential endpoint.", url);
 		return NULL;
 	}
 	while (got < sizeof(buf) - 1 &&
@@ -283,16 +284,16 @@ json_t *peer_sig_turn_credentials(const char *url, const char *token, char *why,
 	buf[got] = '\0';
 	body = strstr(buf, "\r\n\r\n");
 	if (strncmp(buf, "HTTP/1.1 200", 12) != 0 || !body) {
-		sdp_why(EPROTO, why, why_size,
-			"GET /turn-credentials: \"%.60s\".", buf);
+		why_fail(EPROTO, why, why_size,
+			 "GET /turn-credentials: \"%.60s\".", buf);
 		return NULL;
 	}
 	j = json_loads(body + 4, 0, &e);
 	if (!json_is_object(j)) {
 		json_decref(j);
-		sdp_why(EPROTO, why, why_size,
-			"GET /turn-credentials: the body is not a JSON "
-			"object.");
+		why_fail(EPROTO, why, why_size,
+			 "GET /turn-credentials: the body is not a JSON "
+			 "object.");
 		return NULL;
 	}
 	return j;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/why.h"
 #include "peer/sdp.h"
 #include "signal/ws.h"
 
@@ -60,8 +61,8 @@ int peer_ws_response(const uint8_t *buf, size_t len, const char *key,
 		if (memcmp(buf + i - 3, "\r\n\r\n", 4) == 0)
 			end = buf + i + 1;
 	if (!end)
-		return len > 16384 ? sdp_why(EPROTO, why, why_size,
-					     "The server's answer has no end.")
+		return len > 16384 ? why_fail(EPROTO, why, why_size,
+					      "The server's answer has no end.")
 				   : EAGAIN;
 	n = (size_t)(end - buf);
 	if (n < 12 || memcmp(h, "HTTP/1.1 101", 12) != 0) {
@@ -71,24 +72,24 @@ int peer_ws_response(const uint8_t *buf, size_t len, const char *key,
 		for (k = 0; k < m && k < 60; k++)
 			line[k] = h[k] >= 0x20 && h[k] <= 0x7e ? h[k] : '?';
 		line[k] = '\0';
-		return sdp_why(EPROTO, why, why_size,
-			       "The server did not switch to WebSocket: "
-			       "\"%s\".",
-			       line);
+		return why_fail(EPROTO, why, why_size,
+				"The server did not switch to WebSocket: "
+				"\"%s\".",
+				line);
 	}
 	/* the server's accept key, computed as tern-signal computes it */
 	if (sig_ws_accept_key(key, strlen(key), want))
-		return sdp_why(EPROTO, why, why_size,
-			       "The WebSocket key is malformed.");
+		return why_fail(EPROTO, why, why_size,
+				"The WebSocket key is malformed.");
 	v = header(h, n, "Sec-WebSocket-Accept", &i);
 	if (!v || i != 28 || memcmp(v, want, 28) != 0)
-		return sdp_why(EPROTO, why, why_size,
-			       "The server's Sec-WebSocket-Accept is wrong.");
+		return why_fail(EPROTO, why, why_size,
+				"The server's Sec-WebSocket-Accept is wrong.");
 	v = header(h, n, "Sec-WebSocket-Protocol", &i);
 	if (!v || i != 4 || memcmp(v, "json", 4) != 0)
-		return sdp_why(EPROTO, why, why_size,
-			       "The server did not take the json "
-			       "subprotocol.");
+		return why_fail(EPROTO, why, why_size,
+				"The server did not take the json "
+				"subprotocol.");
 	*head_len = n;
 	return 0;
 }

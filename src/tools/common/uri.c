@@ -10,7 +10,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -29,18 +28,6 @@ static const struct {
 	{ "turn", PROBE_TURN, PROBE_UDP, PROBE_PORT },
 	{ "turns", PROBE_TURNS, PROBE_TLS, PROBE_TLS_PORT },
 };
-
-int tools_fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && whylen) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return EINVAL;
-}
 
 /* RFC 3986 reg-name, narrowed to what a resolver takes: letters, digits,
  * '-', '.', '_' (percent-encoding and sub-delims are not host names). */

@@ -5,9 +5,12 @@
 #ifndef TERN_TOOLS_COMMON_URI_H
 #define TERN_TOOLS_COMMON_URI_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base/why.h"
 
 enum probe_scheme { PROBE_STUN, PROBE_STUNS, PROBE_TURN, PROBE_TURNS };
 enum probe_transport { PROBE_UDP, PROBE_TCP, PROBE_TLS };
@@ -25,9 +28,10 @@ struct probe_uri {
 };
 
 /* Write a reason into why (when given) and return EINVAL: the one way the
- * tools' parsers (turn-probe's and tern-admin's) refuse input. */
-int tools_fail(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+ * tools' parsers (turn-probe's and tern-admin's) refuse input
+ * (base/why.h's why_fail with EINVAL). */
+#define tools_fail(why, whylen, ...)                                           \
+	why_fail(EINVAL, (why), (whylen), __VA_ARGS__)
 
 /*
  * Parse one URI:
