@@ -23,7 +23,8 @@
  *
  * Conventions as in tern/tern.h: functions return 0 or a positive errno
  * value; strings given in opts are copied; callbacks may call any function
- * of the agent, tern_ice_free included.
+ * of the agent, tern_ice_free included. After tern_ice_free, run the base
+ * once before freeing it, as tern_client_free says (TURN over TCP/TLS).
  */
 #ifndef TERN_ICE_H
 #define TERN_ICE_H

@@ -149,6 +149,9 @@ int tern_client_alloc(struct tern_client **cp, struct event_base *base,
  * pending transactions. No callback is called from here or later (pending
  * ones are dropped). Any struct tern_alloc of this client becomes invalid.
  * Accepts NULL. Safe to call from a callback of this client.
+ * Over TCP and TLS libevent finishes freeing the connection from a deferred
+ * callback on base: a program that then frees base runs it once first
+ * (event_base_loop(base, EVLOOP_NONBLOCK)), or that memory is lost.
  */
 void tern_client_free(struct tern_client *c);
 

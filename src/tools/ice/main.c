@@ -624,6 +624,7 @@ int main(int argc, char **argv)
 	event_free(a.in_ev);
 	event_free(a.tick);
 	event_free(a.deadline);
+	event_base_loop(a.base, EVLOOP_NONBLOCK); /* see tern_client_free */
 	event_base_free(a.base);
 	tern_ice_servers_free(&ice);
 	if (a.out != stdout)
