@@ -323,11 +323,13 @@ static uint32_t max_chans(const struct turn_server_cfg *cfg)
 	return max < UINT16_MAX ? max : UINT16_MAX; /* a->nchan's range */
 }
 
-/* ChannelBind (§12.2): number in range, the binding unique both ways. */
+/* ChannelBind (§12.2): number in range, the binding unique both ways.
+ * *why names a conflict, which a client can cause on its own: coturn's
+ * uclient draws each channel number at random and can draw a bound one. */
 static uint16_t bind_check(struct turn_server *s, const struct turn_in *in,
 			   struct turn_alloc *a, const struct stun_msg *req,
 			   uint16_t *num, struct taddr *peer,
-			   struct turn_chan **existing)
+			   struct turn_chan **existing, const char **why)
 {
 	const struct stun_attr *cn =
 	    stun_msg_attr(req, STUN_ATTR_CHANNEL_NUMBER);
@@ -347,8 +349,14 @@ static uint16_t bind_check(struct turn_server *s, const struct turn_in *in,
 	/* "the channel number is not currently bound to a different
 	 * transport address" and "the transport address is not currently
 	 * bound to a different channel number": else 400. */
-	if ((by_num && by_num != by_peer) || (by_peer && by_peer != by_num))
+	if (by_num && by_num != by_peer) {
+		*why = "Channel number bound to another peer";
 		return 400;
+	}
+	if (by_peer && by_peer != by_num) {
+		*why = "Peer bound to another channel number";
+		return 400;
+	}
 	/* a new binding beyond the cap: 508, as a permission beyond its cap
 	 * (RFC 8656 §9 leaves both limits to the server) */
 	if (!by_num && a->nchan >= max_chans(s->cfg))
@@ -365,11 +373,12 @@ enum turn_verdict turn_channel_bind(struct turn_server *s,
 	struct turn_alloc *a = turn_alloc_find(s, in);
 	struct turn_chan *c = NULL;
 	struct taddr peer;
+	const char *why = NULL;
 	uint16_t num = 0, code;
 
 	if (!a)
 		return turn_reply_error_auth(s, in, req, auth, 437, NULL);
-	code = bind_check(s, in, a, req, &num, &peer, &c);
+	code = bind_check(s, in, a, req, &num, &peer, &c, &why);
 	if (!code && perm_install(s, a, &peer, s->now_ms))
 		code = 508; /* §12.2: the binding also installs a permission */
 	if (!code && !c) {
@@ -378,7 +387,7 @@ enum turn_verdict turn_channel_bind(struct turn_server *s,
 			code = 500;
 	}
 	if (code)
-		return turn_reply_error_auth(s, in, req, auth, code, NULL);
+		return turn_reply_error_auth(s, in, req, auth, code, why);
 	if (!c->a) {
 		c->a = a;
 		c->num = num;

@@ -272,6 +272,19 @@ uint16_t h_code(void)
 	return code;
 }
 
+bool h_reason_is(const char *want)
+{
+	const struct stun_attr *a =
+	    stun_msg_attr(h_reply(), STUN_ATTR_ERROR_CODE);
+	const char *r;
+	uint16_t code;
+	size_t rl;
+
+	cr_assert_not_null(a);
+	cr_assert_eq(stun_attr_errcode(a, &code, &r, &rl), 0);
+	return rl == strlen(want) && !memcmp(r, want, rl);
+}
+
 void h_take_nonce(void)
 {
 	const struct stun_msg *m = h_reply();

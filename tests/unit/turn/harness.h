@@ -114,6 +114,8 @@ enum turn_verdict h_feed_tp(const uint8_t *buf, size_t len, const char *ip,
 /* Decode the last reply; 0 for a success, else the error code. */
 const struct stun_msg *h_reply(void);
 uint16_t h_code(void);
+/* The last reply is an error whose reason phrase is `want`. */
+bool h_reason_is(const char *want);
 /* Copy the RESERVATION-TOKEN of the last reply (which must have one). */
 void h_token(uint8_t token[STUN_TOKEN_SIZE]);
 /* Keep the NONCE of the last reply. */

@@ -98,8 +98,11 @@ Test(relay, channel_bind_range_and_conflicts)
 	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "192.0.2.80", 7000), 0);
 	/* Channel to another peer, or peer to another channel: 400. */
 	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "192.0.2.82", 7000), 400);
+	cr_assert(h_reason_is("Channel number bound to another peer"));
 	cr_assert_eq(h_bind(CLIENT, 1, 0x4000, "192.0.2.80", 7001), 400);
+	cr_assert(h_reason_is("Channel number bound to another peer"));
 	cr_assert_eq(h_bind(CLIENT, 1, 0x4001, "192.0.2.80", 7000), 400);
+	cr_assert(h_reason_is("Peer bound to another channel number"));
 	cr_assert_eq(turn_server_stats(H.srv)->channels_active, 2);
 	/* The binding installed permissions. */
 	cr_assert_eq(turn_server_stats(H.srv)->perms_active, 2);
