@@ -9,6 +9,18 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The same with the arguments in a va_list, for a parser's own wrapper. */
+static inline int why_vfail(int err, char *why, size_t size, const char *fmt,
+			    va_list ap) __attribute__((format(printf, 4, 0)));
+
+static inline int why_vfail(int err, char *why, size_t size, const char *fmt,
+			    va_list ap)
+{
+	if (why && size)
+		vsnprintf(why, size, fmt, ap);
+	return err;
+}
+
 static inline int why_fail(int err, char *why, size_t size, const char *fmt,
 			   ...) __attribute__((format(printf, 4, 5)));
 
@@ -17,11 +29,9 @@ static inline int why_fail(int err, char *why, size_t size, const char *fmt,
 {
 	va_list ap;
 
-	if (why && size) {
-		va_start(ap, fmt);
-		vsnprintf(why, size, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	err = why_vfail(err, why, size, fmt, ap);
+	va_end(ap);
 	return err;
 }
 

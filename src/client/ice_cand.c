@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/why.h"
 #include "client/ice.h"
 
 /* A token: [p, p + n) inside the line. */
@@ -25,13 +26,12 @@ struct lex {
 static int fail(struct lex *lx, const char *fmt, ...)
 {
 	va_list ap;
+	int err;
 
-	if (lx->why && lx->why_size) {
-		va_start(ap, fmt);
-		vsnprintf(lx->why, lx->why_size, fmt, ap);
-		va_end(ap);
-	}
-	return EBADMSG;
+	va_start(ap, fmt);
+	err = why_vfail(EBADMSG, lx->why, lx->why_size, fmt, ap);
+	va_end(ap);
+	return err;
 }
 
 /* Next token separated by one or more SP; false at the end of the line. */
