@@ -181,6 +181,7 @@ static void stats_line(struct app *a, const struct peer_call_status *st,
 	    "\"pattern_gaps\":%llu,\"latency_ms\":%.1f,"
 	    "\"bitrate_out\":%.0f,\"bitrate_in\":%.0f,"
 	    "\"target_bitrate\":%u,\"remb_received\":%u,\"remb_sent\":%u,"
+	    "\"opus_fec_loss_pct\":%u,"
 	    "\"srtp_dropped\":%llu,\"srtp_replayed\":%llu,\"rx_malformed\":%"
 	    "llu}\n",
 	    (double)(peer_clock_us() - a->t0_us) / 1e6, last ? "true" : "false",
@@ -204,7 +205,8 @@ static void stats_line(struct app *a, const struct peer_call_status *st,
 	    (unsigned long long)m->pattern_order_errors,
 	    (unsigned long long)m->pattern_gaps, m->pattern_latency_avg_ms,
 	    m->bitrate_out, m->bitrate_in, m->target_bitrate, m->remb_bitrate,
-	    m->remb_sent, (unsigned long long)st->srtp_dropped,
+	    m->remb_sent, m->opus_loss_pct,
+	    (unsigned long long)st->srtp_dropped,
 	    (unsigned long long)st->srtp_replayed,
 	    (unsigned long long)m->rx_malformed);
 	fflush(a->stats);
