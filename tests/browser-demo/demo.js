@@ -20,15 +20,12 @@ const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
 
-function arg(name, def) {
-	const i = process.argv.indexOf('--' + name);
-	return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+const { CHROMIUM, arg, launch: launchChromium } = require('../lib/chromium');
+
 const ORIGIN = arg('origin', '');
 const OUT = arg('out', '');
 const TIMEOUT_S = Number(arg('timeout', '30'));
 const TERND_PID = Number(arg('ternd-pid', '0'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const FFPROBE = process.env.FFPROBE || 'ffprobe';
 // The recordings last this long (wall clock: the thing measured, not a wait
 // for something to happen).
@@ -195,21 +192,7 @@ async function main() {
 }
 
 function launch(chromium, media) {
-	return chromium.launch({
-		executablePath: CHROMIUM,
-		headless: false, // the flag below: Chromium's own new headless mode
-		timeout: 30000,
-		args: [
-			'--headless=new', '--no-sandbox', ...media,
-			'--allow-loopback-in-peer-connection',
-			'--autoplay-policy=no-user-gesture-required',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--no-first-run', '--disable-quic', '--no-default-browser-check',
-			'--disable-domain-reliability', '--disable-client-side-phishing-detection',
-			'--disable-features=MediaRouter,OptimizationHints,Translate,AutofillServerCommunication',
-			'--no-proxy-server',
-		],
-	});
+	return launchChromium(chromium, { args: [...media, '--allow-loopback-in-peer-connection'] });
 }
 
 async function run(browser) {

@@ -25,16 +25,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-function arg(name, def) {
-	const i = process.argv.indexOf('--' + name);
-	return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+const { CHROMIUM, arg, launch: launchChromium } = require('../lib/chromium');
+
 const ORIGIN = arg('origin', '');
 const NS_A = arg('ns-a', ''), NS_B = arg('ns-b', '');
 const RELAY_ONLY = process.argv.includes('--relay-only');
 const TRANSPORT = arg('transport', '');
 const TIMEOUT_S = Number(arg('timeout', '30'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 function note(s) {
 	console.error(`# ${s}`);
@@ -47,20 +44,13 @@ function wrapper(dir, ns) {
 }
 
 function launch(chromium, exe) {
-	return chromium.launch({
-		executablePath: exe,
-		headless: false, // the flag below: Chromium's own new headless mode
-		timeout: 30000,
+	return launchChromium(chromium, {
+		exe,
 		args: [
-			'--headless=new', '--no-sandbox', '--use-fake-ui-for-media-stream',
-			'--use-fake-device-for-media-stream=device-count=1',
+			'--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream=device-count=1',
 			`--unsafely-treat-insecure-origin-as-secure=${ORIGIN.replace(/\/$/, '')}`,
-			'--autoplay-policy=no-user-gesture-required',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync',
-			'--no-first-run', '--disable-quic', '--no-default-browser-check',
-			'--disable-features=MediaRouter,OptimizationHints,Translate,WebRtcHideLocalIpsWithMdns',
-			'--no-proxy-server',
 		],
+		disable: ['WebRtcHideLocalIpsWithMdns'],
 	});
 }
 

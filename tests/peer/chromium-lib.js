@@ -11,21 +11,15 @@ const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
 
-// --name VALUE on the command line, or def.
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i > 0 ? process.argv[i + 1] : def;
-}
+const { arg, launch } = require('../lib/chromium');
 
 // The one line tests/peer/run takes as the check's verdict.
 function report(name, probs) {
   console.log(probs.length ? `FAIL peer/${name}: ${probs.join('; ')}` : `PASS peer/${name}`);
 }
 
-const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream', '--allow-loopback-in-peer-connection',
-  '--disable-background-networking', '--disable-component-update', '--no-first-run',
-  '--disable-quic', '--no-proxy-server', '--autoplay-policy=no-user-gesture-required'];
+const MEDIA_ARGS = ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+  '--allow-loopback-in-peer-connection'];
 
 // Runs in the page (installed by withPage): window.makePc builds the
 // relay-only peer connection with the fake devices' tracks added, as
@@ -61,10 +55,7 @@ async function withPage(name, title, body) {
   const { chromium } = require('playwright-core');
   const srv = http.createServer((req, res) => res.end(`<!doctype html><title>${title}</title>`));
   await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-  });
+  const browser = await launch(chromium, { args: MEDIA_ARGS });
   const probs = [];
   const ctx = { proc: null };
   try {

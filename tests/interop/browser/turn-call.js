@@ -20,16 +20,13 @@ const http = require('http');
 const path = require('path');
 const fs = require('fs');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
-}
+const { CHROMIUM, arg, launch } = require('../../lib/chromium');
+
 const PORT = Number(arg('port', '0'));
 const USER = arg('user', 'alice');
 const PASS = arg('pass', 'wonderland');
 const TRANSPORTS = arg('transports', 'udp,tcp').split(',').filter(Boolean);
 const TIMEOUT_S = Number(arg('timeout', '30'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const LOGDIR = arg('logdir', '');
 let failed = 0;
 let passed = 0;
@@ -117,20 +114,9 @@ async function main() {
   await new Promise((res, rej) => { srv.on('error', rej); srv.listen(0, '127.0.0.1', res); });
   const origin = `http://127.0.0.1:${srv.address().port}/`;
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: false, // the flag below: Chromium's own new headless mode
-    timeout: 30000,
-    args: [
-      '--headless=new', '--no-sandbox',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', '--disable-quic', '--no-default-browser-check',
-      '--disable-domain-reliability', '--disable-client-side-phishing-detection',
-      '--disable-features=MediaRouter,OptimizationHints,Translate,AutofillServerCommunication',
-      '--no-proxy-server',
-    ],
+  const browser = await launch(chromium, {
+    args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      '--allow-loopback-in-peer-connection'],
   });
   try {
     const page = await browser.newPage();
