@@ -48,18 +48,19 @@ relay() {
 	shift 2
 	local peer=127.0.0.1 pport=$PEER_PORT host=127.0.0.1 a
 	for a in "$@"; do [ "$a" = -x ] && peer=::1 pport=$PEER6_PORT host=::1; done
-	uc "$name" 120 -m "$CLIENTS" -n "$MSGS" -l "$LEN" -p "$port" -e "$peer" -r "$pport" "$@" "$host"
+	local args=(-m "$CLIENTS" -n "$MSGS" -l "$LEN" -p "$port" -e "$peer" -r "$pport" "$@" "$host")
+	uc "$name" 120 "${args[@]}"
 	local out=$TURN_W/$name.out want=$((CLIENTS * MSGS))
 	# uclient binds a random channel number to the peer's port + 1, then
 	# draws another at random for the peer itself; drawing the same one
 	# again (1 in 16,384 per client with Debian's 4.6.1, 1 in 4,096 with
-	# newer uclients) is refused with 400 as RFC 8656
-	# §12.2 requires, and uclient exits. The server names that conflict
+	# newer uclients) is refused with 400 as RFC 8656 §12.2 requires, and
+	# uclient exits. The server names that conflict
 	# (as coturn does), so exactly that refusal gets one fresh run.
 	if grep -Eq 'channel bind: error 400 \((Channel number bound to another peer|You cannot use the same channel number with different peer)\)' "$out"; then
 		echo "# $name: uclient drew a bound channel number again (400 by RFC 8656 §12.2): once more" >&2
 		mv "$out" "$out.collided"
-		uc "$name" 120 -m "$CLIENTS" -n "$MSGS" -l "$LEN" -p "$port" -e "$peer" -r "$pport" "$@" "$host"
+		uc "$name" 120 "${args[@]}"
 	fi
 	local tot lost errs
 	tot=$(grep -Eo 'tot_send_msgs=[0-9]+, tot_recv_msgs=[0-9]+$' "$out" | tail -1)
